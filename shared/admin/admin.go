@@ -1,0 +1,232 @@
+// Package admin is the ops function's logic: create, read, disable, enable
+// and rotate partner accounts. It has no HTTP route; ops invoke the admin
+// Lambda directly with a Request (samples in events/admin/).
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerapi/partner-api/shared/clientid"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/secret"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+// The actions of a Request.
+const (
+	ActionCreate  = "create_partner"
+	ActionGet     = "get_partner"
+	ActionDisable = "disable_partner"
+	ActionEnable  = "enable_partner"
+	ActionRotate  = "rotate_partner_secret"
+)
+
+// MaxSecretOverlap bounds previous_secret_expires_in (7 days).
+const MaxSecretOverlap = 7 * 24 * time.Hour
+
+// Request is the payload of a direct invocation.
+type Request struct {
+	Action    string `json:"action"`
+	PartnerID string `json:"partner_id,omitempty"`
+	Name      string `json:"name,omitempty"`
+	// PreviousSecretExpiresIn keeps the old secret working this many seconds
+	// after a rotation (0: it stops at once).
+	PreviousSecretExpiresIn int64 `json:"previous_secret_expires_in,omitempty"`
+}
+
+// Response describes the partner account after the action. ClientSecret is
+// set only by create_partner and rotate_partner_secret: it is shown once.
+type Response struct {
+	PartnerID               string   `json:"partner_id"`
+	Name                    string   `json:"name"`
+	Enabled                 bool     `json:"enabled"`
+	Scopes                  []string `json:"scopes"`
+	ClientSecret            string   `json:"client_secret,omitempty"`
+	PreviousSecretExpiresAt string   `json:"previous_secret_expires_at,omitempty"`
+	CreatedAt               string   `json:"created_at"`
+	UpdatedAt               string   `json:"updated_at"`
+}
+
+// Store is the storage the service needs (satisfied by *store.Table).
+// GetPrincipal and ReplacePrincipal return errors wrapping problem.ErrNotFound
+// for an unknown id; CreatePrincipal one wrapping problem.ErrConflict for a
+// taken id; ReplacePrincipal one wrapping problem.ErrPrecondition when the
+// version moved.
+type Store interface {
+	GetPrincipal(ctx context.Context, clientID string) (store.Principal, error)
+	CreatePrincipal(ctx context.Context, p store.Principal) error
+	ReplacePrincipal(ctx context.Context, p store.Principal) (store.Principal, error)
+}
+
+// Service carries out admin requests.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// New returns the admin service.
+func New(s Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: s, now: now}
+}
+
+// Handle carries out req. Errors wrap the problem kinds, and their messages
+// never contain a secret.
+func (s *Service) Handle(ctx context.Context, req Request) (Response, error) {
+	if err := validate(req); err != nil {
+		return Response{}, err
+	}
+	switch req.Action {
+	case ActionCreate:
+		return s.create(ctx, req)
+	case ActionGet:
+		p, err := s.partner(ctx, req.PartnerID)
+		if err != nil {
+			return Response{}, err
+		}
+		return response(p, ""), nil
+	case ActionDisable, ActionEnable:
+		return s.update(ctx, req.PartnerID, func(p *store.Principal) string {
+			p.Enabled = req.Action == ActionEnable
+			return ""
+		})
+	case ActionRotate:
+		return s.update(ctx, req.PartnerID, func(p *store.Principal) string {
+			sec := secret.Generate()
+			p.PreviousSecretHash, p.PreviousSecretExpiresAt = "", time.Time{}
+			if req.PreviousSecretExpiresIn > 0 {
+				p.PreviousSecretHash = p.SecretHash
+				p.PreviousSecretExpiresAt = s.now().UTC().Add(time.Duration(req.PreviousSecretExpiresIn) * time.Second)
+			}
+			p.SecretHash = secret.Hash(sec)
+			return sec
+		})
+	}
+	return Response{}, fmt.Errorf("unreachable action %q", req.Action)
+}
+
+func validate(req Request) error {
+	v := &problem.ValidationError{}
+	switch req.Action {
+	case ActionCreate:
+		if req.PartnerID != "" && !clientid.Valid(req.PartnerID) {
+			v.Add("partner_id", clientid.Rule)
+		}
+		if n := strings.TrimSpace(req.Name); n == "" || len(n) > 255 || strings.ContainsAny(n, "<>") {
+			v.Add("name", "is required: 1 to 255 characters without '<' or '>'")
+		}
+	case ActionGet, ActionDisable, ActionEnable, ActionRotate:
+		if req.PartnerID == "" {
+			v.Add("partner_id", "is required")
+		}
+	default:
+		v.Add("action", "must be one of %s", strings.Join([]string{ActionCreate, ActionGet, ActionDisable, ActionEnable, ActionRotate}, ", "))
+	}
+	if req.PreviousSecretExpiresIn < 0 || time.Duration(req.PreviousSecretExpiresIn)*time.Second > MaxSecretOverlap {
+		v.Add("previous_secret_expires_in", "must be between 0 and %d seconds", int64(MaxSecretOverlap/time.Second))
+	} else if req.PreviousSecretExpiresIn != 0 && req.Action != ActionRotate {
+		v.Add("previous_secret_expires_in", "is only for %s", ActionRotate)
+	}
+	return v.Err()
+}
+
+func (s *Service) create(ctx context.Context, req Request) (Response, error) {
+	id := req.PartnerID
+	if id == "" {
+		id = clientid.Generate()
+	}
+	sec := secret.Generate()
+	p := s.newPartner(id, strings.TrimSpace(req.Name), sec)
+	if err := s.store.CreatePrincipal(ctx, p); err != nil {
+		return Response{}, fmt.Errorf("create partner %q: %w", id, err)
+	}
+	return response(p, sec), nil
+}
+
+func (s *Service) newPartner(id, name, sec string) store.Principal {
+	now := s.now().UTC()
+	return store.Principal{
+		ID: id, Kind: store.KindPartner, PartnerID: id, Name: name, Enabled: true,
+		SecretHash: secret.Hash(sec), Scopes: scope.Partner(), CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+}
+
+// update applies change (which returns a new secret, if it made one) to the
+// partner with a version-conditional write, retrying if another write won.
+func (s *Service) update(ctx context.Context, id string, change func(*store.Principal) string) (Response, error) {
+	for attempt := 0; ; attempt++ {
+		p, err := s.partner(ctx, id)
+		if err != nil {
+			return Response{}, err
+		}
+		sec := change(&p)
+		p.UpdatedAt = s.now().UTC()
+		p, err = s.store.ReplacePrincipal(ctx, p)
+		if errors.Is(err, problem.ErrPrecondition) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return Response{}, fmt.Errorf("update partner %q: %w", id, err)
+		}
+		return response(p, sec), nil
+	}
+}
+
+// partner returns the partner account id; an organisation client's id is
+// not found here.
+func (s *Service) partner(ctx context.Context, id string) (store.Principal, error) {
+	p, err := s.store.GetPrincipal(ctx, id)
+	if err == nil && p.Kind != store.KindPartner {
+		err = problem.ErrNotFound
+	}
+	if err != nil {
+		return store.Principal{}, fmt.Errorf("partner %q: %w", id, err)
+	}
+	return p, nil
+}
+
+// EnsurePartner makes the partner id exist, enabled, with the secret sec
+// (for the local server's LOCAL_PARTNERS). It reports whether it created it.
+func (s *Service) EnsurePartner(ctx context.Context, id, sec string) (bool, error) {
+	if !clientid.Valid(id) {
+		return false, problem.Invalid("partner_id", clientid.Rule)
+	}
+	if sec == "" {
+		return false, problem.Invalid("client_secret", "is required")
+	}
+	err := s.store.CreatePrincipal(ctx, s.newPartner(id, id, sec))
+	if !errors.Is(err, problem.ErrConflict) {
+		return err == nil, err
+	}
+	_, err = s.update(ctx, id, func(p *store.Principal) string {
+		p.Enabled, p.SecretHash, p.PreviousSecretHash, p.PreviousSecretExpiresAt = true, secret.Hash(sec), "", time.Time{}
+		return ""
+	})
+	return false, err
+}
+
+func response(p store.Principal, sec string) Response {
+	r := Response{
+		PartnerID: p.ID, Name: p.Name, Enabled: p.Enabled, Scopes: p.Scopes, ClientSecret: sec,
+		CreatedAt: p.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: p.UpdatedAt.UTC().Format(time.RFC3339),
+	}
+	if p.PreviousSecretHash != "" {
+		r.PreviousSecretExpiresAt = p.PreviousSecretExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return r
+}
+
+// LambdaHandler is the handler the admin function starts: it decodes the
+// payload strictly (unknown fields are an error) and calls Handle.
+func (s *Service) LambdaHandler() lambda.Handler {
+	return lambda.NewHandlerWithOptions(s.Handle, lambda.WithDisallowUnknownFields(true))
+}

@@ -1,0 +1,139 @@
+// Package app is the composition root: it builds the store, the signer, the
+// token issuer and verifier from the configuration, and from them each
+// endpoint group's http.Handler with its middleware. Lambda mains, the local
+// server and tests all build their handlers here, so they run the same code.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/signer"
+	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/token"
+	"github.com/partnerapi/partner-api/shared/tokenapi"
+)
+
+// MaxJSONBodyBytes bounds management request bodies.
+const MaxJSONBodyBytes = 128 << 10
+
+// App holds the service's parts.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	Store    *store.Table
+	Signer   *signer.Signer
+	Issuer   *token.Issuer
+	Verifier *token.Verifier
+	Now      func() time.Time
+}
+
+// New builds the App: it loads the signing keys' public keys from KMS once.
+func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger) (*App, error) {
+	s, err := signer.New(ctx, kms.NewFromConfig(awsCfg), cfg.SigningKeys, cfg.RetiredKeys)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	return NewWith(cfg, dynamodb.NewFromConfig(awsCfg), s, logger, time.Now), nil
+}
+
+// NewWith builds the App from parts already made (tests inject a clock).
+func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
+	st := store.New(db, cfg.TableName, now)
+	return &App{
+		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
+		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
+		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),
+	}
+}
+
+// Token is the token endpoint group behind its middleware.
+func (a *App) Token() (http.Handler, error) {
+	h, err := tokenapi.New(tokenapi.Deps{
+		Principals: a.Store, Revoker: a.Store, Keys: a.Signer,
+		Issuer: a.Issuer, Verifier: a.Verifier,
+		IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return middleware.Wrap(h, middleware.Options{
+		Logger: a.Logger, MaxBodyBytes: tokenapi.MaxBodyBytes, WriteError: tokenapi.WriteError,
+	}), nil
+}
+
+// Admin is the ops function's service.
+func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Now) }
+
+// Group is an endpoint group: its handler and the paths API Gateway routes
+// to it (a path ending in "/" routes everything below it).
+type Group struct {
+	Name    string
+	Handler http.Handler
+	Paths   []string
+}
+
+// Groups builds every endpoint group.
+func (a *App) Groups() ([]Group, error) {
+	tok, err := a.Token()
+	if err != nil {
+		return nil, err
+	}
+	return []Group{
+		{Name: "token", Handler: tok, Paths: tokenapi.Routes},
+	}, nil
+}
+
+// Mux mounts every group on one mux with the routes API Gateway has, for the
+// local server and end-to-end tests. Unknown paths get a 404 problem.
+func (a *App) Mux() (http.Handler, error) {
+	groups, err := a.Groups()
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for _, g := range groups {
+		for _, p := range g.Paths {
+			mux.Handle(p, g.Handler)
+		}
+	}
+	mux.Handle("/", middleware.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}), middleware.Options{Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write}))
+	return mux, nil
+}
+
+// LoadConfig reads the configuration through getenv and the AWS SDK's
+// default configuration (credentials, region, AWS_ENDPOINT_URL*).
+func LoadConfig(ctx context.Context, getenv func(string) string) (config.Config, aws.Config, error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return config.Config{}, aws.Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return config.Config{}, aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return cfg, awsCfg, nil
+}
+
+// FromEnv loads the configuration (LoadConfig) and builds the App.
+func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*App, error) {
+	cfg, awsCfg, err := LoadConfig(ctx, getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, cfg, awsCfg, logger)
+}

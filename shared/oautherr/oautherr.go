@@ -1,0 +1,128 @@
+// Package oautherr holds the RFC 6749 §5.2 errors of the OAuth endpoints
+// (token, introspection, revocation) and writes them.
+//
+// An Error carries a caller-facing description and, apart from it, a hidden
+// cause that goes to the log only (as fosite does), so nothing internal ever
+// reaches the response.
+package oautherr
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/partnerapi/partner-api/shared/logging"
+)
+
+// Error is an OAuth 2.0 error response.
+type Error struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	status      int
+	cause       error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.Description + ": " + e.cause.Error()
+	}
+	return e.Code + ": " + e.Description
+}
+
+// Unwrap returns the hidden cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Status is the HTTP status of the error.
+func (e *Error) Status() int { return e.status }
+
+// WithCause returns a copy of e carrying cause for the log.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.cause = cause
+	return &c
+}
+
+func newError(code string, status int, description string) *Error {
+	return &Error{Code: code, Description: description, status: status}
+}
+
+// InvalidRequest is a malformed request (400).
+func InvalidRequest(description string) *Error {
+	return newError("invalid_request", http.StatusBadRequest, description)
+}
+
+// InvalidClient is a failed client authentication (401 with WWW-Authenticate).
+func InvalidClient(description string) *Error {
+	return newError("invalid_client", http.StatusUnauthorized, description)
+}
+
+// InvalidGrant is an invalid authorization grant (400).
+func InvalidGrant(description string) *Error {
+	return newError("invalid_grant", http.StatusBadRequest, description)
+}
+
+// UnauthorizedClient is a client not allowed this grant (400).
+func UnauthorizedClient(description string) *Error {
+	return newError("unauthorized_client", http.StatusBadRequest, description)
+}
+
+// UnsupportedGrantType is a grant type this server does not issue (400).
+func UnsupportedGrantType(description string) *Error {
+	return newError("unsupported_grant_type", http.StatusBadRequest, description)
+}
+
+// InvalidScope is a scope that is unknown or exceeds what the client may have (400).
+func InvalidScope(description string) *Error {
+	return newError("invalid_scope", http.StatusBadRequest, description)
+}
+
+// UnsupportedTokenType is a revocation of a token type not supported (RFC 7009, 400).
+func UnsupportedTokenType(description string) *Error {
+	return newError("unsupported_token_type", http.StatusBadRequest, description)
+}
+
+// ServerError is an unexpected failure (500); its description reveals nothing.
+func ServerError(cause error) *Error {
+	return newError("server_error", http.StatusInternalServerError,
+		"The server could not complete the request; retry later.").WithCause(cause)
+}
+
+// TemporarilyUnavailable is an overload or dependency outage (503).
+func TemporarilyUnavailable(cause error) *Error {
+	return newError("temporarily_unavailable", http.StatusServiceUnavailable,
+		"The service is temporarily unavailable; retry later.").WithCause(cause)
+}
+
+// Write sends err as an RFC 6749 error body. An err that is not an *Error
+// becomes server_error. invalid_client answers 401 with a WWW-Authenticate
+// challenge naming the Basic scheme (RFC 6749 §5.2).
+func Write(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = ServerError(err)
+	}
+	level := slog.LevelInfo
+	if e.status >= 500 {
+		level = slog.LevelError
+	}
+	logging.FromContext(r.Context(), nil).LogAttrs(r.Context(), level, "oauth request failed",
+		slog.Int("status", e.status), slog.String("code", e.Code), slog.String("err", e.Error()))
+	h := w.Header()
+	if e.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="partner-api", charset="UTF-8"`)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// WithStatus returns a copy of e answered with another HTTP status (e.g. 405
+// for a wrong method).
+func (e *Error) WithStatus(status int) *Error {
+	c := *e
+	c.status = status
+	return &c
+}

@@ -1,0 +1,48 @@
+// Package store is the Partner API's single DynamoDB table: its key schema,
+// the key builders of every entity, and the reads and writes the API makes.
+//
+// # Table
+//
+//	pk (S, partition key), sk (S, sort key)
+//	GSI1: gsi1pk (S), gsi1sk (S), projection ALL
+//	TTL attribute: expires_at (N, Unix seconds)
+//	Billing: on demand. Every item carries pk, sk, type and version.
+//
+// Partners and organisation clients share one namespace of client ids (both
+// authenticate at POST /v1/token), so both are "principal" items under
+// CLIENT#<client_id>; the item itself is the uniqueness guard.
+//
+// # Access patterns
+//
+// No request path scans. Every list is a Query with Limit and an opaque,
+// authenticated cursor built from LastEvaluatedKey.
+//
+//	#   pattern                                     operation                  index  key condition
+//	1   principal (partner or client) by client id  GetItem (consistent)       table  pk=CLIENT#<client_id>, sk=CLIENT
+//	2   client id uniqueness (create)               Put attribute_not_exists   table  pk=CLIENT#<client_id>, sk=CLIENT
+//	3   partner's organisation by id                GetItem                    table  pk=PARTNER#<partner_id>, sk=ORG#<org_id>
+//	4   list a partner's organisations              Query                      table  pk=PARTNER#<partner_id>, begins_with(sk, "ORG#")
+//	5   list children of an organisation            Query                      GSI1   gsi1pk=PARTNER#<partner_id>#PARENT#<parent_id or "ROOT">
+//	6   list clients of an organisation             Query                      GSI1   gsi1pk=PARTNER#<partner_id>#ORG#<org_id>#CLIENTS
+//	7   refuse org delete while children/clients    condition child_count = 0 AND client_count = 0 on the org item;
+//	                                                 the counts change in the same TransactWriteItems as each child
+//	                                                 or client create and delete
+//	8   revoked token by jti                        GetItem                    table  pk=REVOKED#<jti>, sk=REVOKED (expires_at = token exp)
+//	9   failed secret attempts of a client id       UpdateItem ADD             table  pk=CLIENT#<client_id>, sk=FAILURES (expires_at = window end)
+//	10  usage counter increment                     UpdateItem ADD             table  pk=USAGE#<partner_id>#<shard>, sk=<day>#<kind>#<org_id>#<client_id>
+//	11  usage for a date range                      Query per shard            table  pk=USAGE#<partner_id>#<shard>, sk BETWEEN <from> AND <to>~
+//	12  audit record (with the change it records)  Put in TransactWriteItems  table  pk=AUDIT#<partner_id>, sk=<time>#<event_id>
+//	13  audit records, newest first, time range     Query, ScanIndexForward=false  table  pk=AUDIT#<partner_id>, sk BETWEEN <from> AND <to>~
+//	14  audit records of one resource               Query                      GSI1   gsi1pk=AUDIT#<partner_id>#<resource_id>, gsi1sk=<time>#<event_id>
+//	15  authorisation server by id                  GetItem                    table  pk=PARTNER#<partner_id>, sk=AS#<org_id>#<as_id>
+//	16  list an organisation's authorisation servers Query                     table  pk=PARTNER#<partner_id>, begins_with(sk, "AS#<org_id>#")
+//	17  hosted-page UI config of an organisation    GetItem                    table  pk=PARTNER#<partner_id>, sk=UICONFIG#<org_id>
+//
+// Tenant isolation is part of the keys: every partner-owned item but the
+// principal lives under PARTNER#<partner_id>, and principals carry partner_id,
+// which readers compare before returning anything.
+//
+// Hot partitions: usage counters are write-sharded (pattern 10) because a
+// busy partner issues tokens at rates above one partition's 1,000 writes/s;
+// the organisation partition of a partner is read-mostly.
+package store

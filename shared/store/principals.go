@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+// Kinds of principal.
+const (
+	KindPartner = "partner"
+	KindClient  = "client"
+)
+
+const typePrincipal = "principal"
+
+// Principal is anything that authenticates at the token endpoint with a
+// client id and secret: a partner account or an organisation's client.
+type Principal struct {
+	ID             string `dynamodbav:"client_id"`
+	Kind           string `dynamodbav:"kind"`
+	PartnerID      string `dynamodbav:"partner_id"`
+	OrganisationID string `dynamodbav:"organisation_id,omitempty"`
+	Name           string `dynamodbav:"name"`
+	Enabled        bool   `dynamodbav:"enabled"`
+	// SecretHash is the secret package's hash of the current secret.
+	SecretHash string `dynamodbav:"secret_hash"`
+	// PreviousSecretHash still authenticates until PreviousSecretExpiresAt
+	// (secret rotation with overlap).
+	PreviousSecretHash      string    `dynamodbav:"previous_secret_hash,omitempty"`
+	PreviousSecretExpiresAt time.Time `dynamodbav:"previous_secret_expires_at,omitempty"`
+	// Scopes are the scopes tokens of this principal may carry.
+	Scopes []string `dynamodbav:"scopes,stringset,omitempty"`
+	// Algorithm signs this principal's tokens ("" means the service default).
+	Algorithm string    `dynamodbav:"token_signing_algorithm,omitempty"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+	UpdatedAt time.Time `dynamodbav:"updated_at"`
+	Version   int64     `dynamodbav:"version"`
+}
+
+type principalItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	Principal
+}
+
+func principalKey(clientID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: "CLIENT#" + clientID},
+		AttrSK: &types.AttributeValueMemberS{Value: "CLIENT"},
+	}
+}
+
+// GetPrincipal returns the principal with clientID, read consistently so a
+// rotated or disabled credential stops at once. It returns an error wrapping
+// problem.ErrNotFound when there is none.
+func (t *Table) GetPrincipal(ctx context.Context, clientID string) (Principal, error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.name), Key: principalKey(clientID), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Principal{}, fmt.Errorf("get principal: %w", unavailable(err))
+	}
+	if out.Item == nil {
+		return Principal{}, fmt.Errorf("get principal: %w", problem.ErrNotFound)
+	}
+	var item principalItem
+	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
+		return Principal{}, fmt.Errorf("get principal: decode: %w", err)
+	}
+	return item.Principal, nil
+}
+
+// CreatePrincipal stores a new principal. A taken client id gives an error
+// wrapping problem.ErrConflict.
+func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
+	p.Version = 1
+	item, err := t.principalItem(p)
+	if err != nil {
+		return fmt.Errorf("create principal: %w", err)
+	}
+	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.name), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	if conditionFailed(err) {
+		return fmt.Errorf("create principal: %w", problem.New(problem.ErrConflict, "client id %q is taken", p.ID))
+	}
+	if err != nil {
+		return fmt.Errorf("create principal: %w", unavailable(err))
+	}
+	return nil
+}
+
+// ReplacePrincipal writes p over the stored principal if the stored version
+// is p.Version, and increments the version. A missing principal gives
+// problem.ErrNotFound; a version mismatch problem.ErrPrecondition.
+func (t *Table) ReplacePrincipal(ctx context.Context, p Principal) (Principal, error) {
+	expected := p.Version
+	p.Version++
+	item, err := t.principalItem(p)
+	if err != nil {
+		return Principal{}, fmt.Errorf("replace principal: %w", err)
+	}
+	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.name), Item: item,
+		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(expected)}},
+	})
+	if conditionFailed(err) {
+		if _, gerr := t.GetPrincipal(ctx, p.ID); gerr != nil {
+			return Principal{}, fmt.Errorf("replace principal: %w", gerr)
+		}
+		return Principal{}, fmt.Errorf("replace principal: %w", problem.ErrPrecondition)
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("replace principal: %w", unavailable(err))
+	}
+	return p, nil
+}
+
+func (t *Table) principalItem(p Principal) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(principalItem{
+		PK: "CLIENT#" + p.ID, SK: "CLIENT", Type: typePrincipal, Principal: p,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return item, nil
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+// Attribute and index names of the table's key schema. The CDK stack and
+// CreateTable both use these.
+const (
+	AttrPK        = "pk"
+	AttrSK        = "sk"
+	AttrGSI1PK    = "gsi1pk"
+	AttrGSI1SK    = "gsi1sk"
+	AttrExpiresAt = "expires_at"
+	IndexGSI1     = "gsi1"
+)
+
+// DynamoDB is the subset of *dynamodb.Client the store uses.
+type DynamoDB interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, optFns ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// Table is the Partner API's DynamoDB table.
+type Table struct {
+	db   DynamoDB
+	name string
+	now  func() time.Time
+}
+
+// New returns the store for table name. now is the clock (time.Now when nil).
+func New(db DynamoDB, name string, now func() time.Time) *Table {
+	if now == nil {
+		now = time.Now
+	}
+	return &Table{db: db, name: name, now: now}
+}
+
+// Name is the table name.
+func (t *Table) Name() string { return t.name }
+
+// Schema is the CreateTableInput of the table, for local set-up and tests.
+func Schema(name string) *dynamodb.CreateTableInput {
+	s := func(n string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: types.ScalarAttributeTypeS}
+	}
+	key := func(pk, sk string) []types.KeySchemaElement {
+		return []types.KeySchemaElement{
+			{AttributeName: aws.String(pk), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(sk), KeyType: types.KeyTypeRange},
+		}
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{s(AttrPK), s(AttrSK), s(AttrGSI1PK), s(AttrGSI1SK)},
+		KeySchema:            key(AttrPK, AttrSK),
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName:  aws.String(IndexGSI1),
+			KeySchema:  key(AttrGSI1PK, AttrGSI1SK),
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	}
+}
+
+// TableAdmin is what CreateTable needs (satisfied by *dynamodb.Client).
+type TableAdmin interface {
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
+}
+
+// CreateTable creates the table with Schema if it does not exist, waits until
+// it is active and turns on TTL. It is idempotent.
+func CreateTable(ctx context.Context, db TableAdmin, name string) error {
+	_, err := db.CreateTable(ctx, Schema(name))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %q: %w", name, err)
+	}
+	waiter := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay = 100 * time.Millisecond
+		o.MaxDelay = time.Second
+	})
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*time.Minute); err != nil {
+		return fmt.Errorf("wait for table %q: %w", name, err)
+	}
+	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{
+			AttributeName: aws.String(AttrExpiresAt), Enabled: aws.Bool(true),
+		},
+	})
+	if err != nil && !isTTLAlreadyOn(err) {
+		return fmt.Errorf("enable TTL on %q: %w", name, err)
+	}
+	return nil
+}
+
+// isTTLAlreadyOn recognises the ValidationException DynamoDB returns when
+// TTL is already enabled.
+func isTTLAlreadyOn(err error) bool {
+	var apiErr interface{ ErrorMessage() string }
+	return errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "already enabled")
+}
+
+// conditionFailed reports whether err is a failed condition, alone or as the
+// reason of a cancelled transaction.
+func conditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true
+	}
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		for _, r := range tc.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unavailable maps throttling and capacity errors to problem.ErrUnavailable,
+// so callers answer 503 (retry later) rather than 500.
+func unavailable(err error) error {
+	var pt *types.ProvisionedThroughputExceededException
+	var rl *types.RequestLimitExceeded
+	var tc *types.TransactionConflictException
+	if errors.As(err, &pt) || errors.As(err, &rl) || errors.As(err, &tc) {
+		return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+	}
+	return err
+}

@@ -1,0 +1,219 @@
+// Package token issues and verifies the service's access tokens: JWTs
+// (RFC 9068 profile, typ "at+jwt") signed by KMS keys.
+//
+// There is one verification path: the signature is checked with the cached
+// public key named by the header's kid (no KMS call), the header's alg must be
+// that key's algorithm ("none" and unknown kids are refused), iss, aud, exp
+// and nbf are checked with a small clock skew, and the token id must not be
+// revoked.
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/partnerapi/partner-api/shared/signer"
+)
+
+// Type is the JWT typ header of access tokens (RFC 9068 §2.1).
+const Type = "at+jwt"
+
+// Leeway is the clock skew tolerated on exp, nbf and iat.
+const Leeway = 30 * time.Second
+
+// Claims are the claims of an access token.
+type Claims struct {
+	jwt.RegisteredClaims
+	Scope          string `json:"scope"`
+	ClientID       string `json:"client_id"`
+	PartnerID      string `json:"partner_id"`
+	OrganisationID string `json:"organisation_id,omitempty"`
+}
+
+// Subject is who a token is issued to.
+type Subject struct {
+	ClientID       string
+	PartnerID      string
+	OrganisationID string
+	Scopes         []string
+	Algorithm      signer.Algorithm
+	Lifetime       time.Duration
+}
+
+// Signer signs a JWT (satisfied by *signer.Signer).
+type Signer interface {
+	SignJWT(ctx context.Context, alg signer.Algorithm, typ string, claims any) (string, error)
+}
+
+// Issuer mints access tokens.
+type Issuer struct {
+	signer   Signer
+	issuer   string
+	audience string
+	now      func() time.Time
+}
+
+// NewIssuer returns an Issuer naming issuer as iss and audience as aud.
+func NewIssuer(s Signer, issuer, audience string, now func() time.Time) *Issuer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Issuer{signer: s, issuer: issuer, audience: audience, now: now}
+}
+
+// Issue signs a token for sub and returns it with its claims.
+func (i *Issuer) Issue(ctx context.Context, sub Subject, scope string) (string, Claims, error) {
+	now := i.now().UTC().Truncate(time.Second)
+	c := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    i.issuer,
+			Subject:   sub.ClientID,
+			Audience:  jwt.ClaimStrings{i.audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(sub.Lifetime)),
+			ID:        uuid.NewString(),
+		},
+		Scope:          scope,
+		ClientID:       sub.ClientID,
+		PartnerID:      sub.PartnerID,
+		OrganisationID: sub.OrganisationID,
+	}
+	raw, err := i.signer.SignJWT(ctx, sub.Algorithm, Type, c)
+	if err != nil {
+		return "", Claims{}, fmt.Errorf("issue token for %q: %w", sub.ClientID, err)
+	}
+	return raw, c, nil
+}
+
+// Keys finds a cached public key by kid (satisfied by *signer.Signer).
+type Keys interface {
+	Key(kid string) (signer.Key, bool)
+}
+
+// Revocations tells whether a token id was revoked (satisfied by *store.Table).
+// An error means the answer is unknown; the token is then not accepted.
+type Revocations interface {
+	IsRevoked(ctx context.Context, jti string) (bool, error)
+}
+
+// ErrInvalid is a token that is malformed, badly signed, expired, not yet
+// valid, for another issuer or audience, or revoked. Its message says which,
+// and is safe to show the caller.
+var ErrInvalid = errors.New("invalid token")
+
+// Verifier checks access tokens.
+type Verifier struct {
+	keys     Keys
+	revoked  Revocations
+	issuer   string
+	audience string
+	now      func() time.Time
+}
+
+// NewVerifier returns a Verifier accepting tokens of issuer for audience.
+func NewVerifier(keys Keys, revoked Revocations, issuer, audience string, now func() time.Time) *Verifier {
+	if now == nil {
+		now = time.Now
+	}
+	return &Verifier{keys: keys, revoked: revoked, issuer: issuer, audience: audience, now: now}
+}
+
+var algorithms = []string{string(signer.PS256), string(signer.ES384), string(signer.ES512)}
+
+// Verify checks raw and returns its claims. A token that fails a check gives
+// an error wrapping ErrInvalid; a revocation lookup that fails gives another
+// error (the caller answers 503, not 401).
+func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
+	c, err := v.Parse(raw)
+	if err != nil {
+		return Claims{}, err
+	}
+	revoked, err := v.revoked.IsRevoked(ctx, c.ID)
+	if err != nil {
+		return Claims{}, fmt.Errorf("verify token: %w", err)
+	}
+	if revoked {
+		return Claims{}, fmt.Errorf("%w: token is revoked", ErrInvalid)
+	}
+	return c, nil
+}
+
+// Parse does every check of Verify but the revocation lookup.
+func (v *Verifier) Parse(raw string) (Claims, error) {
+	var c Claims
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(algorithms),
+		jwt.WithIssuer(v.issuer),
+		jwt.WithAudience(v.audience),
+		jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(v.now),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+	)
+	_, err := parser.ParseWithClaims(raw, &c, v.keyFor)
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: %s", ErrInvalid, reason(err))
+	}
+	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" {
+		return Claims{}, fmt.Errorf("%w: required claim missing", ErrInvalid)
+	}
+	return c, nil
+}
+
+// keyFor pins the algorithm to the key named by kid.
+func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+	if typ, _ := t.Header["typ"].(string); typ != Type {
+		return nil, errors.New("not an access token")
+	}
+	kid, _ := t.Header["kid"].(string)
+	key, ok := v.keys.Key(kid)
+	if !ok {
+		return nil, errors.New("unknown key")
+	}
+	if t.Method.Alg() != string(key.Algorithm) {
+		return nil, errors.New("algorithm does not match the key")
+	}
+	return key.Public, nil
+}
+
+// reason turns a jwt error into a short message that reveals nothing but
+// what the caller can already see in its own token.
+func reason(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "malformed token"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token is expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return "token is from another issuer"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "token is for another audience"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "signature is invalid"
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "token cannot be verified: " + unwrapLast(err)
+	default:
+		return "token is invalid"
+	}
+}
+
+func unwrapLast(err error) string {
+	for {
+		var next error
+		if u, ok := err.(interface{ Unwrap() []error }); ok {
+			errs := u.Unwrap()
+			next = errs[len(errs)-1]
+		} else if next = errors.Unwrap(err); next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
