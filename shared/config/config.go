@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,12 @@ type Config struct {
 	RetiredKeys []string
 	// PartnerAlgorithm signs partner tokens (PARTNER_TOKEN_ALG, default ES384).
 	PartnerAlgorithm signer.Algorithm
+	// CursorKey authenticates and encrypts list cursors (CURSOR_KEY: 32
+	// bytes, base64). Every instance of every function must share it. When
+	// unset, a fixed development key is used and InsecureDefaults says so.
+	CursorKey []byte
+	// InsecureDefaults names the settings left at development defaults.
+	InsecureDefaults []string
 	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
 	LogLevel slog.Level
 }
@@ -38,6 +45,9 @@ var DefaultKeyAliases = map[signer.Algorithm]string{
 	signer.ES384: "alias/partner-api-es384",
 	signer.ES512: "alias/partner-api-es512",
 }
+
+// devCursorKey is the CURSOR_KEY of local development only.
+var devCursorKey = [32]byte{'p', 'a', 'r', 't', 'n', 'e', 'r', '-', 'a', 'p', 'i', '-', 'd', 'e', 'v', '-', 'c', 'u', 'r', 's', 'o', 'r', '-', 'k', 'e', 'y', '-', '0', '0', '0', '0', '1'}
 
 // FromEnv reads the configuration through getenv (os.Getenv in production).
 func FromEnv(getenv func(string) string) (Config, error) {
@@ -70,6 +80,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.PartnerAlgorithm = alg
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	if k := get("CURSOR_KEY", ""); k != "" {
+		key, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(key) != 32 {
+			errs = append(errs, errors.New("CURSOR_KEY: must be 32 bytes, base64-encoded"))
+		}
+		c.CursorKey = key
+	} else {
+		c.CursorKey = devCursorKey[:]
+		c.InsecureDefaults = append(c.InsecureDefaults, "CURSOR_KEY")
 	}
 	if !strings.HasPrefix(c.IssuerURL, "https://") && !strings.HasPrefix(c.IssuerURL, "http://") {
 		errs = append(errs, fmt.Errorf("ISSUER_URL %q: must be an http(s) URL", c.IssuerURL))
