@@ -116,6 +116,7 @@ func TestCheckPublicKey(t *testing.T) {
 		{name: "retired: algorithm from key spec", out: good, wantAlg: ES384},
 		{name: "moto: only CustomerMasterKeySpec", want: ES384, wantAlg: ES384, out: func() *kms.GetPublicKeyOutput {
 			o := good()
+			//lint:ignore SA1019 moto fills only the deprecated field; this case reproduces it
 			o.KeySpec, o.CustomerMasterKeySpec = "", types.CustomerMasterKeySpecEccNistP384
 			return o
 		}},
