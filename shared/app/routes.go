@@ -1,0 +1,18 @@
+package app
+
+import "github.com/partnerapi/partner-api/shared/tokenapi"
+
+// GroupRoutes names an endpoint group (one Lambda function) and the paths
+// API Gateway routes to it, as OpenAPI path templates.
+type GroupRoutes struct {
+	Name  string
+	Paths []string
+}
+
+// Routes lists every endpoint group with its paths. The local mux, the CDK
+// stack's API Gateway resources and the OpenAPI check all read this one list.
+func Routes() []GroupRoutes {
+	return []GroupRoutes{
+		{Name: "token", Paths: tokenapi.Routes},
+	}
+}
