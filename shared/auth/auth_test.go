@@ -15,6 +15,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -52,6 +53,12 @@ func TestRequire(t *testing.T) {
 	resp := e.Do(t, formRequest(t, e.Server.URL+"/v1/token/revoke", url.Values{"token": {revoked}}, id, sec))
 	if resp.StatusCode != 200 {
 		t.Fatalf("revoke: status %d: %s", resp.StatusCode, resp.Body)
+	}
+
+	disabledID, disabledSecret := e.Partner(t)
+	disabledToken := e.Token(t, disabledID, disabledSecret, nil)
+	if _, err := e.App.Admin().Handle(t.Context(), admin.Request{Action: admin.ActionDisable, PartnerID: disabledID}); err != nil {
+		t.Fatal(err)
 	}
 
 	parts := strings.Split(good, ".")
@@ -100,6 +107,7 @@ func TestRequire(t *testing.T) {
 		{"other audience", "Bearer " + otherAudience, 0, 401, `error="invalid_token"`},
 		{"not an access token", "Bearer " + idToken, 0, 401, `error="invalid_token"`},
 		{"revoked", "Bearer " + revoked, 0, 401, `error="invalid_token"`},
+		{"partner disabled after issuance", "Bearer " + disabledToken, 0, 401, `error="invalid_token"`},
 		{"insufficient scope", "Bearer " + readOnly, 0, 403, `error="insufficient_scope"`},
 		{"within clock skew after expiry", "Bearer " + good, 24*time.Hour + 20*time.Second, 200, ""},
 		{"expired", "Bearer " + good, 24*time.Hour + time.Minute, 401, `error="invalid_token"`},

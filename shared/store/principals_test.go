@@ -66,18 +66,35 @@ func TestPrincipalLifecycle(t *testing.T) {
 	}
 }
 
-func TestRevocation(t *testing.T) {
+func TestTokenState(t *testing.T) {
 	tbl := newTable(t, nil)
 	ctx := t.Context()
-	if revoked, err := tbl.IsRevoked(ctx, "jti-1"); err != nil || revoked {
-		t.Fatalf("IsRevoked before revoke = %v, %v", revoked, err)
+	now := time.Now()
+	p := store.Principal{ID: "state-partner", Kind: store.KindPartner, PartnerID: "state-partner", Enabled: true,
+		SecretHash: "hs256$a$b", CreatedAt: now, UpdatedAt: now}
+	if err := tbl.CreatePrincipal(ctx, p); err != nil {
+		t.Fatal(err)
 	}
+	check := func(name, jti, clientID string, want store.TokenState) {
+		t.Helper()
+		got, err := tbl.TokenState(ctx, jti, clientID)
+		if err != nil || got != want {
+			t.Errorf("%s: TokenState = %+v, %v; want %+v", name, got, err, want)
+		}
+	}
+	check("fresh token", "jti-1", p.ID, store.TokenState{Active: true})
+	check("unknown principal", "jti-1", "nobody-at-all", store.TokenState{})
 	for range 2 { // revoking twice is fine
-		if err := tbl.RevokeToken(ctx, "jti-1", time.Now().Add(time.Hour)); err != nil {
+		if err := tbl.RevokeToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if revoked, err := tbl.IsRevoked(ctx, "jti-1"); err != nil || !revoked {
-		t.Errorf("IsRevoked after revoke = %v, %v", revoked, err)
+	check("revoked", "jti-1", p.ID, store.TokenState{Revoked: true, Active: true})
+	check("other token", "jti-2", p.ID, store.TokenState{Active: true})
+	p.Version = 1
+	p.Enabled = false
+	if _, err := tbl.ReplacePrincipal(ctx, p); err != nil {
+		t.Fatal(err)
 	}
+	check("disabled principal", "jti-2", p.ID, store.TokenState{})
 }

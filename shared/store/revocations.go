@@ -33,16 +33,3 @@ func (t *Table) RevokeToken(ctx context.Context, jti string, expires time.Time) 
 	}
 	return nil
 }
-
-// IsRevoked reports whether the token jti was revoked. TTL deletion lags, so
-// a record past its expiry counts as absent; such a token is expired anyway.
-func (t *Table) IsRevoked(ctx context.Context, jti string) (bool, error) {
-	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.name), Key: revocationKey(jti), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("pk"),
-	})
-	if err != nil {
-		return false, fmt.Errorf("check revocation: %w", unavailable(err))
-	}
-	return out.Item != nil, nil
-}

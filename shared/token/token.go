@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/signer"
+	"github.com/partnerapi/partner-api/shared/store"
 )
 
 // Type is the JWT typ header of access tokens (RFC 9068 §2.1).
@@ -96,10 +97,11 @@ type Keys interface {
 	Key(kid string) (signer.Key, bool)
 }
 
-// Revocations tells whether a token id was revoked (satisfied by *store.Table).
-// An error means the answer is unknown; the token is then not accepted.
-type Revocations interface {
-	IsRevoked(ctx context.Context, jti string) (bool, error)
+// States tells whether a token id was revoked and whether the token's
+// principal is still enabled (satisfied by *store.Table). An error means the
+// answer is unknown; the token is then not accepted.
+type States interface {
+	TokenState(ctx context.Context, jti, clientID string) (store.TokenState, error)
 }
 
 // ErrInvalid is a token that is malformed, badly signed, expired, not yet
@@ -110,41 +112,44 @@ var ErrInvalid = errors.New("invalid token")
 // Verifier checks access tokens.
 type Verifier struct {
 	keys     Keys
-	revoked  Revocations
+	states   States
 	issuer   string
 	audience string
 	now      func() time.Time
 }
 
 // NewVerifier returns a Verifier accepting tokens of issuer for audience.
-func NewVerifier(keys Keys, revoked Revocations, issuer, audience string, now func() time.Time) *Verifier {
+func NewVerifier(keys Keys, states States, issuer, audience string, now func() time.Time) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
-	return &Verifier{keys: keys, revoked: revoked, issuer: issuer, audience: audience, now: now}
+	return &Verifier{keys: keys, states: states, issuer: issuer, audience: audience, now: now}
 }
 
 var algorithms = []string{string(signer.PS256), string(signer.ES384), string(signer.ES512)}
 
 // Verify checks raw and returns its claims. A token that fails a check gives
-// an error wrapping ErrInvalid; a revocation lookup that fails gives another
+// an error wrapping ErrInvalid; a state lookup that fails gives another
 // error (the caller answers 503, not 401).
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	c, err := v.Parse(raw)
 	if err != nil {
 		return Claims{}, err
 	}
-	revoked, err := v.revoked.IsRevoked(ctx, c.ID)
+	state, err := v.states.TokenState(ctx, c.ID, c.ClientID)
 	if err != nil {
 		return Claims{}, fmt.Errorf("verify token: %w", err)
 	}
-	if revoked {
+	if state.Revoked {
 		return Claims{}, fmt.Errorf("%w: token is revoked", ErrInvalid)
+	}
+	if !state.Active {
+		return Claims{}, fmt.Errorf("%w: the client is disabled or deleted", ErrInvalid)
 	}
 	return c, nil
 }
 
-// Parse does every check of Verify but the revocation lookup.
+// Parse does every check of Verify but the state lookup.
 func (v *Verifier) Parse(raw string) (Claims, error) {
 	var c Claims
 	parser := jwt.NewParser(
@@ -160,7 +165,7 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %s", ErrInvalid, reason(err))
 	}
-	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" {
+	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID != c.Subject {
 		return Claims{}, fmt.Errorf("%w: required claim missing", ErrInvalid)
 	}
 	return c, nil
