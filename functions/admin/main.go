@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,6 +19,7 @@ import (
 
 func main() {
 	logger := logging.Lambda()
+	slog.SetDefault(logger) // the runtime's own log lines become JSON too
 	cfg, awsCfg, err := app.LoadConfig(context.Background(), os.Getenv)
 	if err != nil {
 		logger.Error("start admin function", "err", err)

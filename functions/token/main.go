@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,6 +17,7 @@ import (
 
 func main() {
 	logger := logging.Lambda()
+	slog.SetDefault(logger) // the runtime's own log lines become JSON too
 	a, err := app.FromEnv(context.Background(), os.Getenv, logger)
 	if err != nil {
 		logger.Error("start token function", "err", err)

@@ -156,7 +156,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.ServerError(err))
 		return
 	}
-	logging.FromContext(r.Context(), nil).Info("token issued",
+	logging.FromContext(r.Context(), nil).InfoContext(r.Context(), "token issued",
 		slog.String("client_id", p.ID), slog.String("jti", claims.ID), slog.String("alg", string(sub.Algorithm)))
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: raw, TokenType: "Bearer", ExpiresIn: int64(sub.Lifetime / time.Second), Scope: claims.Scope,
