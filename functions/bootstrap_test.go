@@ -73,6 +73,12 @@ func TestBootstrap(t *testing.T) {
 			{"client secret basic", "token/token-client-secret-basic.json", apiResponse(200, `"access_token":"ey`)},
 			{"invalid client", "token/token-invalid-client.json", apiResponse(401, `"error":"invalid_client"`)},
 		}},
+		// The sample events carry a "Bearer {{token}}" placeholder: unfilled,
+		// it exercises the binary's start, routing and bearer check.
+		"organisations": {http: true, invocations: []invocationCase{
+			{"unauthenticated list", "organisations/list.json", apiResponse(401, `"code":"unauthorized"`)},
+			{"unauthenticated get", "organisations/get.json", apiResponse(401, `"code":"unauthorized"`)},
+		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},
 			{"invalid action", `{"action":"nope"}`, functionError("ValidationError", "action: must be one of")},

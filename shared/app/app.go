@@ -15,10 +15,14 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -74,26 +78,57 @@ func (a *App) Token() (http.Handler, error) {
 	}), nil
 }
 
+// Organisations is the organisations endpoint group behind bearer
+// authentication and the management middleware.
+func (a *App) Organisations() (http.Handler, error) {
+	cursors, err := cursor.New(a.Config.CursorKey)
+	if err != nil {
+		return nil, fmt.Errorf("organisations: %w", err)
+	}
+	svc := organisations.NewService(a.Store, cursors, a.Now, uuid.NewString)
+	return a.management(organisations.NewHandler(svc)), nil
+}
+
+// management wraps a management group's handler: the bearer token is
+// checked inside the common middleware, and every error is problem+json.
+func (a *App) management(h http.Handler) http.Handler {
+	return middleware.Wrap(auth.Require(a.Verifier, h), middleware.Options{
+		Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write,
+	})
+}
+
 // Admin is the ops function's service.
 func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Now) }
 
 // Group is an endpoint group: its handler and the paths API Gateway routes
-// to it (a path ending in "/" routes everything below it).
+// to it (a path ending in "/" routes everything below it; {name} is a path
+// parameter, as in API Gateway and net/http patterns).
 type Group struct {
 	Name    string
 	Handler http.Handler
 	Paths   []string
 }
 
-// Groups builds every endpoint group.
+// Groups builds every endpoint group, with the paths Routes gives it.
 func (a *App) Groups() ([]Group, error) {
 	tok, err := a.Token()
 	if err != nil {
 		return nil, err
 	}
-	return []Group{
-		{Name: "token", Handler: tok, Paths: tokenapi.Routes},
-	}, nil
+	orgs, err := a.Organisations()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]http.Handler{"token": tok, "organisations": orgs}
+	var groups []Group
+	for _, r := range Routes() {
+		h, ok := handlers[r.Name]
+		if !ok {
+			return nil, fmt.Errorf("endpoint group %q has no handler", r.Name)
+		}
+		groups = append(groups, Group{Name: r.Name, Handler: h, Paths: r.Paths})
+	}
+	return groups, nil
 }
 
 // Mux mounts every group on one mux with the routes API Gateway has, for the

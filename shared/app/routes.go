@@ -1,6 +1,9 @@
 package app
 
-import "github.com/partnerapi/partner-api/shared/tokenapi"
+import (
+	"github.com/partnerapi/partner-api/shared/organisations"
+	"github.com/partnerapi/partner-api/shared/tokenapi"
+)
 
 // GroupRoutes names an endpoint group (one Lambda function) and the paths
 // API Gateway routes to it, as OpenAPI path templates.
@@ -14,5 +17,6 @@ type GroupRoutes struct {
 func Routes() []GroupRoutes {
 	return []GroupRoutes{
 		{Name: "token", Paths: tokenapi.Routes},
+		{Name: "organisations", Paths: organisations.Routes},
 	}
 }

@@ -22,11 +22,12 @@
 //	2   client id uniqueness (create)               Put attribute_not_exists   table  pk=CLIENT#<client_id>, sk=CLIENT
 //	3   partner's organisation by id                GetItem                    table  pk=PARTNER#<partner_id>, sk=ORG#<org_id>
 //	4   list a partner's organisations              Query                      table  pk=PARTNER#<partner_id>, begins_with(sk, "ORG#")
-//	5   list children of an organisation            Query                      GSI1   gsi1pk=PARTNER#<partner_id>#PARENT#<parent_id or "ROOT">
+//	5   list children of an organisation            Query                      GSI1   gsi1pk=PARTNER#<partner_id>#PARENT#<parent_id or "ROOT">, gsi1sk=ORG#<org_id>
+//	    (the ?parent_id= list filter; eventually consistent)
 //	6   list clients of an organisation             Query                      GSI1   gsi1pk=PARTNER#<partner_id>#ORG#<org_id>#CLIENTS
-//	7   refuse org delete while children/clients    condition child_count = 0 AND client_count = 0 on the org item;
-//	                                                 the counts change in the same TransactWriteItems as each child
-//	                                                 or client create and delete
+//	7   refuse org delete while children/clients    condition child_count = 0 AND client_count = 0 AND version = <read> on the
+//	                                                 org item; the counts change in the same TransactWriteItems as each
+//	                                                 child or client create, delete and move (clients: orgClientCountChange)
 //	8   revoked token by jti                        GetItem                    table  pk=REVOKED#<jti>, sk=REVOKED (expires_at = token exp)
 //	9   failed secret attempts of a client id       UpdateItem ADD             table  pk=CLIENT#<client_id>, sk=FAILURES (expires_at = window end)
 //	10  usage counter increment                     UpdateItem ADD             table  pk=USAGE#<partner_id>#<shard>, sk=<day>#<kind>#<org_id>#<client_id>
@@ -37,6 +38,18 @@
 //	15  authorisation server by id                  GetItem                    table  pk=PARTNER#<partner_id>, sk=AS#<org_id>#<as_id>
 //	16  list an organisation's authorisation servers Query                     table  pk=PARTNER#<partner_id>, begins_with(sk, "AS#<org_id>#")
 //	17  hosted-page UI config of an organisation    GetItem                    table  pk=PARTNER#<partner_id>, sk=UICONFIG#<org_id>
+//	    (Put conditional on version, with a ConditionCheck that the org exists; deleted in the org's delete transaction)
+//	18  children of an organisation, consistent     Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "CHILD#<parent_id>#");
+//	    (refusing to narrow a parent)               BatchGetItem of the orgs          link items written with each child create, delete and move
+//	19  organisation and ancestors enabled          GetItem, then BatchGetItem table  pk=PARTNER#<partner_id>, sk=ORG#<id> for the org and each id of its path
+//	    (token issuance to an org's client)
+//
+// Organisation tree invariants under concurrency: a child's create, move or
+// change of restrictions updates its parent in the same transaction (ADD
+// child_count, ADD child_seq) on condition that the parent still exists at
+// the version the child was checked against; an update that narrows an
+// organisation is conditional on its version and on child_seq being the
+// value read before its children were checked (pattern 18).
 //
 // Tenant isolation is part of the keys: every partner-owned item but the
 // principal lives under PARTNER#<partner_id>, and principals carry partner_id,

@@ -1,0 +1,440 @@
+// Package organisations is the organisations endpoint group: a partner's
+// tree of organisations (GET and POST /v1/organisations; GET, PUT, PATCH and
+// DELETE /v1/organisations/{id}) and the hosted-page configuration of each
+// (GET and PUT /v1/organisations/{id}/ui-config).
+//
+// The rules are plain functions (Resolve, Wider, Cyclic, ResolveUIConfig);
+// Service decodes request bodies strictly and applies the rules with the
+// store; the handlers only check the caller, read the request, call Service
+// and encode the result.
+//
+// Decisions where the contract leaves a choice:
+//
+//   - Narrowing: a PUT or PATCH that would leave a child wider than its
+//     parent (an allowed_* item the child has and the parent would lose, or
+//     production access) is refused with 409 naming the children. Nothing
+//     cascades: partners narrow the children first.
+//   - Moving: parent_id may change with PUT or PATCH when the organisation
+//     has no children and fits inside the new parent; moving an organisation
+//     that has children is refused with 409 (move or delete them first).
+//   - Turning enable_custom_logo off while the ui-config has a logo_url is
+//     refused with 409 (remove the logo first).
+//   - An empty allowed_* list means unrestricted; a child's absent list
+//     inherits its parent's (see Resolve).
+//   - An organisation that never stored a ui-config has the defaults
+//     (DefaultUIConfig, ETag "0"); id, created_at, updated_at (and
+//     organisation_id of a ui-config) are refused in request bodies as
+//     read-only.
+//   - Without If-Match, a write that loses a race with another one gets 409
+//     (retry); with If-Match it gets 412.
+//   - Every violation is reported at once: those found decoding the body
+//     (unknown, read-only, repeated, mistyped members) with those of the
+//     rules.
+//
+// Concurrency: every write is conditional on the versions it was checked
+// against (see the store's doc for the guards), so concurrent requests can
+// never leave a child under a deleted parent or wider than its parent.
+package organisations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+// Store is the storage the service needs (satisfied by *store.Table). Its
+// errors wrap the problem kinds: ErrNotFound for a missing organisation or
+// UI config, ErrPrecondition when the stored version is not the expected
+// one, ErrConflict when a guard failed or a concurrent change interfered.
+type Store interface {
+	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
+	ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]store.Organisation, bool, error)
+	OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]store.Organisation, error)
+	CreateOrganisation(ctx context.Context, o store.Organisation, parentVersion int64) (store.Organisation, error)
+	UpdateOrganisation(ctx context.Context, u store.OrganisationUpdate) (store.Organisation, error)
+	DeleteOrganisation(ctx context.Context, o store.Organisation) error
+	GetUIConfig(ctx context.Context, partnerID, orgID string) (store.UIConfig, error)
+	PutUIConfig(ctx context.Context, c store.UIConfig) (store.UIConfig, error)
+}
+
+var _ Store = (*store.Table)(nil)
+
+// listKind names organisation lists in their cursors.
+const listKind = "organisations"
+
+// maxNamedChildren bounds the children a 409 lists by id.
+const maxNamedChildren = 20
+
+// Service carries out the organisation requests of partners.
+type Service struct {
+	store   Store
+	cursors *cursor.Codec
+	now     func() time.Time
+	newID   func() string
+}
+
+// NewService returns the service. now is the clock and newID generates
+// organisation ids (UUID v4 in production).
+func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
+	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+}
+
+// Get returns the partner's organisation id (an error wrapping
+// problem.ErrNotFound when the partner has none by that id).
+func (s *Service) Get(ctx context.Context, partnerID, id string) (store.Organisation, error) {
+	id, ok := canonicalID(id)
+	if !ok {
+		return store.Organisation{}, notFound(id)
+	}
+	o, err := s.store.GetOrganisation(ctx, partnerID, id)
+	if errors.Is(err, problem.ErrNotFound) {
+		return store.Organisation{}, notFound(id)
+	}
+	return o, err
+}
+
+// ListQuery selects a page of a partner's organisations.
+type ListQuery struct {
+	// Limit is the page size (1 to cursor.MaxLimit).
+	Limit int
+	// Cursor is the next_cursor of the previous page, "" for the first.
+	Cursor string
+	// ParentID keeps the children of that organisation only ("" for all).
+	ParentID string
+}
+
+// Page is one page of a list; NextCursor is "" on the last page.
+type Page struct {
+	Items      []store.Organisation
+	NextCursor string
+}
+
+// List returns a page of the partner's organisations, in id order. A cursor
+// not issued to this partner for this list (same filter) is refused with a
+// field error naming "cursor".
+func (s *Service) List(ctx context.Context, partnerID string, q ListQuery) (Page, error) {
+	parentID := strings.ToLower(q.ParentID)
+	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "parent_id=" + parentID}
+	var after string
+	if q.Cursor != "" {
+		var err error
+		if after, err = s.cursors.Open(b, q.Cursor); err != nil {
+			return Page{}, err
+		}
+	}
+	items, more, err := s.store.ListOrganisations(ctx, partnerID, parentID, after, q.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Items: items}
+	if more && len(items) > 0 {
+		p.NextCursor = s.cursors.Seal(b, items[len(items)-1].ID)
+	}
+	return p, nil
+}
+
+// Create checks body (an Input as JSON) and stores it as a new organisation
+// of the partner.
+func (s *Service) Create(ctx context.Context, partnerID string, body []byte) (store.Organisation, error) {
+	v := &problem.ValidationError{}
+	var in Input
+	if err := decode(v, body, &in, inputOptions); err != nil {
+		return store.Organisation{}, err
+	}
+	decoded := len(v.Errors)
+	parent, err := s.parent(ctx, v, partnerID, in.ParentID)
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	o := Resolve(v, in, parent)
+	if err := settled(v, decoded); err != nil {
+		return store.Organisation{}, err
+	}
+	now := s.now().UTC()
+	o.ID, o.PartnerID, o.CreatedAt, o.UpdatedAt = s.newID(), partnerID, now, now
+	var parentVersion int64
+	if parent != nil {
+		parentVersion = parent.Version
+	}
+	return s.store.CreateOrganisation(ctx, o, parentVersion)
+}
+
+// Replace sets every mutable attribute of the partner's organisation id
+// from body, an Input as JSON (PUT): absent optional attributes take their
+// defaults.
+func (s *Service) Replace(ctx context.Context, partnerID, id string, cond etag.Condition, body []byte) (store.Organisation, error) {
+	cur, err := s.current(ctx, partnerID, id, cond)
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := decode(v, body, &in, inputOptions); err != nil {
+		return store.Organisation{}, err
+	}
+	return s.update(ctx, cur, cond, v, in)
+}
+
+// Patch applies the RFC 7396 merge patch patch to the partner's organisation
+// id: members it names replace the current attributes, null resets one to
+// its default, and the result is checked like a PUT.
+func (s *Service) Patch(ctx context.Context, partnerID, id string, cond etag.Condition, patch []byte) (store.Organisation, error) {
+	cur, err := s.current(ctx, partnerID, id, cond)
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	// The patch's own members are checked, so that unknown ones set to null
+	// (which the merge drops) are refused too. The merged document has no
+	// other violations: the rest of it is the current organisation.
+	v := &problem.ValidationError{}
+	if err := decode(v, patch, &Input{}, inputOptions); err != nil {
+		return store.Organisation{}, err
+	}
+	doc, err := json.Marshal(inputOf(cur))
+	if err != nil {
+		return store.Organisation{}, fmt.Errorf("patch organisation %s: %w", cur.ID, err)
+	}
+	merged, err := jsonbody.MergePatch(doc, patch)
+	if err != nil {
+		return store.Organisation{}, fmt.Errorf("patch organisation %s: %w", cur.ID, err)
+	}
+	var in Input
+	if err := decode(&problem.ValidationError{}, merged, &in, inputOptions); err != nil {
+		return store.Organisation{}, err
+	}
+	return s.update(ctx, cur, cond, v, in)
+}
+
+// Delete deletes the partner's organisation id with its ui-config. It is
+// refused with 409 while the organisation has children or clients.
+func (s *Service) Delete(ctx context.Context, partnerID, id string, cond etag.Condition) error {
+	cur, err := s.current(ctx, partnerID, id, cond)
+	if err != nil {
+		return err
+	}
+	return raced(s.store.DeleteOrganisation(ctx, cur), cond)
+}
+
+// current returns the organisation a write applies to, after checking the
+// request's If-Match against it.
+func (s *Service) current(ctx context.Context, partnerID, id string, cond etag.Condition) (store.Organisation, error) {
+	cur, err := s.Get(ctx, partnerID, id)
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	if err := cond.Check(etag.FromVersion(cur.Version)); err != nil {
+		return store.Organisation{}, err
+	}
+	return cur, nil
+}
+
+// update checks in as the new state of cur and writes it with the guards
+// the hierarchy needs. v holds the violations found decoding in.
+func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.Condition, v *problem.ValidationError, in Input) (store.Organisation, error) {
+	decoded := len(v.Errors)
+	parent, err := s.parent(ctx, v, cur.PartnerID, in.ParentID)
+	if err != nil {
+		return store.Organisation{}, err
+	}
+	if parent != nil && Cyclic(cur.ID, *parent) {
+		v.Add("parent_id", "would make the organisation its own ancestor")
+		parent = nil
+	}
+	next := Resolve(v, in, parent)
+	if err := settled(v, decoded); err != nil {
+		return store.Organisation{}, err
+	}
+	next.ID, next.PartnerID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.PartnerID, cur.CreatedAt, s.now().UTC()
+	next.Version, next.ChildCount, next.ClientCount, next.ChildSeq = cur.Version, cur.ChildCount, cur.ClientCount, cur.ChildSeq
+
+	u := store.OrganisationUpdate{Org: next, PreviousParentID: cur.ParentID}
+	moved, changed := next.ParentID != cur.ParentID, restrictionsChanged(cur, next)
+	if moved && cur.ChildCount > 0 {
+		return store.Organisation{}, problem.New(problem.ErrConflict,
+			"organisation %s has %d child organisation(s); moving an organisation with children is not supported: move or delete its children first", cur.ID, cur.ChildCount)
+	}
+	if moved || changed {
+		// No child may appear or change unchecked meanwhile.
+		seq := cur.ChildSeq
+		u.ChildSeq = &seq
+		if parent != nil {
+			u.ParentVersion = parent.Version
+		}
+	}
+	if changed && cur.ChildCount > 0 {
+		if err := s.checkChildren(ctx, next); err != nil {
+			return store.Organisation{}, err
+		}
+	}
+	if cur.EnableCustomLogo && !next.EnableCustomLogo {
+		if err := s.checkNoLogo(ctx, cur); err != nil {
+			return store.Organisation{}, err
+		}
+		u.NoLogo = true
+	}
+	updated, err := s.store.UpdateOrganisation(ctx, u)
+	return updated, raced(err, cond)
+}
+
+// checkChildren refuses, with 409 naming them, a change of o that would
+// leave any of its children wider than o.
+func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error {
+	children, err := s.store.OrganisationChildren(ctx, o.PartnerID, o.ID)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(children, func(a, b store.Organisation) int { return strings.Compare(a.ID, b.ID) })
+	var wider []string
+	for _, c := range children {
+		if fields := Wider(c, o); len(fields) > 0 {
+			wider = append(wider, fmt.Sprintf("%s (%s)", c.ID, strings.Join(fields, ", ")))
+		}
+	}
+	if len(wider) == 0 {
+		return nil
+	}
+	more := ""
+	if len(wider) > maxNamedChildren {
+		more = fmt.Sprintf(" and %d more", len(wider)-maxNamedChildren)
+		wider = wider[:maxNamedChildren]
+	}
+	return problem.New(problem.ErrConflict,
+		"the change would leave child organisations wider than their parent; narrow or move them first: %s%s", strings.Join(wider, "; "), more)
+}
+
+// checkNoLogo refuses to turn custom logos off while the ui-config has one.
+func (s *Service) checkNoLogo(ctx context.Context, o store.Organisation) error {
+	c, err := s.store.GetUIConfig(ctx, o.PartnerID, o.ID)
+	switch {
+	case errors.Is(err, problem.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case c.LogoURL != "":
+		return problem.New(problem.ErrConflict,
+			"the organisation's ui-config has a logo_url; remove it (PUT /v1/organisations/%s/ui-config) before turning enable_custom_logo off", o.ID)
+	}
+	return nil
+}
+
+// parent returns the organisation parentID names (nil for a root), adding
+// "no such organisation" to v when the partner has none by that id. Another
+// partner's organisation is not found either.
+func (s *Service) parent(ctx context.Context, v *problem.ValidationError, partnerID string, parentID *string) (*store.Organisation, error) {
+	if parentID == nil {
+		return nil, nil
+	}
+	id, ok := canonicalID(*parentID)
+	if !ok {
+		return nil, nil // Resolve reports the malformed id.
+	}
+	p, err := s.store.GetOrganisation(ctx, partnerID, id)
+	if errors.Is(err, problem.ErrNotFound) {
+		v.Add("parent_id", "no such organisation")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// decode unmarshals body into dst, adding its violations (unknown,
+// read-only, repeated or mistyped members) to v so that the rules can add
+// theirs: every violation is reported at once.
+func decode(v *problem.ValidationError, body []byte, dst any, opts jsonbody.Options) error {
+	err := jsonbody.Unmarshal(body, dst, opts)
+	var bad *problem.ValidationError
+	if errors.As(err, &bad) {
+		v.Errors = append(v.Errors, bad.Errors...)
+		return nil
+	}
+	return err
+}
+
+// settled returns v's error, if any, after dropping the rules' violations
+// (those after the first decoded) of members that failed to decode: a
+// mistyped member is left at its zero value, and "is required" or "must not
+// be empty" about it would be noise.
+func settled(v *problem.ValidationError, decoded int) error {
+	failed := map[string]bool{}
+	for _, f := range v.Errors[:decoded] {
+		member, _, _ := strings.Cut(f.Field, "[")
+		failed[member] = true
+	}
+	kept := v.Errors[:decoded]
+	for _, f := range v.Errors[decoded:] {
+		if member, _, _ := strings.Cut(f.Field, "["); !failed[member] {
+			kept = append(kept, f)
+		}
+	}
+	v.Errors = kept
+	return v.Err()
+}
+
+// inputOf is the Input that would recreate o: the document a PATCH merges
+// into. Lists are explicit (never null), so a PATCH leaves them as they are
+// unless it names them.
+func inputOf(o store.Organisation) Input {
+	in := Input{
+		Name:                  o.Name,
+		EnableCustomLogo:      &o.EnableCustomLogo,
+		AllowedScopes:         nonNil(o.AllowedScopes),
+		AllowedProducts:       nonNil(o.AllowedProducts),
+		AllowedProviderGroups: nonNil(o.AllowedProviderGroups),
+		HasProductionAccess:   &o.HasProductionAccess,
+		Enabled:               &o.Enabled,
+	}
+	if o.ParentID != "" {
+		in.ParentID = &o.ParentID
+	}
+	return in
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// canonicalID returns id in the lower-case form organisation ids are stored
+// in, and whether it is a UUID at all.
+func canonicalID(id string) (string, bool) {
+	if !middleware.IsUUID(id) {
+		return id, false
+	}
+	return strings.ToLower(id), true
+}
+
+func notFound(id string) error {
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
+}
+
+// raced turns a version mismatch found at write time into 409 when the
+// request had no If-Match: the caller did not ask for a precondition, it
+// lost a race with another write and may retry.
+func raced(err error, cond etag.Condition) error {
+	if errors.Is(err, problem.ErrPrecondition) && !cond.Present() {
+		return problem.New(problem.ErrConflict, "the resource was changed by another request while this one ran; retry")
+	}
+	return err
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

@@ -1,0 +1,230 @@
+package organisations
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+// Limits of organisation attributes.
+const (
+	// MaxTextLength bounds names and list items, in characters.
+	MaxTextLength = 255
+	// MaxListItems bounds each allowed_* list.
+	MaxListItems = 100
+	// MaxDepth bounds the depth of a tree (a root is at depth 1), so that
+	// an organisation and its ancestors are read with one BatchGetItem.
+	MaxDepth = 20
+)
+
+// Input is the body of POST /v1/organisations and PUT
+// /v1/organisations/{id}, and what a PATCH gives once merged into the
+// current organisation: the attributes a partner sets. Absent (or null)
+// optional attributes take their defaults; see Resolve.
+type Input struct {
+	ParentID              *string  `json:"parent_id"`
+	Name                  string   `json:"name"`
+	EnableCustomLogo      *bool    `json:"enable_custom_logo"`
+	AllowedScopes         []string `json:"allowed_scopes"`
+	AllowedProducts       []string `json:"allowed_products"`
+	AllowedProviderGroups []string `json:"allowed_provider_groups"`
+	HasProductionAccess   *bool    `json:"has_production_access"`
+	Enabled               *bool    `json:"enabled"`
+}
+
+// inputOptions refuses the generated attributes of the representation.
+var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "created_at", "updated_at"}}
+
+// restriction is one of the allowed_* lists, which narrow down the tree: a
+// child's list must be a subset of its parent's when the parent's is not
+// empty. An empty list means unrestricted.
+type restriction struct {
+	name  string
+	field func(*store.Organisation) *[]string
+	input func(Input) []string
+	// item is an extra rule for each item: the violation, or "".
+	item func(string) string
+}
+
+var restrictions = []restriction{
+	{"allowed_scopes", func(o *store.Organisation) *[]string { return &o.AllowedScopes },
+		func(in Input) []string { return in.AllowedScopes }, scopeRule},
+	{"allowed_products", func(o *store.Organisation) *[]string { return &o.AllowedProducts },
+		func(in Input) []string { return in.AllowedProducts }, nil},
+	{"allowed_provider_groups", func(o *store.Organisation) *[]string { return &o.AllowedProviderGroups },
+		func(in Input) []string { return in.AllowedProviderGroups }, nil},
+}
+
+func scopeRule(s string) string {
+	if !scope.Valid(s) {
+		return fmt.Sprintf("must be a scope token: 1 to %d printable ASCII characters without spaces, '\"' or '\\'", scope.MaxLength)
+	}
+	return ""
+}
+
+// Resolve checks every attribute of in and, for a child (parent not nil),
+// its fit inside parent; it adds each violation to v with its JSON path and
+// returns the attributes to store, defaults applied:
+//
+//   - parent_id: absent or null for a root organisation.
+//   - allowed_scopes, allowed_products, allowed_provider_groups: absent or
+//     null inherits the parent's list (a root's: empty, i.e. unrestricted).
+//     When the parent's list is not empty, the child's must be a non-empty
+//     subset of it.
+//   - has_production_access: default false; true only if the parent has it
+//     (a root is unrestricted).
+//   - enabled: default true. enable_custom_logo: default false.
+//
+// When in names a parent that could not be found, the caller reports it and
+// passes a nil parent.
+func Resolve(v *problem.ValidationError, in Input, parent *store.Organisation) store.Organisation {
+	o := store.Organisation{Name: in.Name, Enabled: true}
+	checkText(v, "name", in.Name, "is required")
+	if in.ParentID != nil && !middleware.IsUUID(*in.ParentID) {
+		v.Add("parent_id", "must be the id (a UUID) of one of your organisations")
+	}
+	if parent != nil {
+		o.ParentID, o.Path = parent.ID, append(slices.Clone(parent.Path), parent.ID)
+		if len(o.Path) >= MaxDepth {
+			v.Add("parent_id", "is at the deepest level allowed: trees are at most %d levels deep", MaxDepth)
+		}
+	}
+	for _, r := range restrictions {
+		items := r.input(in)
+		bad := checkList(v, r.name, items, r.item)
+		switch {
+		case items == nil && parent != nil:
+			items = slices.Clone(*r.field(parent))
+		case parent != nil && len(*r.field(parent)) > 0:
+			allowed := *r.field(parent)
+			if len(items) == 0 {
+				v.Add(r.name, "must not be empty: the parent organisation restricts %s (an empty list means unrestricted); omit it to inherit the parent's", r.name)
+			}
+			for i, item := range items {
+				if !bad[i] && !slices.Contains(allowed, item) {
+					v.Add(fmt.Sprintf("%s[%d]", r.name, i), "is not in the parent organisation's %s", r.name)
+				}
+			}
+		}
+		*r.field(&o) = items
+	}
+	if in.EnableCustomLogo != nil {
+		o.EnableCustomLogo = *in.EnableCustomLogo
+	}
+	if in.HasProductionAccess != nil {
+		o.HasProductionAccess = *in.HasProductionAccess
+		if o.HasProductionAccess && parent != nil && !parent.HasProductionAccess {
+			v.Add("has_production_access", "can be true only when the parent organisation has production access")
+		}
+	}
+	if in.Enabled != nil {
+		o.Enabled = *in.Enabled
+	}
+	return o
+}
+
+// Wider names the attributes in which child is wider than parent allows,
+// none when child fits: the invariant every child keeps, checked for each
+// child of an organisation whose restrictions change.
+func Wider(child, parent store.Organisation) []string {
+	var out []string
+	for _, r := range restrictions {
+		if !within(*r.field(&child), *r.field(&parent)) {
+			out = append(out, r.name)
+		}
+	}
+	if child.HasProductionAccess && !parent.HasProductionAccess {
+		out = append(out, "has_production_access")
+	}
+	return out
+}
+
+// within reports whether list fits inside allowed: an empty allowed is
+// unrestricted, an empty list is unrestricted too.
+func within(list, allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	if len(list) == 0 {
+		return false
+	}
+	for _, item := range list {
+		if !slices.Contains(allowed, item) {
+			return false
+		}
+	}
+	return true
+}
+
+// restrictionsChanged reports whether b restricts differently from a: another
+// allowed_* set or another production access.
+func restrictionsChanged(a, b store.Organisation) bool {
+	if a.HasProductionAccess != b.HasProductionAccess {
+		return true
+	}
+	for _, r := range restrictions {
+		x, y := *r.field(&a), *r.field(&b)
+		if !within(x, y) || !within(y, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// Cyclic reports whether making parent the parent of the organisation orgID
+// would make orgID its own ancestor.
+func Cyclic(orgID string, parent store.Organisation) bool {
+	return parent.ID == orgID || slices.Contains(parent.Path, orgID)
+}
+
+// checkText checks a free-text attribute: not blank (ifBlank says why), at
+// most MaxTextLength characters, no '<' or '>', no control characters.
+func checkText(v *problem.ValidationError, field, s, ifBlank string) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		v.Add(field, "%s", ifBlank)
+	case utf8.RuneCountInString(s) > MaxTextLength:
+		v.Add(field, "must be at most %d characters", MaxTextLength)
+	case strings.ContainsAny(s, "<>"):
+		v.Add(field, "must not contain '<' or '>'")
+	case strings.ContainsFunc(s, unicode.IsControl):
+		v.Add(field, "must not contain control characters")
+	}
+}
+
+// checkList checks a list of strings: at most MaxListItems, each a non-blank
+// text (checkText) obeying item when it is not nil, none repeated. It
+// returns which items are invalid (all of them when the list is too long).
+func checkList(v *problem.ValidationError, field string, items []string, item func(string) string) map[int]bool {
+	bad := make(map[int]bool, len(items))
+	if len(items) > MaxListItems {
+		v.Add(field, "must have at most %d items", MaxListItems)
+		for i := range items {
+			bad[i] = true
+		}
+		return bad
+	}
+	for i, s := range items {
+		path := fmt.Sprintf("%s[%d]", field, i)
+		before := len(v.Errors)
+		checkText(v, path, s, "must not be empty")
+		if len(v.Errors) == before && item != nil {
+			if msg := item(s); msg != "" {
+				v.Add(path, "%s", msg)
+			}
+		}
+		if j := slices.Index(items, s); len(v.Errors) == before && j < i {
+			v.Add(path, "repeats %s[%d]", field, j)
+		}
+		bad[i] = len(v.Errors) > before
+	}
+	return bad
+}

@@ -1,0 +1,202 @@
+// Helpers of the store's reads and writes: single consistent reads, batch
+// reads, and transactions with their retries and failure explanations.
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+// conditionError reports that the condition of item Index of a transaction
+// failed; callers turn it into ErrNotFound, ErrConflict or ErrPrecondition
+// according to which item it was.
+type conditionError struct {
+	Index int
+	err   error
+}
+
+func (e *conditionError) Error() string {
+	return fmt.Sprintf("condition of transaction item %d failed: %v", e.Index, e.err)
+}
+
+func (e *conditionError) Unwrap() error { return e.err }
+
+// Retries of a transaction that DynamoDB cancelled because a concurrent
+// transaction held one of its items (or throttled it). The SDK does not retry
+// these itself.
+const (
+	transactAttempts   = 8
+	transactFirstDelay = 10 * time.Millisecond
+)
+
+// transact writes items atomically with TransactWriteItems. A transaction
+// cancelled only by conflicts with concurrent transactions or by throttling
+// is retried with jittered backoff (nothing was written); when retries run
+// out the error wraps problem.ErrUnavailable. A failed condition gives a
+// *conditionError naming the first item whose condition failed.
+func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	delay := transactFirstDelay
+	for attempt := 1; ; attempt++ {
+		_, err := t.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		var tc *types.TransactionCanceledException
+		if !errors.As(err, &tc) {
+			return unavailable(err)
+		}
+		retry := len(tc.CancellationReasons) > 0
+		for i, r := range tc.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				return &conditionError{Index: i, err: err}
+			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
+			default:
+				retry = false
+			}
+		}
+		if !retry {
+			return err
+		}
+		if attempt == transactAttempts {
+			return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ctx.Err(), err)
+		case <-time.After(delay/2 + rand.N(delay)):
+		}
+		delay *= 2
+	}
+}
+
+// The builders of transaction items below fill in the table name; cond may
+// be empty (no condition).
+
+func (t *Table) txPut(item map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(t.name), Item: item, ConditionExpression: optional(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}
+}
+
+func (t *Table) txUpdate(key map[string]types.AttributeValue, update, cond string, names map[string]string, values map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(t.name), Key: key, UpdateExpression: aws.String(update), ConditionExpression: optional(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}
+}
+
+func (t *Table) txDelete(key map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: optional(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}
+}
+
+func (t *Table) txCheck(key map[string]types.AttributeValue, cond string, names map[string]string, values map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// getItem reads the item at key consistently into out (attributevalue
+// decoding). A missing item gives problem.ErrNotFound.
+func (t *Table) getItem(ctx context.Context, key map[string]types.AttributeValue, out any) error {
+	res, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return unavailable(err)
+	}
+	if res.Item == nil {
+		return problem.ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	return nil
+}
+
+// batchGet reads keys consistently with BatchGetItem, 100 keys a call,
+// retrying unprocessed keys. Items that do not exist are left out.
+func (t *Table) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), 100)]
+		keys = keys[len(chunk):]
+		pending := map[string]types.KeysAndAttributes{t.name: {
+			Keys: chunk, ConsistentRead: aws.Bool(true),
+			ProjectionExpression: optional(projection), ExpressionAttributeNames: names,
+		}}
+		delay := transactFirstDelay
+		for attempt := 1; len(pending) > 0; attempt++ {
+			if attempt > transactAttempts {
+				return nil, fmt.Errorf("batch get: %w: keys left unprocessed", problem.ErrUnavailable)
+			}
+			if attempt > 1 {
+				select {
+				case <-ctx.Done():
+					return nil, fmt.Errorf("batch get: %w", ctx.Err())
+				case <-time.After(delay/2 + rand.N(delay)):
+				}
+				delay *= 2
+			}
+			res, err := t.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", unavailable(err))
+			}
+			out = append(out, res.Responses[t.name]...)
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// txn is a transaction under construction: its items and, for each, how to
+// explain a failure of its condition to the caller.
+type txn struct {
+	items  []types.TransactWriteItem
+	onFail []func(ctx context.Context) error
+}
+
+// add appends item; onFail (nil when item has no condition) builds the
+// error returned when its condition fails.
+func (x *txn) add(item types.TransactWriteItem, onFail func(ctx context.Context) error) {
+	x.items = append(x.items, item)
+	x.onFail = append(x.onFail, onFail)
+}
+
+// run writes x with transact, turning a failed condition into the error its
+// item's onFail builds.
+func (t *Table) run(ctx context.Context, x *txn) error {
+	err := t.transact(ctx, x.items)
+	var ce *conditionError
+	if errors.As(err, &ce) && ce.Index < len(x.onFail) && x.onFail[ce.Index] != nil {
+		return x.onFail[ce.Index](ctx)
+	}
+	return err
+}
+
+// numberValue is n as a DynamoDB number.
+func numberValue(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}

@@ -1,0 +1,504 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+const (
+	typeOrganisation = "organisation"
+	typeOrgLink      = "organisation_link"
+)
+
+// Organisation is a node of a partner's organisation tree.
+//
+// The counters are kept by the store in the same transaction as the change
+// they count, so conditions on them hold under concurrency: ChildCount and
+// ClientCount must be zero to delete the organisation, and ChildSeq changes
+// whenever a child is added, removed or moved, or changes its restrictions
+// (allowed lists, production access), so that narrowing the organisation can
+// be made conditional on its children being the ones it checked.
+type Organisation struct {
+	ID        string `dynamodbav:"organisation_id"`
+	PartnerID string `dynamodbav:"partner_id"`
+	// ParentID is empty for a root organisation.
+	ParentID string `dynamodbav:"parent_id,omitempty"`
+	// Path lists the ids of the ancestors, the root first (empty for a root),
+	// so that the whole chain can be read with one BatchGetItem.
+	Path                  []string  `dynamodbav:"path"`
+	Name                  string    `dynamodbav:"name"`
+	EnableCustomLogo      bool      `dynamodbav:"enable_custom_logo"`
+	AllowedScopes         []string  `dynamodbav:"allowed_scopes"`
+	AllowedProducts       []string  `dynamodbav:"allowed_products"`
+	AllowedProviderGroups []string  `dynamodbav:"allowed_provider_groups"`
+	HasProductionAccess   bool      `dynamodbav:"has_production_access"`
+	Enabled               bool      `dynamodbav:"enabled"`
+	ChildCount            int64     `dynamodbav:"child_count"`
+	ClientCount           int64     `dynamodbav:"client_count"`
+	ChildSeq              int64     `dynamodbav:"child_seq"`
+	CreatedAt             time.Time `dynamodbav:"created_at"`
+	UpdatedAt             time.Time `dynamodbav:"updated_at"`
+	Version               int64     `dynamodbav:"version"`
+}
+
+type orgItem struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	Type   string `dynamodbav:"type"`
+	GSI1PK string `dynamodbav:"gsi1pk"`
+	GSI1SK string `dynamodbav:"gsi1sk"`
+	Organisation
+}
+
+// orgLinkItem records that an organisation is a child of its parent, in the
+// table itself so that a parent's children can be read consistently
+// (OrganisationChildren); GSI1 serves the eventually consistent list filter.
+type orgLinkItem struct {
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	Type           string `dynamodbav:"type"`
+	OrganisationID string `dynamodbav:"organisation_id"`
+	ParentID       string `dynamodbav:"parent_id"`
+	Version        int64  `dynamodbav:"version"`
+}
+
+// Key builders: the only places organisation keys are spelled out.
+
+func orgPK(partnerID string) string { return "PARTNER#" + partnerID }
+
+func orgSK(orgID string) string { return "ORG#" + orgID }
+
+// orgGSI1PK groups organisations by parent ("ROOT" for roots) for the list
+// filter.
+func orgGSI1PK(partnerID, parentID string) string {
+	if parentID == "" {
+		parentID = "ROOT"
+	}
+	return orgPK(partnerID) + "#PARENT#" + parentID
+}
+
+func orgLinkPrefix(parentID string) string { return "CHILD#" + parentID + "#" }
+
+func orgLinkSK(parentID, childID string) string { return orgLinkPrefix(parentID) + childID }
+
+func orgKey(partnerID, orgID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: orgPK(partnerID)},
+		AttrSK: &types.AttributeValueMemberS{Value: orgSK(orgID)},
+	}
+}
+
+func orgLinkKey(partnerID, parentID, childID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: orgPK(partnerID)},
+		AttrSK: &types.AttributeValueMemberS{Value: orgLinkSK(parentID, childID)},
+	}
+}
+
+// orgMutable are the attributes UpdateOrganisation rewrites. Keys, counters
+// and created_at are never touched by an update.
+var orgMutable = []string{
+	"parent_id", "path", "name", "enable_custom_logo", "allowed_scopes", "allowed_products",
+	"allowed_provider_groups", "has_production_access", "enabled", "updated_at", AttrGSI1PK,
+}
+
+// GetOrganisation returns the partner's organisation orgID, read
+// consistently. It returns an error wrapping problem.ErrNotFound when the
+// partner has no such organisation (another partner's is never found: the
+// partner is part of the key).
+func (t *Table) GetOrganisation(ctx context.Context, partnerID, orgID string) (Organisation, error) {
+	var it orgItem
+	if err := t.getItem(ctx, orgKey(partnerID, orgID), &it); err != nil {
+		return Organisation{}, fmt.Errorf("get organisation %s: %w", orgID, err)
+	}
+	return it.Organisation, nil
+}
+
+// ListOrganisations returns up to limit of the partner's organisations in
+// id order, starting after the organisation id after ("" for the first
+// page), and whether more follow. With parentID set it lists that
+// organisation's children only (GSI1, eventually consistent).
+func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]Organisation, bool, error) {
+	in := &dynamodb.QueryInput{TableName: aws.String(t.name)}
+	var start map[string]types.AttributeValue
+	if parentID == "" {
+		in.KeyConditionExpression = aws.String("pk = :pk AND begins_with(sk, :prefix)")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: orgPK(partnerID)}, ":prefix": &types.AttributeValueMemberS{Value: orgSK("")},
+		}
+		in.ConsistentRead = aws.Bool(true)
+		if after != "" {
+			start = orgKey(partnerID, after)
+		}
+	} else {
+		in.IndexName = aws.String(IndexGSI1)
+		in.KeyConditionExpression = aws.String("gsi1pk = :g")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: orgGSI1PK(partnerID, parentID)}}
+		if after != "" {
+			start = orgKey(partnerID, after)
+			start[AttrGSI1PK] = &types.AttributeValueMemberS{Value: orgGSI1PK(partnerID, parentID)}
+			start[AttrGSI1SK] = &types.AttributeValueMemberS{Value: orgSK(after)}
+		}
+	}
+	// Ask for one more than limit to know whether another page follows; go
+	// on when DynamoDB stops early at its 1 MB page size.
+	var orgs []Organisation
+	for {
+		in.ExclusiveStartKey = start
+		in.Limit = aws.Int32(int32(limit + 1 - len(orgs)))
+		out, err := t.db.Query(ctx, in)
+		if err != nil {
+			return nil, false, fmt.Errorf("list organisations: %w", unavailable(err))
+		}
+		for _, item := range out.Items {
+			o, err := decodeOrg(item)
+			if err != nil {
+				return nil, false, fmt.Errorf("list organisations: %w", err)
+			}
+			orgs = append(orgs, o)
+		}
+		if len(orgs) > limit || out.LastEvaluatedKey == nil {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	if len(orgs) > limit {
+		return orgs[:limit], true, nil
+	}
+	return orgs, false, nil
+}
+
+// OrganisationChildren returns the current children of the partner's
+// organisation parentID, read consistently: the links in the table, then the
+// children with BatchGetItem.
+func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]Organisation, error) {
+	var keys []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
+		TableName:              aws.String(t.name),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: orgPK(partnerID)}, ":prefix": &types.AttributeValueMemberS{Value: orgLinkPrefix(parentID)},
+		},
+		ProjectionExpression: aws.String("organisation_id"),
+		ConsistentRead:       aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("children of organisation %s: %w", parentID, unavailable(err))
+		}
+		for _, item := range page.Items {
+			if id, ok := item["organisation_id"].(*types.AttributeValueMemberS); ok {
+				keys = append(keys, orgKey(partnerID, id.Value))
+			}
+		}
+	}
+	items, err := t.batchGet(ctx, keys, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("children of organisation %s: %w", parentID, err)
+	}
+	children := make([]Organisation, 0, len(items))
+	for _, item := range items {
+		o, err := decodeOrg(item)
+		if err != nil {
+			return nil, fmt.Errorf("children of organisation %s: %w", parentID, err)
+		}
+		children = append(children, o)
+	}
+	return children, nil
+}
+
+// CreateOrganisation stores o as a new organisation at version 1 with zero
+// counters. When o has a parent, the same transaction links o to it and
+// counts it among its children, on condition that the parent still exists at
+// parentVersion, the version o's attributes were checked against; otherwise
+// the error wraps problem.ErrConflict.
+func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVersion int64) (Organisation, error) {
+	o.Version, o.ChildCount, o.ClientCount, o.ChildSeq = 1, 0, 0, 0
+	item, err := orgItemMap(o)
+	if err != nil {
+		return Organisation{}, fmt.Errorf("create organisation: %w", err)
+	}
+	x := &txn{}
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
+		return problem.New(problem.ErrConflict, "organisation id %s is taken", o.ID)
+	})
+	if o.ParentID != "" {
+		if err := t.addChild(x, o, parentVersion); err != nil {
+			return Organisation{}, fmt.Errorf("create organisation: %w", err)
+		}
+	}
+	if err := t.run(ctx, x); err != nil {
+		return Organisation{}, fmt.Errorf("create organisation: %w", err)
+	}
+	return o, nil
+}
+
+// OrganisationUpdate is one change of an organisation and the guards its
+// hierarchy rules need.
+type OrganisationUpdate struct {
+	// Org is the new state; Org.Version is the version it replaces (the
+	// write fails with problem.ErrPrecondition when the stored one differs).
+	Org Organisation
+	// PreviousParentID is the parent before the change. When it differs
+	// from Org.ParentID the organisation moves: the links and child counts
+	// of both parents change in the same transaction.
+	PreviousParentID string
+	// ParentVersion, when not zero, makes the change conditional on Org's
+	// parent still being at that version, the one Org's restrictions were
+	// checked against; the parent's ChildSeq changes with it, so a narrowing
+	// of the parent running concurrently fails.
+	ParentVersion int64
+	// ChildSeq, when not nil, makes the change conditional on the stored
+	// ChildSeq being *ChildSeq: no child was added, moved or changed since
+	// the children were checked against Org.
+	ChildSeq *int64
+	// NoLogo makes the change conditional on the organisation's UI config
+	// having no logo_url (custom logos being turned off).
+	NoLogo bool
+}
+
+// UpdateOrganisation applies u and returns the organisation as stored. A
+// missing organisation gives an error wrapping problem.ErrNotFound, a version
+// mismatch problem.ErrPrecondition, a failed guard problem.ErrConflict.
+func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (Organisation, error) {
+	o := u.Org
+	expected := o.Version
+	o.Version++
+	item, err := orgItemMap(o)
+	if err != nil {
+		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
+	}
+	update, names, values := setOrRemove(item, orgMutable, "#version = :next")
+	names["#version"] = "version"
+	values[":next"] = numberValue(o.Version)
+	values[":expected"] = numberValue(expected)
+	cond := "attribute_exists(pk) AND #version = :expected"
+	if u.ChildSeq != nil {
+		cond += " AND child_seq = :seq"
+		values[":seq"] = numberValue(*u.ChildSeq)
+	}
+	x := &txn{}
+	x.add(t.txUpdate(orgKey(o.PartnerID, o.ID), update, cond, names, values), func(ctx context.Context) error {
+		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, expected,
+			problem.New(problem.ErrConflict, "the child organisations of %s changed while the request ran; retry", o.ID))
+	})
+	switch {
+	case u.PreviousParentID != o.ParentID:
+		if u.PreviousParentID != "" {
+			x.add(t.txDelete(orgLinkKey(o.PartnerID, u.PreviousParentID, o.ID), "", nil, nil), nil)
+			x.add(t.orgChildCountChange(o.PartnerID, u.PreviousParentID, -1, 0), parentChanged(u.PreviousParentID))
+		}
+		if o.ParentID != "" {
+			if err := t.addChild(x, o, u.ParentVersion); err != nil {
+				return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
+			}
+		}
+	case u.ParentVersion != 0 && o.ParentID != "":
+		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion), parentChanged(o.ParentID))
+	}
+	if u.NoLogo {
+		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func(context.Context) error {
+			return problem.New(problem.ErrConflict, "a logo_url was set in the organisation's ui-config while the request ran; remove it before turning enable_custom_logo off")
+		})
+	}
+	if err := t.run(ctx, x); err != nil {
+		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
+	}
+	return o, nil
+}
+
+// DeleteOrganisation deletes o, its UI config and its link to its parent, and
+// uncounts it from its parent, on condition that it is still at o.Version
+// and has no children and no clients. A missing organisation gives an error
+// wrapping problem.ErrNotFound, a version mismatch problem.ErrPrecondition,
+// remaining children or clients problem.ErrConflict saying how many.
+func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
+	x := &txn{}
+	x.add(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero",
+		map[string]string{"#version": "version"},
+		map[string]types.AttributeValue{":expected": numberValue(o.Version), ":zero": numberValue(0)},
+	), func(ctx context.Context) error {
+		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, o.Version, nil)
+	})
+	x.add(t.txDelete(uiConfigKey(o.PartnerID, o.ID), "", nil, nil), nil)
+	if o.ParentID != "" {
+		x.add(t.txDelete(orgLinkKey(o.PartnerID, o.ParentID, o.ID), "", nil, nil), nil)
+		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0), parentChanged(o.ParentID))
+	}
+	if err := t.run(ctx, x); err != nil {
+		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+// OrganisationChainEnabled reports whether the partner's organisation orgID
+// and every one of its ancestors are enabled: the check to make before
+// issuing a token to a client of orgID, since disabling an organisation stops
+// the tokens of its whole subtree. It reads the organisation, then all its
+// ancestors with one BatchGetItem, consistently; a missing ancestor counts as
+// disabled. A missing organisation gives an error wrapping
+// problem.ErrNotFound.
+func (t *Table) OrganisationChainEnabled(ctx context.Context, partnerID, orgID string) (bool, error) {
+	names := map[string]string{"#path": "path"}
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.name), Key: orgKey(partnerID, orgID), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("enabled, #path"), ExpressionAttributeNames: names,
+	})
+	if err != nil {
+		return false, fmt.Errorf("organisation chain of %s: %w", orgID, unavailable(err))
+	}
+	if out.Item == nil {
+		return false, fmt.Errorf("organisation chain of %s: %w", orgID, problem.ErrNotFound)
+	}
+	var self struct {
+		Enabled bool     `dynamodbav:"enabled"`
+		Path    []string `dynamodbav:"path"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &self); err != nil {
+		return false, fmt.Errorf("organisation chain of %s: decode: %w", orgID, err)
+	}
+	if !self.Enabled || len(self.Path) == 0 {
+		return self.Enabled, nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(self.Path))
+	for i, id := range self.Path {
+		keys[i] = orgKey(partnerID, id)
+	}
+	items, err := t.batchGet(ctx, keys, "enabled", nil)
+	if err != nil {
+		return false, fmt.Errorf("organisation chain of %s: %w", orgID, err)
+	}
+	if len(items) != len(keys) {
+		return false, nil
+	}
+	for _, item := range items {
+		if b, ok := item["enabled"].(*types.AttributeValueMemberBOOL); !ok || !b.Value {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// addChild adds to x what makes o a child of o.ParentID: its link, and the
+// parent's child count, on condition that the parent exists at
+// parentVersion.
+func (t *Table) addChild(x *txn, o Organisation, parentVersion int64) error {
+	link, err := attributevalue.MarshalMap(orgLinkItem{
+		PK: orgPK(o.PartnerID), SK: orgLinkSK(o.ParentID, o.ID), Type: typeOrgLink,
+		OrganisationID: o.ID, ParentID: o.ParentID, Version: 1,
+	})
+	if err != nil {
+		return fmt.Errorf("encode link: %w", err)
+	}
+	x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 1, parentVersion), parentChanged(o.ParentID))
+	x.add(t.txPut(link, "", nil, nil), nil)
+	return nil
+}
+
+// orgChildCountChange is the transaction item that adds delta to the child
+// count of the organisation parentID and bumps its ChildSeq, on condition
+// that it exists and, when parentVersion is not zero, is at that version.
+func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, parentVersion int64) types.TransactWriteItem {
+	cond := "attribute_exists(pk)"
+	var names map[string]string
+	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta)), ":one": numberValue(1)}
+	if parentVersion != 0 {
+		cond += " AND #version = :pv"
+		names = map[string]string{"#version": "version"}
+		values[":pv"] = numberValue(parentVersion)
+	}
+	return t.txUpdate(orgKey(partnerID, parentID), "ADD child_count :delta, child_seq :one", cond, names, values)
+}
+
+// orgClientCountChange is the item of a client's create (delta 1) or delete
+// (delta -1) transaction that keeps the organisation's client count, which
+// DeleteOrganisation requires to be zero. Its condition fails when the
+// organisation no longer exists, so no client is created under an
+// organisation being deleted; map that failure to problem.ErrNotFound.
+func (t *Table) orgClientCountChange(partnerID, orgID string, delta int) types.TransactWriteItem {
+	return t.txUpdate(orgKey(partnerID, orgID), "ADD client_count :delta", "attribute_exists(pk)", nil,
+		map[string]types.AttributeValue{":delta": numberValue(int64(delta))})
+}
+
+// explainOrgFailure re-reads an organisation whose write condition failed
+// and says why: gone (ErrNotFound), another version (ErrPrecondition),
+// children or clients left (ErrConflict), or else other.
+func (t *Table) explainOrgFailure(ctx context.Context, partnerID, orgID string, expected int64, other error) error {
+	cur, err := t.GetOrganisation(ctx, partnerID, orgID)
+	switch {
+	case err != nil:
+		return err
+	case cur.Version != expected:
+		return problem.New(problem.ErrPrecondition, "organisation %s was changed by another request (now at version %d)", orgID, cur.Version)
+	case other != nil:
+		return other
+	case cur.ChildCount > 0 || cur.ClientCount > 0:
+		return problem.New(problem.ErrConflict, "organisation %s still has %d child organisation(s) and %d client(s); delete them first",
+			orgID, cur.ChildCount, cur.ClientCount)
+	}
+	return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", orgID)
+}
+
+// parentChanged explains a failed condition on a parent organisation.
+func parentChanged(parentID string) func(context.Context) error {
+	return func(context.Context) error {
+		return problem.New(problem.ErrConflict, "the parent organisation %s was changed or deleted while the request ran; retry", parentID)
+	}
+}
+
+func orgItemMap(o Organisation) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(orgItem{
+		PK: orgPK(o.PartnerID), SK: orgSK(o.ID), Type: typeOrganisation,
+		GSI1PK: orgGSI1PK(o.PartnerID, o.ParentID), GSI1SK: orgSK(o.ID), Organisation: o,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return item, nil
+}
+
+func decodeOrg(item map[string]types.AttributeValue) (Organisation, error) {
+	var it orgItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return Organisation{}, fmt.Errorf("decode: %w", err)
+	}
+	if it.Type != typeOrganisation {
+		return Organisation{}, errors.New("decode: not an organisation item")
+	}
+	return it.Organisation, nil
+}
+
+// setOrRemove builds an update expression that sets each of attrs to its
+// value in item, removes those item lacks, and adds the SET clauses extra.
+func setOrRemove(item map[string]types.AttributeValue, attrs []string, extra ...string) (string, map[string]string, map[string]types.AttributeValue) {
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	var set, remove []string
+	for i, a := range attrs {
+		n, v := "#a"+strconv.Itoa(i), ":a"+strconv.Itoa(i)
+		names[n] = a
+		if av, ok := item[a]; ok {
+			values[v] = av
+			set = append(set, n+" = "+v)
+		} else {
+			remove = append(remove, n)
+		}
+	}
+	expr := "SET " + strings.Join(append(set, extra...), ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	return expr, names, values
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+const typeUIConfig = "ui_config"
+
+// UIConfig is the hosted-page theming of an organisation. It is deleted with
+// its organisation.
+type UIConfig struct {
+	OrganisationID string `dynamodbav:"organisation_id"`
+	PartnerID      string `dynamodbav:"partner_id"`
+	// DisplayName replaces the organisation's name on the pages ("" keeps it).
+	DisplayName string `dynamodbav:"display_name,omitempty"`
+	// LogoURL is an https URL or a data:image URI ("" for the default logo).
+	LogoURL          string    `dynamodbav:"logo_url,omitempty"`
+	PrimaryColour    string    `dynamodbav:"primary_colour"`
+	SecondaryColour  string    `dynamodbav:"secondary_colour"`
+	BackgroundColour string    `dynamodbav:"background_colour"`
+	TextColour       string    `dynamodbav:"text_colour"`
+	CreatedAt        time.Time `dynamodbav:"created_at"`
+	UpdatedAt        time.Time `dynamodbav:"updated_at"`
+	// Version is 0 for a configuration never stored.
+	Version int64 `dynamodbav:"version"`
+}
+
+type uiConfigItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	UIConfig
+}
+
+func uiConfigSK(orgID string) string { return "UICONFIG#" + orgID }
+
+func uiConfigKey(partnerID, orgID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: orgPK(partnerID)},
+		AttrSK: &types.AttributeValueMemberS{Value: uiConfigSK(orgID)},
+	}
+}
+
+// GetUIConfig returns the stored UI config of the partner's organisation
+// orgID, read consistently, or an error wrapping problem.ErrNotFound when
+// none was stored.
+func (t *Table) GetUIConfig(ctx context.Context, partnerID, orgID string) (UIConfig, error) {
+	var item uiConfigItem
+	if err := t.getItem(ctx, uiConfigKey(partnerID, orgID), &item); err != nil {
+		return UIConfig{}, fmt.Errorf("get ui config of %s: %w", orgID, err)
+	}
+	return item.UIConfig, nil
+}
+
+// PutUIConfig stores c in place of the organisation's UI config at c.Version
+// (0: none stored yet) and returns it at its new version. The write is
+// conditional on the organisation existing and, when c has a logo, allowing
+// custom logos. A missing organisation gives an error wrapping
+// problem.ErrNotFound, a version mismatch problem.ErrPrecondition, custom
+// logos turned off meanwhile problem.ErrConflict.
+func (t *Table) PutUIConfig(ctx context.Context, c UIConfig) (UIConfig, error) {
+	expected := c.Version
+	c.Version++
+	item, err := attributevalue.MarshalMap(uiConfigItem{
+		PK: orgPK(c.PartnerID), SK: uiConfigSK(c.OrganisationID), Type: typeUIConfig, UIConfig: c,
+	})
+	if err != nil {
+		return UIConfig{}, fmt.Errorf("put ui config of %s: encode: %w", c.OrganisationID, err)
+	}
+	x := &txn{}
+	orgCond, orgValues := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
+	if c.LogoURL != "" {
+		orgCond += " AND enable_custom_logo = :true"
+		orgValues = map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}
+	}
+	x.add(t.txCheck(orgKey(c.PartnerID, c.OrganisationID), orgCond, nil, orgValues), func(ctx context.Context) error {
+		if _, err := t.GetOrganisation(ctx, c.PartnerID, c.OrganisationID); err != nil {
+			return err
+		}
+		return problem.New(problem.ErrConflict, "enable_custom_logo of organisation %s was turned off while the request ran", c.OrganisationID)
+	})
+	precondition := func(context.Context) error {
+		return problem.New(problem.ErrPrecondition, "the ui-config of organisation %s was changed by another request", c.OrganisationID)
+	}
+	if expected == 0 {
+		x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), precondition)
+	} else {
+		x.add(t.txPut(item, "#version = :expected", map[string]string{"#version": "version"},
+			map[string]types.AttributeValue{":expected": numberValue(expected)}), precondition)
+	}
+	if err := t.run(ctx, x); err != nil {
+		return UIConfig{}, fmt.Errorf("put ui config of %s: %w", c.OrganisationID, err)
+	}
+	return c, nil
+}
