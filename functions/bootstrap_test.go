@@ -327,7 +327,7 @@ func provision(t *testing.T) serviceEnv {
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
-	if _, err := admin.New(store.New(db, cfg.TableName, nil), nil).EnsurePartner(ctx, eventsPartner, eventsSecret); err != nil {
+	if _, err := admin.New(store.New(db, cfg.TableName, nil), nil, nil).EnsurePartner(ctx, eventsPartner, eventsSecret); err != nil {
 		t.Fatalf("create partner %s: %v", eventsPartner, err)
 	}
 	creds, err := awsCfg.Credentials.Retrieve(ctx)

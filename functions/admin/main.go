@@ -26,5 +26,5 @@ func main() {
 		os.Exit(1)
 	}
 	st := store.New(dynamodb.NewFromConfig(awsCfg), cfg.TableName, nil)
-	lambda.Start(admin.New(st, nil).LambdaHandler())
+	lambda.Start(admin.New(st, logger, nil).LambdaHandler())
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -67,21 +68,47 @@ type Store interface {
 
 // Service carries out admin requests.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store  Store
+	logger *slog.Logger
+	now    func() time.Time
 }
 
-// New returns the admin service.
-func New(s Store, now func() time.Time) *Service {
+// New returns the admin service. It logs every action (never a secret) to
+// logger; now is the clock (time.Now when nil).
+func New(s Store, logger *slog.Logger, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: s, now: now}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: s, logger: logger, now: now}
 }
 
-// Handle carries out req. Errors wrap the problem kinds, and their messages
-// never contain a secret.
-func (s *Service) Handle(ctx context.Context, req Request) (Response, error) {
+// Handle carries out req and logs the outcome. Errors wrap the problem
+// kinds, and their messages never contain a secret.
+func (s *Service) Handle(ctx context.Context, req Request) (resp Response, err error) {
+	defer func() {
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelWarn
+		}
+		id := resp.PartnerID
+		if id == "" {
+			id = req.PartnerID
+		}
+		attrs := []slog.Attr{slog.String("action", req.Action), slog.String("partner_id", id)}
+		if err != nil {
+			attrs = append(attrs, slog.String("err", err.Error()))
+		} else {
+			attrs = append(attrs, slog.Bool("enabled", resp.Enabled))
+		}
+		s.logger.LogAttrs(ctx, level, "admin action", attrs...)
+	}()
+	return s.handle(ctx, req)
+}
+
+func (s *Service) handle(ctx context.Context, req Request) (Response, error) {
 	if err := validate(req); err != nil {
 		return Response{}, err
 	}

@@ -98,7 +98,7 @@ func (a *App) management(h http.Handler) http.Handler {
 }
 
 // Admin is the ops function's service.
-func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Now) }
+func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Logger, a.Now) }
 
 // Group is an endpoint group: its handler and the paths API Gateway routes
 // to it (a path ending in "/" routes everything below it; {name} is a path

@@ -36,10 +36,17 @@ type Principal struct {
 	// (secret rotation with overlap).
 	PreviousSecretHash      string    `dynamodbav:"previous_secret_hash,omitempty"`
 	PreviousSecretExpiresAt time.Time `dynamodbav:"previous_secret_expires_at,omitempty"`
-	// Scopes are the scopes tokens of this principal may carry.
+	// Scopes are the scopes tokens of this principal may carry (a token
+	// request's scope parameter narrows them).
 	Scopes []string `dynamodbav:"scopes,stringset,omitempty"`
+	// RequiredScopes are granted in every token of this principal, whatever
+	// the request narrows (a subset of Scopes).
+	RequiredScopes []string `dynamodbav:"required_scopes,stringset,omitempty"`
 	// Algorithm signs this principal's tokens ("" means the service default).
-	Algorithm string    `dynamodbav:"token_signing_algorithm,omitempty"`
+	Algorithm string `dynamodbav:"token_signing_algorithm,omitempty"`
+	// TokenLifetime is the lifetime of this principal's tokens in seconds
+	// (0: the default of its kind).
+	TokenLifetime int64     `dynamodbav:"token_lifetime,omitempty"`
 	CreatedAt time.Time `dynamodbav:"created_at"`
 	UpdatedAt time.Time `dynamodbav:"updated_at"`
 	Version   int64     `dynamodbav:"version"`
