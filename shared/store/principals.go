@@ -47,9 +47,9 @@ type Principal struct {
 	// TokenLifetime is the lifetime of this principal's tokens in seconds
 	// (0: the default of its kind).
 	TokenLifetime int64     `dynamodbav:"token_lifetime,omitempty"`
-	CreatedAt time.Time `dynamodbav:"created_at"`
-	UpdatedAt time.Time `dynamodbav:"updated_at"`
-	Version   int64     `dynamodbav:"version"`
+	CreatedAt     time.Time `dynamodbav:"created_at"`
+	UpdatedAt     time.Time `dynamodbav:"updated_at"`
+	Version       int64     `dynamodbav:"version"`
 }
 
 type principalItem struct {
