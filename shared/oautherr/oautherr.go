@@ -21,6 +21,7 @@ type Error struct {
 	Description string `json:"error_description,omitempty"`
 	status      int
 	cause       error
+	header      http.Header
 }
 
 func (e *Error) Error() string {
@@ -109,6 +110,11 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 	logging.FromContext(r.Context(), nil).LogAttrs(r.Context(), level, "oauth request failed",
 		slog.Int("status", e.status), slog.String("code", e.Code), slog.String("err", e.Error()))
 	h := w.Header()
+	for k, vs := range e.header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
 	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Basic realm="partner-api", charset="UTF-8"`)
 	}
@@ -117,6 +123,18 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(e)
+}
+
+// WithHeader returns a copy of e answered with the header k: v added
+// (e.g. Retry-After).
+func (e *Error) WithHeader(k, v string) *Error {
+	c := *e
+	c.header = c.header.Clone()
+	if c.header == nil {
+		c.header = http.Header{}
+	}
+	c.header.Add(k, v)
+	return &c
 }
 
 // WithStatus returns a copy of e answered with another HTTP status (e.g. 405

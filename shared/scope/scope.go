@@ -74,6 +74,13 @@ func Narrow(requested, allowed []string) ([]string, error) {
 	return requested, nil
 }
 
+// Union returns the sorted, unique scopes of a and b.
+func Union(a, b []string) []string {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Format joins scopes with spaces.
 func Format(scopes []string) string { return strings.Join(scopes, " ") }
 

@@ -69,32 +69,98 @@ func TestPrincipalLifecycle(t *testing.T) {
 func TestTokenState(t *testing.T) {
 	tbl := newTable(t, nil)
 	ctx := t.Context()
-	now := time.Now()
-	p := store.Principal{ID: "state-partner", Kind: store.KindPartner, PartnerID: "state-partner", Enabled: true,
+	now := time.Now().UTC().Truncate(time.Second)
+	partner := store.Principal{ID: "state-partner", Kind: store.KindPartner, PartnerID: "state-partner", Enabled: true,
 		SecretHash: "hs256$a$b", CreatedAt: now, UpdatedAt: now}
-	if err := tbl.CreatePrincipal(ctx, p); err != nil {
+	if err := tbl.CreatePrincipal(ctx, partner); err != nil {
 		t.Fatal(err)
 	}
-	check := func(name, jti, clientID string, want store.TokenState) {
+	// A tree root > child, and a client of the child.
+	root := store.Organisation{ID: uuid.NewString(), PartnerID: partner.ID, Name: "root", Enabled: true, CreatedAt: now, UpdatedAt: now}
+	root, err := tbl.CreateOrganisation(ctx, root, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := store.Organisation{ID: uuid.NewString(), PartnerID: partner.ID, ParentID: root.ID, Path: []string{root.ID},
+		Name: "child", Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if child, err = tbl.CreateOrganisation(ctx, child, root.Version); err != nil {
+		t.Fatal(err)
+	}
+	client := store.Principal{ID: "state-client", Kind: store.KindClient, PartnerID: partner.ID, OrganisationID: child.ID,
+		Enabled: true, SecretHash: "hs256$a$b", CreatedAt: now, UpdatedAt: now}
+	if err := tbl.CreatePrincipal(ctx, client); err != nil {
+		t.Fatal(err)
+	}
+	partnerRef := store.TokenRef{TokenID: "jti-1", ClientID: partner.ID, PartnerID: partner.ID}
+	clientRef := store.TokenRef{TokenID: "jti-2", ClientID: client.ID, PartnerID: partner.ID, OrganisationID: child.ID}
+	check := func(name string, ref store.TokenRef, want store.TokenState) {
 		t.Helper()
-		got, err := tbl.TokenState(ctx, jti, clientID)
+		got, err := tbl.TokenState(ctx, ref)
 		if err != nil || got != want {
 			t.Errorf("%s: TokenState = %+v, %v; want %+v", name, got, err, want)
 		}
+		if ref.OrganisationID != "" {
+			active, err := tbl.ClientChainActive(ctx, ref.PartnerID, ref.OrganisationID)
+			if err != nil || active != want.Active {
+				t.Errorf("%s: ClientChainActive = %v, %v", name, active, err)
+			}
+		}
 	}
-	check("fresh token", "jti-1", p.ID, store.TokenState{Active: true})
-	check("unknown principal", "jti-1", "nobody-at-all", store.TokenState{})
+	setEnabled := func(org store.Organisation, enabled bool) store.Organisation {
+		t.Helper()
+		org.Enabled = enabled
+		updated, err := tbl.UpdateOrganisation(ctx, store.OrganisationUpdate{Org: org, PreviousParentID: org.ParentID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return updated
+	}
+	check("partner token", partnerRef, store.TokenState{Active: true})
+	check("client token", clientRef, store.TokenState{Active: true})
+	check("unknown principal", store.TokenRef{TokenID: "jti-1", ClientID: "nobody-at-all", PartnerID: "nobody-at-all"}, store.TokenState{})
 	for range 2 { // revoking twice is fine
 		if err := tbl.RevokeToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	check("revoked", "jti-1", p.ID, store.TokenState{Revoked: true, Active: true})
-	check("other token", "jti-2", p.ID, store.TokenState{Active: true})
-	p.Version = 1
-	p.Enabled = false
-	if _, err := tbl.ReplacePrincipal(ctx, p); err != nil {
+	check("revoked", partnerRef, store.TokenState{Revoked: true, Active: true})
+
+	root = setEnabled(root, false)
+	check("ancestor disabled", clientRef, store.TokenState{})
+	root = setEnabled(root, true)
+	child = setEnabled(child, false)
+	check("organisation disabled", clientRef, store.TokenState{})
+	setEnabled(child, true)
+	check("re-enabled", clientRef, store.TokenState{Active: true})
+
+	partner.Version, partner.Enabled = 1, false
+	if _, err := tbl.ReplacePrincipal(ctx, partner); err != nil {
 		t.Fatal(err)
 	}
-	check("disabled principal", "jti-2", p.ID, store.TokenState{})
+	check("partner disabled: its token", store.TokenRef{TokenID: "jti-3", ClientID: partner.ID, PartnerID: partner.ID}, store.TokenState{})
+	check("partner disabled: its client's token", clientRef, store.TokenState{})
+}
+
+func TestCredentialFailures(t *testing.T) {
+	tbl := newTable(t, nil)
+	ctx := t.Context()
+	window := time.Now().Truncate(15 * time.Minute)
+	c, err := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window)
+	if err != nil || c.Found || c.Failures != 0 {
+		t.Fatalf("unknown id: %+v, %v", c, err)
+	}
+	for range 3 {
+		if err := tbl.RecordFailure(ctx, "nobody-here", "192.0.2.1", window, window.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window); c.Failures != 3 {
+		t.Errorf("failures = %d, want 3", c.Failures)
+	}
+	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.2", window); c.Failures != 0 {
+		t.Errorf("failures from another source = %d, want 0", c.Failures)
+	}
+	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window.Add(15*time.Minute)); c.Failures != 0 {
+		t.Errorf("failures in the next window = %d, want 0", c.Failures)
+	}
 }

@@ -4,53 +4,131 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
+
+// TokenRef names what a token's validity depends on beyond its signature.
+type TokenRef struct {
+	TokenID   string
+	ClientID  string
+	PartnerID string
+	// OrganisationID is set for the tokens of an organisation's client.
+	OrganisationID string
+}
 
 // TokenState is what a token's validity depends on beyond its signature
 // and claims.
 type TokenState struct {
 	// Revoked is true when the token id was revoked.
 	Revoked bool
-	// Active is true when the token's principal exists and is enabled, so
-	// disabling or deleting a partner or client stops its tokens at once.
+	// Active is true when the token's principal exists and is enabled and,
+	// for a client's token, its partner account, its organisation and every
+	// ancestor of it are too: disabling any of them stops the token at once.
 	Active bool
 }
 
-// TokenState reads the revocation record of jti and the principal clientID
-// in one consistent BatchGetItem (patterns 1 and 8), the one read every
-// authenticated request makes.
-func (t *Table) TokenState(ctx context.Context, jti, clientID string) (TokenState, error) {
-	revKey, principal := revocationKey(jti), principalKey(clientID)
-	keys := []map[string]types.AttributeValue{revKey, principal}
-	var items []map[string]types.AttributeValue
-	for attempt := 0; len(keys) > 0; attempt++ {
-		if attempt == 5 {
-			return TokenState{}, fmt.Errorf("token state: %w", unavailable(&types.ProvisionedThroughputExceededException{Message: aws.String("unprocessed keys after retries")}))
-		}
-		out, err := t.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
-			RequestItems: map[string]types.KeysAndAttributes{t.name: {
-				Keys: keys, ConsistentRead: aws.Bool(true),
-				ProjectionExpression: aws.String("pk, sk, enabled"),
-			}},
-		})
-		if err != nil {
-			return TokenState{}, fmt.Errorf("token state: %w", unavailable(err))
-		}
-		items = append(items, out.Responses[t.name]...)
-		keys = out.UnprocessedKeys[t.name].Keys
+// TokenState reads, consistently, the revocation record of the token and the
+// enabled state of everything its validity depends on: one BatchGetItem for
+// a partner's token (patterns 1 and 8); for a client's token the same batch
+// also holds the partner account and the organisation, and a second one its
+// ancestors when it has any (pattern 19). Every authenticated request makes
+// this read.
+func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error) {
+	keys := []map[string]types.AttributeValue{revocationKey(ref.TokenID), principalKey(ref.ClientID)}
+	if ref.OrganisationID != "" {
+		keys = append(keys, principalKey(ref.PartnerID), orgKey(ref.PartnerID, ref.OrganisationID))
 	}
-	var s TokenState
+	found, err := t.enabledItems(ctx, keys)
+	if err != nil {
+		return TokenState{}, fmt.Errorf("token state: %w", err)
+	}
+	_, revoked := found[keyString(keys[0])]
+	state := TokenState{Revoked: revoked}
+	if ref.OrganisationID == "" {
+		state.Active = found[keyString(keys[1])].enabled
+		return state, nil
+	}
+	state.Active, err = t.chainActive(ctx, ref.PartnerID, found, keys[1:])
+	if err != nil {
+		return TokenState{}, fmt.Errorf("token state: %w", err)
+	}
+	return state, nil
+}
+
+// ClientChainActive reports whether a client of organisation orgID may get
+// a token: its partner account, orgID and every ancestor of orgID must be
+// enabled. It reads consistently, with at most two BatchGetItem calls.
+func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error) {
+	keys := []map[string]types.AttributeValue{principalKey(partnerID), orgKey(partnerID, orgID)}
+	found, err := t.enabledItems(ctx, keys)
+	if err != nil {
+		return false, fmt.Errorf("client chain of %s: %w", orgID, err)
+	}
+	active, err := t.chainActive(ctx, partnerID, found, keys)
+	if err != nil {
+		return false, fmt.Errorf("client chain of %s: %w", orgID, err)
+	}
+	return active, nil
+}
+
+// chainActive checks that every item of keys was found enabled, keys' last
+// being the organisation, then reads and checks the organisation's ancestors.
+func (t *Table) chainActive(ctx context.Context, partnerID string, found map[string]enabledItem, keys []map[string]types.AttributeValue) (bool, error) {
+	for _, k := range keys {
+		if !found[keyString(k)].enabled {
+			return false, nil
+		}
+	}
+	org := found[keyString(keys[len(keys)-1])]
+	if len(org.Path) == 0 {
+		return true, nil
+	}
+	ancestors := make([]map[string]types.AttributeValue, len(org.Path))
+	for i, id := range org.Path {
+		ancestors[i] = orgKey(partnerID, id)
+	}
+	more, err := t.enabledItems(ctx, ancestors)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range ancestors {
+		if !more[keyString(k)].enabled {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// enabledItem is the part of an item the state checks read.
+type enabledItem struct {
+	PK      string   `dynamodbav:"pk"`
+	SK      string   `dynamodbav:"sk"`
+	Enabled *bool    `dynamodbav:"enabled"`
+	Path    []string `dynamodbav:"path"`
+	enabled bool
+}
+
+// enabledItems batch-reads keys and returns the items found, by keyString.
+func (t *Table) enabledItems(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]enabledItem, error) {
+	items, err := t.batchGet(ctx, keys, "pk, sk, enabled, #path", map[string]string{"#path": "path"})
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]enabledItem, len(items))
 	for _, item := range items {
-		switch pk := item[AttrPK].(*types.AttributeValueMemberS).Value; pk {
-		case revKey[AttrPK].(*types.AttributeValueMemberS).Value:
-			s.Revoked = true
-		case principal[AttrPK].(*types.AttributeValueMemberS).Value:
-			enabled, ok := item["enabled"].(*types.AttributeValueMemberBOOL)
-			s.Active = ok && enabled.Value
+		var e enabledItem
+		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
 		}
+		e.enabled = e.Enabled != nil && *e.Enabled
+		found[e.PK+"\x00"+e.SK] = e
 	}
-	return s, nil
+	return found, nil
+}
+
+func keyString(key map[string]types.AttributeValue) string {
+	pk, _ := key[AttrPK].(*types.AttributeValueMemberS)
+	sk, _ := key[AttrSK].(*types.AttributeValueMemberS)
+	return pk.Value + "\x00" + sk.Value
 }

@@ -101,7 +101,7 @@ type Keys interface {
 // principal is still enabled (satisfied by *store.Table). An error means the
 // answer is unknown; the token is then not accepted.
 type States interface {
-	TokenState(ctx context.Context, jti, clientID string) (store.TokenState, error)
+	TokenState(ctx context.Context, ref store.TokenRef) (store.TokenState, error)
 }
 
 // ErrInvalid is a token that is malformed, badly signed, expired, not yet
@@ -136,7 +136,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	state, err := v.states.TokenState(ctx, c.ID, c.ClientID)
+	state, err := v.states.TokenState(ctx, store.TokenRef{
+		TokenID: c.ID, ClientID: c.ClientID, PartnerID: c.PartnerID, OrganisationID: c.OrganisationID,
+	})
 	if err != nil {
 		return Claims{}, fmt.Errorf("verify token: %w", err)
 	}
@@ -144,7 +146,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		return Claims{}, fmt.Errorf("%w: token is revoked", ErrInvalid)
 	}
 	if !state.Active {
-		return Claims{}, fmt.Errorf("%w: the client is disabled or deleted", ErrInvalid)
+		return Claims{}, fmt.Errorf("%w: the client, its organisation or its partner account is disabled or deleted", ErrInvalid)
 	}
 	return c, nil
 }

@@ -25,8 +25,13 @@ import (
 	"github.com/partnerapi/partner-api/shared/token"
 )
 
-// PartnerTokenLifetime is how long partner tokens live.
-const PartnerTokenLifetime = 24 * time.Hour
+// Token lifetimes and the default algorithm of client tokens. A client's
+// own access_token_lifetime and token_signing_algorithm override the defaults.
+const (
+	PartnerTokenLifetime       = 24 * time.Hour
+	DefaultClientTokenLifetime = time.Hour
+	DefaultClientAlgorithm     = signer.ES384
+)
 
 // MaxBodyBytes bounds a token, introspection or revocation request.
 const MaxBodyBytes = 16 << 10
@@ -35,12 +40,6 @@ const MaxBodyBytes = 16 << 10
 var Routes = []string{
 	"/v1/token", "/v1/token/introspect", "/v1/token/revoke",
 	"/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
-}
-
-// Principals finds who authenticates (satisfied by *store.Table).
-// GetPrincipal returns an error wrapping problem.ErrNotFound for an unknown id.
-type Principals interface {
-	GetPrincipal(ctx context.Context, clientID string) (store.Principal, error)
 }
 
 // Revoker records revoked token ids (satisfied by *store.Table).
@@ -147,11 +146,12 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.InvalidScope(err.Error()))
 		return
 	}
-	sub := token.Subject{
-		ClientID: p.ID, PartnerID: p.PartnerID, OrganisationID: p.OrganisationID,
-		Scopes: granted, Algorithm: h.PartnerAlgorithm, Lifetime: PartnerTokenLifetime,
+	sub, err := h.subject(p, scope.Union(granted, p.RequiredScopes))
+	if err != nil {
+		WriteError(w, r, oautherr.ServerError(err))
+		return
 	}
-	raw, claims, err := h.Issuer.Issue(r.Context(), sub, scope.Format(granted))
+	raw, claims, err := h.Issuer.Issue(r.Context(), sub, scope.Format(sub.Scopes))
 	if err != nil {
 		WriteError(w, r, oautherr.ServerError(err))
 		return
@@ -161,6 +161,30 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenResponse{
 		AccessToken: raw, TokenType: "Bearer", ExpiresIn: int64(sub.Lifetime / time.Second), Scope: claims.Scope,
 	})
+}
+
+// subject describes the token p gets: partners' tokens live 24 h and use
+// the configured partner algorithm; clients' use their own settings.
+func (h *handler) subject(p store.Principal, scopes []string) (token.Subject, error) {
+	sub := token.Subject{
+		ClientID: p.ID, PartnerID: p.PartnerID, OrganisationID: p.OrganisationID,
+		Scopes: scopes, Algorithm: h.PartnerAlgorithm, Lifetime: PartnerTokenLifetime,
+	}
+	if p.Kind != store.KindClient {
+		return sub, nil
+	}
+	sub.Algorithm, sub.Lifetime = DefaultClientAlgorithm, DefaultClientTokenLifetime
+	if p.Algorithm != "" {
+		alg, err := signer.ParseAlgorithm(p.Algorithm)
+		if err != nil {
+			return token.Subject{}, fmt.Errorf("client %q: stored algorithm: %w", p.ID, err)
+		}
+		sub.Algorithm = alg
+	}
+	if p.TokenLifetime > 0 {
+		sub.Lifetime = time.Duration(p.TokenLifetime) * time.Second
+	}
+	return sub, nil
 }
 
 func (h *handler) static(body []byte, contentType string) http.HandlerFunc {
