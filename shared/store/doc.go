@@ -28,8 +28,11 @@
 //	7   refuse org delete while children/clients    condition child_count = 0 AND client_count = 0 AND version = <read> on the
 //	                                                 org item; the counts change in the same TransactWriteItems as each
 //	                                                 child or client create, delete and move (clients: orgClientCountChange)
-//	8   revoked token by jti                        GetItem                    table  pk=REVOKED#<jti>, sk=REVOKED (expires_at = token exp)
-//	9   failed secret attempts of a client id       UpdateItem ADD             table  pk=CLIENT#<client_id>, sk=FAILURES (expires_at = window end)
+//	8   token state on every authenticated request  BatchGetItem (consistent)  table  pk=REVOKED#<jti>, sk=REVOKED (expires_at = token exp) with
+//	    (TokenState: revoked? principal enabled?)                                    pattern 1's principal; for a client's token also the partner's
+//	                                                                                 principal and pattern 3's organisation, then pattern 19's ancestors
+//	9   credential and failed secret attempts       BatchGetItem (consistent)  table  pattern 1 with pk=CLIENT#<client_id>, sk=FAILURES#<source ip>#<window start>;
+//	    of a client id from one source address      UpdateItem ADD failures on a failed attempt (expires_at = window end + one window)
 //	10  usage counter increment                     UpdateItem ADD             table  pk=USAGE#<partner_id>#<shard>, sk=<day>#<kind>#<org_id>#<client_id>
 //	11  usage for a date range                      Query per shard            table  pk=USAGE#<partner_id>#<shard>, sk BETWEEN <from> AND <to>~
 //	12  audit record (with the change it records)  Put in TransactWriteItems  table  pk=AUDIT#<partner_id>, sk=<time>#<event_id>
