@@ -11,7 +11,7 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
-.PHONY: help run test deps lint unit build bench clean
+.PHONY: help run test deps lint unit build bench e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64
 
 bench: deps ## benchmarks (token issuance and verification) against the emulators
 	$(GO) run ./cmd/devstack -- $(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/tokenapi/
+
+e2e: ## end-to-end suite against BASE_URL as the partner CLIENT_ID/CLIENT_SECRET (in process when BASE_URL is empty)
+	E2E_BASE_URL="$(BASE_URL)" E2E_CLIENT_ID="$(CLIENT_ID)" E2E_CLIENT_SECRET="$(CLIENT_SECRET)" \
+	  $(GO) test -count=1 -v ./e2e/
 
 clean: ## remove build output
 	rm -rf dist cdk.out
