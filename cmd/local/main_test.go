@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
@@ -52,12 +53,12 @@ func server(t *testing.T, env ...string) (base string, output func() string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var printed strings.Builder
+	printed := &apptest.SyncBuffer{} // written by the reader goroutine, read by the test
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			printed.WriteString(sc.Text() + "\n")
+			_, _ = printed.Write([]byte(sc.Text() + "\n"))
 			if strings.HasPrefix(sc.Text(), "Ctrl-C stops") {
 				close(ready)
 			}
