@@ -79,6 +79,10 @@ func TestBootstrap(t *testing.T) {
 			{"unauthenticated list", "organisations/list.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated get", "organisations/get.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
+		"clients": {http: true, invocations: []invocationCase{
+			{"unauthenticated list", "clients/list.json", apiResponse(401, `"code":"unauthorized"`)},
+			{"unauthenticated me", "clients/get-me.json", apiResponse(401, `"code":"unauthorized"`)},
+		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},
 			{"invalid action", `{"action":"nope"}`, functionError("ValidationError", "action: must be one of")},

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/partnerapi/partner-api/shared/clientid"
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/secret"
@@ -30,7 +31,7 @@ const (
 )
 
 // MaxSecretOverlap bounds previous_secret_expires_in (7 days).
-const MaxSecretOverlap = 7 * 24 * time.Hour
+const MaxSecretOverlap = credential.MaxOverlap
 
 // Request is the payload of a direct invocation.
 type Request struct {
@@ -128,14 +129,7 @@ func (s *Service) handle(ctx context.Context, req Request) (Response, error) {
 		})
 	case ActionRotate:
 		return s.update(ctx, req.PartnerID, func(p *store.Principal) string {
-			sec := secret.Generate()
-			p.PreviousSecretHash, p.PreviousSecretExpiresAt = "", time.Time{}
-			if req.PreviousSecretExpiresIn > 0 {
-				p.PreviousSecretHash = p.SecretHash
-				p.PreviousSecretExpiresAt = s.now().UTC().Add(time.Duration(req.PreviousSecretExpiresIn) * time.Second)
-			}
-			p.SecretHash = secret.Hash(sec)
-			return sec
+			return credential.Rotate(p, s.now(), time.Duration(req.PreviousSecretExpiresIn)*time.Second)
 		})
 	}
 	return Response{}, fmt.Errorf("unreachable action %q", req.Action)
@@ -158,9 +152,8 @@ func validate(req Request) error {
 	default:
 		v.Add("action", "must be one of %s", strings.Join([]string{ActionCreate, ActionGet, ActionDisable, ActionEnable, ActionRotate}, ", "))
 	}
-	if req.PreviousSecretExpiresIn < 0 || time.Duration(req.PreviousSecretExpiresIn)*time.Second > MaxSecretOverlap {
-		v.Add("previous_secret_expires_in", "must be between 0 and %d seconds", int64(MaxSecretOverlap/time.Second))
-	} else if req.PreviousSecretExpiresIn != 0 && req.Action != ActionRotate {
+	if credential.CheckOverlap(v, "previous_secret_expires_in", req.PreviousSecretExpiresIn) &&
+		req.PreviousSecretExpiresIn != 0 && req.Action != ActionRotate {
 		v.Add("previous_secret_expires_in", "is only for %s", ActionRotate)
 	}
 	return v.Err()

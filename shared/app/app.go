@@ -19,6 +19,8 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/clientid"
+	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -89,6 +91,17 @@ func (a *App) Organisations() (http.Handler, error) {
 	return a.management(organisations.NewHandler(svc)), nil
 }
 
+// Clients is the clients endpoint group behind bearer authentication and
+// the management middleware.
+func (a *App) Clients() (http.Handler, error) {
+	cursors, err := cursor.New(a.Config.CursorKey)
+	if err != nil {
+		return nil, fmt.Errorf("clients: %w", err)
+	}
+	svc := clients.NewService(a.Store, cursors, a.Now, clientid.Generate)
+	return a.management(clients.NewHandler(svc)), nil
+}
+
 // management wraps a management group's handler: the bearer token is
 // checked inside the common middleware, and every error is problem+json.
 func (a *App) management(h http.Handler) http.Handler {
@@ -119,7 +132,11 @@ func (a *App) Groups() ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]http.Handler{"token": tok, "organisations": orgs}
+	cls, err := a.Clients()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls}
 	var groups []Group
 	for _, r := range Routes() {
 		h, ok := handlers[r.Name]

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
 )
@@ -18,5 +19,6 @@ func Routes() []GroupRoutes {
 	return []GroupRoutes{
 		{Name: "token", Paths: tokenapi.Routes},
 		{Name: "organisations", Paths: organisations.Routes},
+		{Name: "clients", Paths: clients.Routes},
 	}
 }

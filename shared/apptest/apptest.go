@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,14 +98,7 @@ func (e *Env) Partner(t testing.TB) (id, secret string) {
 // parameters added (e.g. "scope"), failing the test unless it gets one.
 func (e *Env) Token(t testing.TB, id, secret string, extra url.Values) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}}
-	for k, v := range extra {
-		form[k] = v
-	}
-	req, _ := http.NewRequest(http.MethodPost, e.Server.URL+"/v1/token", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	resp := e.Do(t, req)
+	resp := e.TokenRequest(t, id, secret, extra)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("token for %s: status %d, body %s", id, resp.StatusCode, resp.Body)
 	}

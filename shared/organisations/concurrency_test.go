@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
@@ -17,23 +16,6 @@ import (
 // check that the rules hold whichever request wins.
 
 const raceRounds = 8
-
-// race runs the requests at once and returns their responses in order.
-func race(t *testing.T, fns ...func() apptest.Response) []apptest.Response {
-	t.Helper()
-	out := make([]apptest.Response, len(fns))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, f := range fns {
-		wg.Go(func() {
-			<-start
-			out[i] = f()
-		})
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
 
 func TestConcurrentPutsWithOneIfMatch(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
@@ -46,7 +28,7 @@ func TestConcurrentPutsWithOneIfMatch(t *testing.T) {
 				return p.do(t, http.MethodPut, path, map[string]any{"name": name}, "If-Match", `"1"`)
 			}
 		}
-		got := race(t, put("first"), put("second"))
+		got := apptest.Race(put("first"), put("second"))
 		ok, failed := 0, 0
 		for _, r := range got {
 			switch r.StatusCode {
@@ -74,7 +56,7 @@ func TestConcurrentChildCreateAndParentDelete(t *testing.T) {
 	created, deleted := 0, 0
 	for round := range raceRounds {
 		parent := p.child(t, nil, "Parent", nil)
-		got := race(t,
+		got := apptest.Race(
 			func() apptest.Response {
 				return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID})
 			},
@@ -111,7 +93,7 @@ func TestConcurrentNarrowingAndChildCreate(t *testing.T) {
 	p := newPartner(t, e)
 	for round := range raceRounds {
 		parent := p.child(t, nil, "Parent", map[string]any{"allowed_products": []string{"a", "b"}})
-		got := race(t,
+		got := apptest.Race(
 			func() apptest.Response {
 				return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID, "allowed_products": []string{"b"}})
 			},
@@ -150,7 +132,7 @@ func TestConcurrentChildCreates(t *testing.T) {
 			return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": fmt.Sprint("Child ", i), "parent_id": parent.ID})
 		}
 	}
-	for i, r := range race(t, fns...) {
+	for i, r := range apptest.Race(fns...) {
 		if r.StatusCode != http.StatusCreated {
 			t.Errorf("create %d: %d %s", i, r.StatusCode, r.Body)
 		}

@@ -2,16 +2,12 @@ package organisations
 
 import (
 	"context"
-	"errors"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/auth"
-	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -28,20 +24,15 @@ var Routes = []string{
 	"/v1/organisations/{id}/ui-config",
 }
 
-// listParameters are the query parameters of the list.
-var listParameters = []string{"limit", "cursor", "parent_id"}
-
 // NewHandler returns the group's http.Handler. It expects auth.Require in
 // front of it (the caller in the context) and the common middleware around.
 func NewHandler(svc *Service) http.Handler {
 	h := &handler{svc: svc}
 	mux := http.NewServeMux()
-	mux.Handle(Routes[0], methods{http.MethodGet: h.list, http.MethodPost: h.create})
-	mux.Handle(Routes[1], methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
-	mux.Handle(Routes[2], methods{http.MethodGet: h.getUIConfig, http.MethodPut: h.putUIConfig})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
+	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list, http.MethodPost: h.create})
+	mux.Handle(Routes[1], endpoint.Methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
+	mux.Handle(Routes[2], endpoint.Methods{http.MethodGet: h.getUIConfig, http.MethodPut: h.putUIConfig})
+	mux.HandleFunc("/", endpoint.NotFound)
 	return mux
 }
 
@@ -62,14 +53,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := listJSON{Items: make([]organisationJSON, len(page.Items))}
-	for i, o := range page.Items {
-		body.Items[i] = representation(o)
-	}
-	if page.NextCursor != "" {
-		body.NextCursor = &page.NextCursor
-	}
-	jsonbody.Write(w, http.StatusOK, body)
+	endpoint.WriteList(w, page, representation)
 	return nil
 }
 
@@ -78,7 +62,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Create(r.Context(), req.partnerID, req.body)
+	o, err := h.svc.Create(r.Context(), req.partnerID, req.Body)
 	if err != nil {
 		return err
 	}
@@ -105,7 +89,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Replace(r.Context(), req.partnerID, r.PathValue("id"), req.cond, req.body)
+	o, err := h.svc.Replace(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -118,7 +102,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Patch(r.Context(), req.partnerID, r.PathValue("id"), req.cond, req.body)
+	o, err := h.svc.Patch(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -131,7 +115,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Delete(r.Context(), req.partnerID, r.PathValue("id"), req.cond); err != nil {
+	if err := h.svc.Delete(r.Context(), req.partnerID, r.PathValue("id"), req.Cond); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -156,7 +140,7 @@ func (h *handler) putUIConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := h.svc.PutUIConfig(r.Context(), req.partnerID, r.PathValue("id"), req.cond, req.body)
+	cfg, err := h.svc.PutUIConfig(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -167,25 +151,14 @@ func (h *handler) putUIConfig(w http.ResponseWriter, r *http.Request) error {
 // partner returns the caller, who must be a partner (not an organisation's
 // client) whose token carries scope s; otherwise a 403 error.
 func partner(ctx context.Context, s string) (auth.Caller, error) {
-	c, ok := auth.FromContext(ctx)
-	if !ok {
-		return auth.Caller{}, problem.New(problem.ErrUnauthenticated, "authentication required")
-	}
-	if !c.IsPartner() {
-		return auth.Caller{}, problem.New(problem.ErrForbidden, "organisations are managed with a partner's access token, not an organisation client's")
-	}
-	if err := auth.RequireScope(ctx, s); err != nil {
-		return auth.Caller{}, err
-	}
-	return c, nil
+	return endpoint.Partner(ctx, s, "organisations are managed with a partner's access token, not an organisation client's")
 }
 
 // write is what a write request brings: its partner, its If-Match
 // condition and its body.
 type write struct {
 	partnerID string
-	cond      etag.Condition
-	body      []byte
+	endpoint.Write
 }
 
 // writeRequest checks that the caller may write (a partner with
@@ -196,58 +169,23 @@ func writeRequest(r *http.Request, mediaTypes ...string) (write, error) {
 	if err != nil {
 		return write{}, err
 	}
-	req := write{partnerID: c.PartnerID}
-	if req.cond, err = etag.IfMatch(r); err != nil {
+	w, err := endpoint.ReadWrite(r, mediaTypes...)
+	if err != nil {
 		return write{}, err
 	}
-	if len(mediaTypes) > 0 {
-		if req.body, err = jsonbody.Read(r, mediaTypes...); err != nil {
-			return write{}, err
-		}
-	}
-	return req, nil
+	return write{partnerID: c.PartnerID, Write: w}, nil
 }
 
 // listQuery reads the list's query parameters, refusing unknown and
 // repeated ones, with every violation at once.
 func listQuery(q url.Values) (ListQuery, error) {
 	v := &problem.ValidationError{}
-	for _, k := range slices.Sorted(maps.Keys(q)) {
-		switch {
-		case !slices.Contains(listParameters, k):
-			v.Add(truncate(k), "is not a query parameter of this list (use %s)", strings.Join(listParameters, ", "))
-		case len(q[k]) > 1:
-			v.Add(k, "is given more than once")
-		}
-	}
-	lq := ListQuery{Cursor: q.Get("cursor"), ParentID: q.Get("parent_id")}
-	limit, err := cursor.ParseLimit(q.Get("limit"))
-	var fe *problem.ValidationError
-	if errors.As(err, &fe) {
-		v.Errors = append(v.Errors, fe.Errors...)
-	}
-	lq.Limit = limit
+	p := endpoint.ListParams(v, q, "parent_id")
+	lq := ListQuery{Paging: p, ParentID: q.Get("parent_id")}
 	if lq.ParentID != "" && !middleware.IsUUID(lq.ParentID) {
 		v.Add("parent_id", "must be the id (a UUID) of one of your organisations")
 	}
 	return lq, v.Err()
-}
-
-// methods dispatches a route's requests by method; others get 405 with
-// Allow. A method's error is written as problem+json.
-type methods map[string]func(w http.ResponseWriter, r *http.Request) error
-
-func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f, ok := m[r.Method]
-	if !ok {
-		allow := strings.Join(slices.Sorted(maps.Keys(m)), ", ")
-		w.Header().Set("Allow", allow)
-		problem.Write(w, r, problem.New(problem.ErrMethodNotAllowed, "use %s", allow))
-		return
-	}
-	if err := f(w, r); err != nil {
-		problem.Write(w, r, err)
-	}
 }
 
 // organisationJSON is the representation of an organisation.
@@ -263,11 +201,6 @@ type organisationJSON struct {
 	Enabled               bool     `json:"enabled"`
 	CreatedAt             string   `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`
-}
-
-type listJSON struct {
-	Items      []organisationJSON `json:"items"`
-	NextCursor *string            `json:"next_cursor"`
 }
 
 func representation(o store.Organisation) organisationJSON {

@@ -1,12 +1,10 @@
 package organisations_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 
@@ -34,17 +32,6 @@ type org struct {
 	Enabled               bool     `json:"enabled"`
 	CreatedAt             string   `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`
-}
-
-// problemBody is an RFC 9457 error body.
-type problemBody struct {
-	Status int    `json:"status"`
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Field   string `json:"field"`
-		Message string `json:"message"`
-	} `json:"errors"`
 }
 
 // caller sends requests to the service under test with one token.
@@ -85,38 +72,10 @@ func (c *caller) orgClient(t *testing.T, orgID string) *caller {
 	return &caller{e: c.e, partnerID: c.partnerID, token: c.e.Token(t, id, sec, nil)}
 }
 
-// do sends a request; body is sent as is when it is a string, else as
-// JSON. headers are name, value pairs; Content-Type defaults to
-// application/json when there is a body.
+// do sends a request with the caller's token (see apptest.Env.Request).
 func (c *caller) do(t *testing.T, method, path string, body any, headers ...string) apptest.Response {
 	t.Helper()
-	var r *bytes.Reader
-	switch b := body.(type) {
-	case nil:
-		r = bytes.NewReader(nil)
-	case string:
-		r = bytes.NewReader([]byte(b))
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			t.Fatalf("encode body: %v", err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.e.Server.URL+path, r)
-	if err != nil {
-		t.Fatalf("request: %v", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return c.e.Do(t, req)
+	return c.e.Request(t, c.token, method, path, body, headers...)
 }
 
 // create creates an organisation, failing the test unless it gets 201.
@@ -158,30 +117,5 @@ func decodeOrg(t *testing.T, resp apptest.Response, status int) org {
 	return o
 }
 
-// wantProblem checks that resp is a problem with status and code and, when
-// fields is not nil, exactly those fields in errors[] (in any order).
-func wantProblem(t *testing.T, resp apptest.Response, status int, code string, fields ...string) problemBody {
-	t.Helper()
-	var p problemBody
-	if err := json.Unmarshal(resp.Body, &p); err != nil {
-		t.Fatalf("status %d, body %s: not a problem: %v", resp.StatusCode, resp.Body, err)
-	}
-	if resp.StatusCode != status || p.Code != code || p.Status != status {
-		t.Fatalf("got %d %s, want %d %s: %s", resp.StatusCode, p.Code, status, code, resp.Body)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type %q, want application/problem+json", ct)
-	}
-	if fields != nil {
-		var got []string
-		for _, f := range p.Errors {
-			got = append(got, f.Field)
-		}
-		slices.Sort(got)
-		want := slices.Sorted(slices.Values(fields))
-		if !slices.Equal(got, want) {
-			t.Errorf("error fields %q, want %q: %s", got, want, resp.Body)
-		}
-	}
-	return p
-}
+// wantProblem is apptest.WantProblem.
+var wantProblem = apptest.WantProblem

@@ -39,33 +39,8 @@ func listPage(t *testing.T, c *caller, query string) page {
 // failing the test on a duplicate.
 func listAll(t *testing.T, c *caller, filter string, limit int) []org {
 	t.Helper()
-	var all []org
-	seen := map[string]bool{}
-	q := url.Values{"limit": {fmt.Sprint(limit)}}
-	if filter != "" {
-		f, _ := url.ParseQuery(filter)
-		q.Set("parent_id", f.Get("parent_id"))
-	}
-	for pages := 0; ; pages++ {
-		if pages > 1000 {
-			t.Fatal("list does not end")
-		}
-		p := listPage(t, c, q.Encode())
-		if len(p.Items) > limit {
-			t.Fatalf("page of %d items, limit %d", len(p.Items), limit)
-		}
-		for _, o := range p.Items {
-			if seen[o.ID] {
-				t.Fatalf("organisation %s listed twice", o.ID)
-			}
-			seen[o.ID] = true
-			all = append(all, o)
-		}
-		if p.NextCursor == nil {
-			return all
-		}
-		q.Set("cursor", *p.NextCursor)
-	}
+	get := func(path string) apptest.Response { return c.do(t, http.MethodGet, path, nil) }
+	return apptest.ListAll(t, get, "/v1/organisations?"+filter, limit, func(o org) string { return o.ID })
 }
 
 func TestPagination(t *testing.T) {

@@ -12,8 +12,12 @@
 //
 //   - Narrowing: a PUT or PATCH that would leave a child wider than its
 //     parent (an allowed_* item the child has and the parent would lose, or
-//     production access) is refused with 409 naming the children. Nothing
-//     cascades: partners narrow the children first.
+//     production access) is refused with 409 naming the children; so is one
+//     that would leave a client outside the organisation (a scope, the
+//     selected product or a provider group it would lose, or is_production
+//     without production access), naming the clients (see
+//     clients.Outside). Nothing cascades: partners narrow the children and
+//     clients first.
 //   - Moving: parent_id may change with PUT or PATCH when the organisation
 //     has no children and fits inside the new parent; moving an organisation
 //     that has children is refused with 409 (move or delete them first).
@@ -38,19 +42,20 @@ package organisations
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
-	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/validate"
 )
 
 // Store is the storage the service needs (satisfied by *store.Table). Its
@@ -61,6 +66,7 @@ type Store interface {
 	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
 	ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]store.Organisation, bool, error)
 	OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]store.Organisation, error)
+	OrganisationClients(ctx context.Context, partnerID, orgID string) ([]store.Client, error)
 	CreateOrganisation(ctx context.Context, o store.Organisation, parentVersion int64) (store.Organisation, error)
 	UpdateOrganisation(ctx context.Context, u store.OrganisationUpdate) (store.Organisation, error)
 	DeleteOrganisation(ctx context.Context, o store.Organisation) error
@@ -73,7 +79,7 @@ var _ Store = (*store.Table)(nil)
 // listKind names organisation lists in their cursors.
 const listKind = "organisations"
 
-// maxNamedChildren bounds the children a 409 lists by id.
+// maxNamedChildren bounds the children (or clients) a 409 lists by id.
 const maxNamedChildren = 20
 
 // Service carries out the organisation requests of partners.
@@ -106,19 +112,13 @@ func (s *Service) Get(ctx context.Context, partnerID, id string) (store.Organisa
 
 // ListQuery selects a page of a partner's organisations.
 type ListQuery struct {
-	// Limit is the page size (1 to cursor.MaxLimit).
-	Limit int
-	// Cursor is the next_cursor of the previous page, "" for the first.
-	Cursor string
+	endpoint.Paging
 	// ParentID keeps the children of that organisation only ("" for all).
 	ParentID string
 }
 
-// Page is one page of a list; NextCursor is "" on the last page.
-type Page struct {
-	Items      []store.Organisation
-	NextCursor string
-}
+// Page is one page of a list.
+type Page = endpoint.List[store.Organisation]
 
 // List returns a page of the partner's organisations, in id order. A cursor
 // not issued to this partner for this list (same filter) is refused with a
@@ -126,22 +126,10 @@ type Page struct {
 func (s *Service) List(ctx context.Context, partnerID string, q ListQuery) (Page, error) {
 	parentID := strings.ToLower(q.ParentID)
 	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "parent_id=" + parentID}
-	var after string
-	if q.Cursor != "" {
-		var err error
-		if after, err = s.cursors.Open(b, q.Cursor); err != nil {
-			return Page{}, err
-		}
-	}
-	items, more, err := s.store.ListOrganisations(ctx, partnerID, parentID, after, q.Limit)
-	if err != nil {
-		return Page{}, err
-	}
-	p := Page{Items: items}
-	if more && len(items) > 0 {
-		p.NextCursor = s.cursors.Seal(b, items[len(items)-1].ID)
-	}
-	return p, nil
+	return endpoint.ListPage(s.cursors, b, q.Paging, func(o store.Organisation) string { return o.ID },
+		func(after string, limit int) ([]store.Organisation, bool, error) {
+			return s.store.ListOrganisations(ctx, partnerID, parentID, after, limit)
+		})
 }
 
 // Create checks body (an Input as JSON) and stores it as a new organisation
@@ -149,7 +137,7 @@ func (s *Service) List(ctx context.Context, partnerID string, q ListQuery) (Page
 func (s *Service) Create(ctx context.Context, partnerID string, body []byte) (store.Organisation, error) {
 	v := &problem.ValidationError{}
 	var in Input
-	if err := decode(v, body, &in, inputOptions); err != nil {
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
 		return store.Organisation{}, err
 	}
 	decoded := len(v.Errors)
@@ -158,7 +146,7 @@ func (s *Service) Create(ctx context.Context, partnerID string, body []byte) (st
 		return store.Organisation{}, err
 	}
 	o := Resolve(v, in, parent)
-	if err := settled(v, decoded); err != nil {
+	if err := validate.Settled(v, decoded); err != nil {
 		return store.Organisation{}, err
 	}
 	now := s.now().UTC()
@@ -180,7 +168,7 @@ func (s *Service) Replace(ctx context.Context, partnerID, id string, cond etag.C
 	}
 	v := &problem.ValidationError{}
 	var in Input
-	if err := decode(v, body, &in, inputOptions); err != nil {
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
 		return store.Organisation{}, err
 	}
 	return s.update(ctx, cur, cond, v, in)
@@ -194,23 +182,9 @@ func (s *Service) Patch(ctx context.Context, partnerID, id string, cond etag.Con
 	if err != nil {
 		return store.Organisation{}, err
 	}
-	// The patch's own members are checked, so that unknown ones set to null
-	// (which the merge drops) are refused too. The merged document has no
-	// other violations: the rest of it is the current organisation.
 	v := &problem.ValidationError{}
-	if err := decode(v, patch, &Input{}, inputOptions); err != nil {
-		return store.Organisation{}, err
-	}
-	doc, err := json.Marshal(inputOf(cur))
-	if err != nil {
-		return store.Organisation{}, fmt.Errorf("patch organisation %s: %w", cur.ID, err)
-	}
-	merged, err := jsonbody.MergePatch(doc, patch)
-	if err != nil {
-		return store.Organisation{}, fmt.Errorf("patch organisation %s: %w", cur.ID, err)
-	}
 	var in Input
-	if err := decode(&problem.ValidationError{}, merged, &in, inputOptions); err != nil {
+	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
 		return store.Organisation{}, err
 	}
 	return s.update(ctx, cur, cond, v, in)
@@ -223,7 +197,7 @@ func (s *Service) Delete(ctx context.Context, partnerID, id string, cond etag.Co
 	if err != nil {
 		return err
 	}
-	return raced(s.store.DeleteOrganisation(ctx, cur), cond)
+	return endpoint.Raced(s.store.DeleteOrganisation(ctx, cur), cond)
 }
 
 // current returns the organisation a write applies to, after checking the
@@ -252,7 +226,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 		parent = nil
 	}
 	next := Resolve(v, in, parent)
-	if err := settled(v, decoded); err != nil {
+	if err := validate.Settled(v, decoded); err != nil {
 		return store.Organisation{}, err
 	}
 	next.ID, next.PartnerID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.PartnerID, cur.CreatedAt, s.now().UTC()
@@ -277,6 +251,11 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 			return store.Organisation{}, err
 		}
 	}
+	if changed && cur.ClientCount > 0 {
+		if err := s.checkClients(ctx, next); err != nil {
+			return store.Organisation{}, err
+		}
+	}
 	if cur.EnableCustomLogo && !next.EnableCustomLogo {
 		if err := s.checkNoLogo(ctx, cur); err != nil {
 			return store.Organisation{}, err
@@ -284,7 +263,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 		u.NoLogo = true
 	}
 	updated, err := s.store.UpdateOrganisation(ctx, u)
-	return updated, raced(err, cond)
+	return updated, endpoint.Raced(err, cond)
 }
 
 // checkChildren refuses, with 409 naming them, a change of o that would
@@ -294,23 +273,49 @@ func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(children, func(a, b store.Organisation) int { return strings.Compare(a.ID, b.ID) })
 	var wider []string
 	for _, c := range children {
 		if fields := Wider(c, o); len(fields) > 0 {
-			wider = append(wider, fmt.Sprintf("%s (%s)", c.ID, strings.Join(fields, ", ")))
+			wider = append(wider, named(c.ID, fields))
 		}
 	}
-	if len(wider) == 0 {
+	return refuse(wider, "the change would leave child organisations wider than their parent; narrow or move them first")
+}
+
+// checkClients refuses, with 409 naming them, a change of o that would
+// leave any of its clients outside it.
+func (s *Service) checkClients(ctx context.Context, o store.Organisation) error {
+	list, err := s.store.OrganisationClients(ctx, o.PartnerID, o.ID)
+	if err != nil {
+		return err
+	}
+	var outside []string
+	for _, c := range list {
+		if fields := clients.Outside(c, o); len(fields) > 0 {
+			outside = append(outside, named(c.ID, fields))
+		}
+	}
+	return refuse(outside, "the change would leave clients of the organisation outside it; change or delete them first")
+}
+
+// named describes an item that would not fit: its id and the attributes.
+func named(id string, fields []string) string {
+	return fmt.Sprintf("%s (%s)", id, strings.Join(fields, ", "))
+}
+
+// refuse returns a 409 saying why and naming the items (at most
+// maxNamedChildren of them, in order), or nil when there are none.
+func refuse(items []string, why string) error {
+	if len(items) == 0 {
 		return nil
 	}
+	slices.Sort(items)
 	more := ""
-	if len(wider) > maxNamedChildren {
-		more = fmt.Sprintf(" and %d more", len(wider)-maxNamedChildren)
-		wider = wider[:maxNamedChildren]
+	if len(items) > maxNamedChildren {
+		more = fmt.Sprintf(" and %d more", len(items)-maxNamedChildren)
+		items = items[:maxNamedChildren]
 	}
-	return problem.New(problem.ErrConflict,
-		"the change would leave child organisations wider than their parent; narrow or move them first: %s%s", strings.Join(wider, "; "), more)
+	return problem.New(problem.ErrConflict, "%s: %s%s", why, strings.Join(items, "; "), more)
 }
 
 // checkNoLogo refuses to turn custom logos off while the ui-config has one.
@@ -350,39 +355,6 @@ func (s *Service) parent(ctx context.Context, v *problem.ValidationError, partne
 	return &p, nil
 }
 
-// decode unmarshals body into dst, adding its violations (unknown,
-// read-only, repeated or mistyped members) to v so that the rules can add
-// theirs: every violation is reported at once.
-func decode(v *problem.ValidationError, body []byte, dst any, opts jsonbody.Options) error {
-	err := jsonbody.Unmarshal(body, dst, opts)
-	var bad *problem.ValidationError
-	if errors.As(err, &bad) {
-		v.Errors = append(v.Errors, bad.Errors...)
-		return nil
-	}
-	return err
-}
-
-// settled returns v's error, if any, after dropping the rules' violations
-// (those after the first decoded) of members that failed to decode: a
-// mistyped member is left at its zero value, and "is required" or "must not
-// be empty" about it would be noise.
-func settled(v *problem.ValidationError, decoded int) error {
-	failed := map[string]bool{}
-	for _, f := range v.Errors[:decoded] {
-		member, _, _ := strings.Cut(f.Field, "[")
-		failed[member] = true
-	}
-	kept := v.Errors[:decoded]
-	for _, f := range v.Errors[decoded:] {
-		if member, _, _ := strings.Cut(f.Field, "["); !failed[member] {
-			kept = append(kept, f)
-		}
-	}
-	v.Errors = kept
-	return v.Err()
-}
-
 // inputOf is the Input that would recreate o: the document a PATCH merges
 // into. Lists are explicit (never null), so a PATCH leaves them as they are
 // unless it names them.
@@ -420,16 +392,6 @@ func canonicalID(id string) (string, bool) {
 
 func notFound(id string) error {
 	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
-}
-
-// raced turns a version mismatch found at write time into 409 when the
-// request had no If-Match: the caller did not ask for a precondition, it
-// lost a race with another write and may retry.
-func raced(err error, cond etag.Condition) error {
-	if errors.Is(err, problem.ErrPrecondition) && !cond.Present() {
-		return problem.New(problem.ErrConflict, "the resource was changed by another request while this one ran; retry")
-	}
-	return err
 }
 
 func truncate(s string) string {

@@ -3,23 +3,21 @@ package organisations
 import (
 	"fmt"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/validate"
 )
 
 // Limits of organisation attributes.
 const (
 	// MaxTextLength bounds names and list items, in characters.
-	MaxTextLength = 255
+	MaxTextLength = validate.MaxTextLength
 	// MaxListItems bounds each allowed_* list.
-	MaxListItems = 100
+	MaxListItems = validate.MaxListItems
 	// MaxDepth bounds the depth of a tree (a root is at depth 1), so that
 	// an organisation and its ancestors are read with one BatchGetItem.
 	MaxDepth = 20
@@ -87,7 +85,7 @@ func scopeRule(s string) string {
 // passes a nil parent.
 func Resolve(v *problem.ValidationError, in Input, parent *store.Organisation) store.Organisation {
 	o := store.Organisation{Name: in.Name, Enabled: true}
-	checkText(v, "name", in.Name, "is required")
+	validate.Text(v, "name", in.Name, "is required")
 	if in.ParentID != nil && !middleware.IsUUID(*in.ParentID) {
 		v.Add("parent_id", "must be the id (a UUID) of one of your organisations")
 	}
@@ -99,7 +97,7 @@ func Resolve(v *problem.ValidationError, in Input, parent *store.Organisation) s
 	}
 	for _, r := range restrictions {
 		items := r.input(in)
-		bad := checkList(v, r.name, items, r.item)
+		bad := validate.List(v, r.name, items, MaxListItems, r.item)
 		switch {
 		case items == nil && parent != nil:
 			items = slices.Clone(*r.field(parent))
@@ -183,48 +181,4 @@ func restrictionsChanged(a, b store.Organisation) bool {
 // would make orgID its own ancestor.
 func Cyclic(orgID string, parent store.Organisation) bool {
 	return parent.ID == orgID || slices.Contains(parent.Path, orgID)
-}
-
-// checkText checks a free-text attribute: not blank (ifBlank says why), at
-// most MaxTextLength characters, no '<' or '>', no control characters.
-func checkText(v *problem.ValidationError, field, s, ifBlank string) {
-	switch {
-	case strings.TrimSpace(s) == "":
-		v.Add(field, "%s", ifBlank)
-	case utf8.RuneCountInString(s) > MaxTextLength:
-		v.Add(field, "must be at most %d characters", MaxTextLength)
-	case strings.ContainsAny(s, "<>"):
-		v.Add(field, "must not contain '<' or '>'")
-	case strings.ContainsFunc(s, unicode.IsControl):
-		v.Add(field, "must not contain control characters")
-	}
-}
-
-// checkList checks a list of strings: at most MaxListItems, each a non-blank
-// text (checkText) obeying item when it is not nil, none repeated. It
-// returns which items are invalid (all of them when the list is too long).
-func checkList(v *problem.ValidationError, field string, items []string, item func(string) string) map[int]bool {
-	bad := make(map[int]bool, len(items))
-	if len(items) > MaxListItems {
-		v.Add(field, "must have at most %d items", MaxListItems)
-		for i := range items {
-			bad[i] = true
-		}
-		return bad
-	}
-	for i, s := range items {
-		path := fmt.Sprintf("%s[%d]", field, i)
-		before := len(v.Errors)
-		checkText(v, path, s, "must not be empty")
-		if len(v.Errors) == before && item != nil {
-			if msg := item(s); msg != "" {
-				v.Add(path, "%s", msg)
-			}
-		}
-		if j := slices.Index(items, s); len(v.Errors) == before && j < i {
-			v.Add(path, "repeats %s[%d]", field, j)
-		}
-		bad[i] = len(v.Errors) > before
-	}
-	return bad
 }

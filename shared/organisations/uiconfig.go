@@ -10,10 +10,12 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/validate"
 )
 
 // The colours of hosted pages whose organisation set none: a neutral
@@ -75,7 +77,7 @@ func DefaultUIConfig(partnerID, orgID string) store.UIConfig {
 func ResolveUIConfig(v *problem.ValidationError, in UIConfigInput, org store.Organisation) store.UIConfig {
 	c := DefaultUIConfig("", "")
 	if in.DisplayName != nil {
-		checkText(v, "display_name", *in.DisplayName, "must not be empty; leave it out to show the organisation's name")
+		validate.Text(v, "display_name", *in.DisplayName, "must not be empty; leave it out to show the organisation's name")
 		c.DisplayName = *in.DisplayName
 	}
 	if in.LogoURL != nil {
@@ -179,12 +181,12 @@ func (s *Service) PutUIConfig(ctx context.Context, partnerID, id string, cond et
 	}
 	v := &problem.ValidationError{}
 	var in UIConfigInput
-	if err := decode(v, body, &in, uiConfigOptions); err != nil {
+	if err := validate.Decode(v, body, &in, uiConfigOptions); err != nil {
 		return store.UIConfig{}, err
 	}
 	decoded := len(v.Errors)
 	next := ResolveUIConfig(v, in, org)
-	if err := settled(v, decoded); err != nil {
+	if err := validate.Settled(v, decoded); err != nil {
 		return store.UIConfig{}, err
 	}
 	now := s.now().UTC()
@@ -194,7 +196,7 @@ func (s *Service) PutUIConfig(ctx context.Context, partnerID, id string, cond et
 		next.CreatedAt = now
 	}
 	saved, err := s.store.PutUIConfig(ctx, next)
-	return saved, raced(err, cond)
+	return saved, endpoint.Raced(err, cond)
 }
 
 // uiConfig returns the organisation id and its configuration.

@@ -19,6 +19,12 @@ const (
 	AuditRead          = "audit:read"
 )
 
+// ClientsManage is the reserved scope of delegated management: an
+// organisation's client whose token carries it may manage the clients of its
+// own organisation with the clients endpoints. Only a partner may grant it,
+// in a client's additional_scopes; it is not a partner scope.
+const ClientsManage = "clients:manage"
+
 // Partner lists every partner scope, sorted.
 func Partner() []string {
 	return []string{AuditRead, ClientsRead, ClientsWrite, OrganisationsRead, OrganisationsWrite, UsageRead}

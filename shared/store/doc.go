@@ -24,7 +24,8 @@
 //	4   list a partner's organisations              Query                      table  pk=PARTNER#<partner_id>, begins_with(sk, "ORG#")
 //	5   list children of an organisation            Query                      GSI1   gsi1pk=PARTNER#<partner_id>#PARENT#<parent_id or "ROOT">, gsi1sk=ORG#<org_id>
 //	    (the ?parent_id= list filter; eventually consistent)
-//	6   list clients of an organisation             Query                      GSI1   gsi1pk=PARTNER#<partner_id>#ORG#<org_id>#CLIENTS
+//	6   list clients of an organisation             Query                      GSI1   gsi1pk=PARTNER#<partner_id>#ORG#<org_id>#CLIENTS, gsi1sk=CLIENT#<client_id>
+//	    (on the principal item of each client; eventually consistent)
 //	7   refuse org delete while children/clients    condition child_count = 0 AND client_count = 0 AND version = <read> on the
 //	                                                 org item; the counts change in the same TransactWriteItems as each
 //	                                                 child or client create, delete and move (clients: orgClientCountChange)
@@ -46,13 +47,27 @@
 //	    (refusing to narrow a parent)               BatchGetItem of the orgs          link items written with each child create, delete and move
 //	19  organisation and ancestors enabled          GetItem, then BatchGetItem table  pk=PARTNER#<partner_id>, sk=ORG#<id> for the org and each id of its path
 //	    (token issuance to an org's client)
+//	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
+//	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD
 // child_count, ADD child_seq) on condition that the parent still exists at
 // the version the child was checked against; an update that narrows an
 // organisation is conditional on its version and on child_seq being the
-// value read before its children were checked (pattern 18).
+// value read before its children and clients were checked (patterns 18 and
+// 20).
+//
+// Clients under concurrency: a client's create is one transaction of its
+// principal item (attribute_not_exists(pk): one id, one winner, whether the
+// id is taken by a partner or a client), its link item and the
+// organisation's client_count (+1); a client's update that may change its
+// fit in the organisation (scopes, product, provider groups, production) is
+// conditional on the organisation's version it was checked against and bumps
+// child_seq in the same transaction, as its create does; its delete removes
+// the principal (version-conditional) and the link and decrements
+// client_count. So an organisation is never narrowed past a client, nor
+// deleted while it has one.
 //
 // Tenant isolation is part of the keys: every partner-owned item but the
 // principal lives under PARTNER#<partner_id>, and principals carry partner_id,

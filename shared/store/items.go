@@ -171,6 +171,61 @@ func (t *Table) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	return out, nil
 }
 
+// queryPage runs the Query in from start (nil for the beginning) and
+// returns up to limit items and whether more follow. It asks for one more
+// than limit to know, and goes on when DynamoDB stops early at its 1 MB page
+// size.
+func (t *Table) queryPage(ctx context.Context, in *dynamodb.QueryInput, start map[string]types.AttributeValue, limit int) ([]map[string]types.AttributeValue, bool, error) {
+	var items []map[string]types.AttributeValue
+	for {
+		in.ExclusiveStartKey = start
+		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
+		out, err := t.db.Query(ctx, in)
+		if err != nil {
+			return nil, false, unavailable(err)
+		}
+		items = append(items, out.Items...)
+		if len(items) > limit || out.LastEvaluatedKey == nil {
+			break
+		}
+		start = out.LastEvaluatedKey
+	}
+	if len(items) > limit {
+		return items[:limit], true, nil
+	}
+	return items, false, nil
+}
+
+// linked reads, consistently, the link items of the partner's partition
+// whose sort key begins with prefix, then the items they point at: key
+// builds the key of each from the link's idAttr. Items that no longer exist
+// are left out.
+func (t *Table) linked(ctx context.Context, partnerID, prefix, idAttr string, key func(id string) map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
+		TableName:              aws.String(t.name),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: orgPK(partnerID)}, ":prefix": &types.AttributeValueMemberS{Value: prefix},
+		},
+		ProjectionExpression:     aws.String("#id"),
+		ExpressionAttributeNames: map[string]string{"#id": idAttr},
+		ConsistentRead:           aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		for _, item := range page.Items {
+			if id, ok := item[idAttr].(*types.AttributeValueMemberS); ok {
+				keys = append(keys, key(id.Value))
+			}
+		}
+	}
+	return t.batchGet(ctx, keys, "", nil)
+}
+
 // txn is a transaction under construction: its items and, for each, how to
 // explain a failure of its condition to the caller.
 type txn struct {

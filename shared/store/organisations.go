@@ -27,8 +27,10 @@ const (
 // they count, so conditions on them hold under concurrency: ChildCount and
 // ClientCount must be zero to delete the organisation, and ChildSeq changes
 // whenever a child is added, removed or moved, or changes its restrictions
-// (allowed lists, production access), so that narrowing the organisation can
-// be made conditional on its children being the ones it checked.
+// (allowed lists, production access), and whenever a client is added or
+// changes what it uses of the organisation (scopes, product, provider
+// groups, production), so that narrowing the organisation can be made
+// conditional on its children and clients being the ones it checked.
 type Organisation struct {
 	ID        string `dynamodbav:"organisation_id"`
 	PartnerID string `dynamodbav:"partner_id"`
@@ -151,60 +153,28 @@ func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, afte
 			start[AttrGSI1SK] = &types.AttributeValueMemberS{Value: orgSK(after)}
 		}
 	}
-	// Ask for one more than limit to know whether another page follows; go
-	// on when DynamoDB stops early at its 1 MB page size.
-	var orgs []Organisation
-	for {
-		in.ExclusiveStartKey = start
-		in.Limit = aws.Int32(int32(limit + 1 - len(orgs)))
-		out, err := t.db.Query(ctx, in)
+	items, more, err := t.queryPage(ctx, in, start, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("list organisations: %w", err)
+	}
+	orgs := make([]Organisation, 0, len(items))
+	for _, item := range items {
+		o, err := decodeOrg(item)
 		if err != nil {
-			return nil, false, fmt.Errorf("list organisations: %w", unavailable(err))
+			return nil, false, fmt.Errorf("list organisations: %w", err)
 		}
-		for _, item := range out.Items {
-			o, err := decodeOrg(item)
-			if err != nil {
-				return nil, false, fmt.Errorf("list organisations: %w", err)
-			}
-			orgs = append(orgs, o)
-		}
-		if len(orgs) > limit || out.LastEvaluatedKey == nil {
-			break
-		}
-		start = out.LastEvaluatedKey
+		orgs = append(orgs, o)
 	}
-	if len(orgs) > limit {
-		return orgs[:limit], true, nil
-	}
-	return orgs, false, nil
+	return orgs, more, nil
 }
 
 // OrganisationChildren returns the current children of the partner's
 // organisation parentID, read consistently: the links in the table, then the
 // children with BatchGetItem.
 func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]Organisation, error) {
-	var keys []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
-		TableName:              aws.String(t.name),
-		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: orgPK(partnerID)}, ":prefix": &types.AttributeValueMemberS{Value: orgLinkPrefix(parentID)},
-		},
-		ProjectionExpression: aws.String("organisation_id"),
-		ConsistentRead:       aws.Bool(true),
+	items, err := t.linked(ctx, partnerID, orgLinkPrefix(parentID), "organisation_id", func(id string) map[string]types.AttributeValue {
+		return orgKey(partnerID, id)
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("children of organisation %s: %w", parentID, unavailable(err))
-		}
-		for _, item := range page.Items {
-			if id, ok := item["organisation_id"].(*types.AttributeValueMemberS); ok {
-				keys = append(keys, orgKey(partnerID, id.Value))
-			}
-		}
-	}
-	items, err := t.batchGet(ctx, keys, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("children of organisation %s: %w", parentID, err)
 	}
@@ -422,14 +392,25 @@ func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, paren
 	return t.txUpdate(orgKey(partnerID, parentID), "ADD child_count :delta, child_seq :one", cond, names, values)
 }
 
-// orgClientCountChange is the item of a client's create (delta 1) or delete
-// (delta -1) transaction that keeps the organisation's client count, which
-// DeleteOrganisation requires to be zero. Its condition fails when the
-// organisation no longer exists, so no client is created under an
-// organisation being deleted; map that failure to problem.ErrNotFound.
-func (t *Table) orgClientCountChange(partnerID, orgID string, delta int) types.TransactWriteItem {
-	return t.txUpdate(orgKey(partnerID, orgID), "ADD client_count :delta", "attribute_exists(pk)", nil,
-		map[string]types.AttributeValue{":delta": numberValue(int64(delta))})
+// orgClientCountChange is the item of a client's create (delta 1), update
+// (delta 0) or delete (delta -1) transaction that keeps the organisation's
+// client count, which DeleteOrganisation requires to be zero. Its condition
+// fails when the organisation no longer exists, so no client is created
+// under an organisation being deleted. When orgVersion is not zero it also
+// requires the organisation to be at that version, the one the client was
+// checked against, and bumps its ChildSeq, so that a narrowing of the
+// organisation that checked its clients before this write fails.
+func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVersion int64) types.TransactWriteItem {
+	update, cond := "ADD client_count :delta", "attribute_exists(pk)"
+	var names map[string]string
+	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta))}
+	if orgVersion != 0 {
+		update += ", child_seq :one"
+		cond += " AND #version = :ov"
+		names = map[string]string{"#version": "version"}
+		values[":one"], values[":ov"] = numberValue(1), numberValue(orgVersion)
+	}
+	return t.txUpdate(orgKey(partnerID, orgID), update, cond, names, values)
 }
 
 // explainOrgFailure re-reads an organisation whose write condition failed

@@ -172,18 +172,18 @@ func TestDeleteOrganisation(t *testing.T) {
 	}
 
 	// A client of child, counted as the clients' transactions will.
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, 1)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, 1, 0)}); err != nil {
 		t.Fatalf("count a client: %v", err)
 	}
 	err = tb.DeleteOrganisation(ctx, child)
 	if !errors.Is(err, problem.ErrConflict) || !strings.Contains(problem.From(err).Detail, "1 client(s)") {
 		t.Errorf("delete with a client = %v, want a conflict naming the client", err)
 	}
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, -1)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, -1, 0)}); err != nil {
 		t.Fatalf("uncount a client: %v", err)
 	}
 	var ce *conditionError
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", uuid.NewString(), 1)}); !errors.As(err, &ce) {
+	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", uuid.NewString(), 1, 0)}); !errors.As(err, &ce) {
 		t.Errorf("client of a missing organisation = %v, want a failed condition", err)
 	}
 

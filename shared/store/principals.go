@@ -110,7 +110,13 @@ func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
 // ReplacePrincipal writes p over the stored principal if the stored version
 // is p.Version, and increments the version. A missing principal gives
 // problem.ErrNotFound; a version mismatch problem.ErrPrecondition.
+//
+// Only partner accounts are replaced this way: a client's item carries more
+// attributes and index keys, and is written with UpdateClient.
 func (t *Table) ReplacePrincipal(ctx context.Context, p Principal) (Principal, error) {
+	if p.Kind != KindPartner {
+		return Principal{}, fmt.Errorf("replace principal %q: only partner accounts; clients are written with UpdateClient", p.ID)
+	}
 	expected := p.Version
 	p.Version++
 	item, err := t.principalItem(p)
@@ -119,8 +125,11 @@ func (t *Table) ReplacePrincipal(ctx context.Context, p Principal) (Principal, e
 	}
 	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(t.name), Item: item,
-		ConditionExpression:       aws.String("attribute_exists(pk) AND version = :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(expected)}},
+		ConditionExpression: aws.String("attribute_exists(pk) AND version = :v AND kind = :kind"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":v":    &types.AttributeValueMemberN{Value: fmt.Sprint(expected)},
+			":kind": &types.AttributeValueMemberS{Value: KindPartner},
+		},
 	})
 	if conditionFailed(err) {
 		if _, gerr := t.GetPrincipal(ctx, p.ID); gerr != nil {

@@ -14,9 +14,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/signer"
-	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
 )
 
@@ -43,9 +41,16 @@ func orgRequest(t *testing.T, e *apptest.Env, tok, method, path, body string) ma
 	return out
 }
 
-// newTree builds a tree; the client is written to the store directly (the
-// clients endpoints are tested in their own package).
-func newTree(t *testing.T, e *apptest.Env, client store.Principal) tree {
+// clientSpec is the client a tree gets, as the clients API takes it.
+type clientSpec struct {
+	Algorithm string   `json:"token_signing_algorithm,omitempty"`
+	Lifetime  int64    `json:"access_token_lifetime,omitempty"`
+	Scopes    []string `json:"additional_scopes,omitempty"`
+	Required  []string `json:"required_scopes,omitempty"`
+}
+
+// newTree builds a tree through the organisations and clients APIs.
+func newTree(t *testing.T, e *apptest.Env, client clientSpec) tree {
 	t.Helper()
 	var tr tree
 	tr.partnerID, tr.partnerSecret = e.Partner(t)
@@ -54,13 +59,13 @@ func newTree(t *testing.T, e *apptest.Env, client store.Principal) tree {
 		`{"name":"Root","allowed_scopes":["accounts","address","openid"]}`)["id"].(string)
 	tr.childID = orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/organisations",
 		`{"name":"Child","parent_id":"`+tr.rootID+`"}`)["id"].(string)
-	tr.clientID, tr.clientSecret = "client-"+tr.childID[:8], secret.Generate()
-	now := e.Clock.Now()
-	client.ID, client.Kind, client.PartnerID, client.OrganisationID = tr.clientID, store.KindClient, tr.partnerID, tr.childID
-	client.Name, client.Enabled, client.SecretHash, client.CreatedAt, client.UpdatedAt = "Client", true, secret.Hash(tr.clientSecret), now, now
-	if err := e.App.Store.CreatePrincipal(t.Context(), client); err != nil {
-		t.Fatal(err)
-	}
+	body := struct {
+		Name string `json:"name"`
+		clientSpec
+	}{"Client", client}
+	b, _ := json.Marshal(body)
+	created := orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/organisations/"+tr.childID+"/clients", string(b))
+	tr.clientID, tr.clientSecret = created["id"].(string), created["secret"].(string)
 	return tr
 }
 
@@ -68,9 +73,8 @@ func TestClientTokens(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	for _, alg := range []signer.Algorithm{signer.PS256, signer.ES384, signer.ES512} {
 		t.Run(string(alg), func(t *testing.T) {
-			tr := newTree(t, e, store.Principal{
-				Algorithm: string(alg), TokenLifetime: 600,
-				Scopes: []string{"accounts", "address", "openid"}, RequiredScopes: []string{"openid"},
+			tr := newTree(t, e, clientSpec{
+				Algorithm: string(alg), Lifetime: 600, Scopes: []string{"accounts", "address"}, Required: []string{"openid"},
 			})
 			resp := post(t, e, "/v1/token", "grant_type=client_credentials&scope=accounts", basic(tr.clientID, tr.clientSecret))
 			if resp.StatusCode != 200 {
@@ -124,7 +128,7 @@ func TestClientTokens(t *testing.T) {
 
 func TestClientTokenDefaultsAndScopes(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	tr := newTree(t, e, store.Principal{Scopes: []string{"accounts", "openid"}})
+	tr := newTree(t, e, clientSpec{Scopes: []string{"accounts", "openid"}})
 	tests := []struct {
 		name   string
 		scope  string
@@ -173,7 +177,7 @@ func jwtHeader(t *testing.T, raw string) map[string]any {
 // on: no new token is issued, and a token issued before stops working.
 func TestDisabledChainStopsClientTokens(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	tr := newTree(t, e, store.Principal{Scopes: []string{"openid"}})
+	tr := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
 	tokenStatus := func() int {
 		return post(t, e, "/v1/token", "grant_type=client_credentials", basic(tr.clientID, tr.clientSecret)).StatusCode
 	}
@@ -197,13 +201,9 @@ func TestDisabledChainStopsClientTokens(t *testing.T) {
 	if got := introspect(t, e, tr.partnerID, tr.partnerSecret, issued); !got.Active {
 		t.Error("all enabled again: the issued token is inactive")
 	}
-	p, err := e.App.Store.GetPrincipal(t.Context(), tr.clientID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Enabled = false
-	if _, err := e.App.Store.ReplacePrincipal(t.Context(), p); err != nil {
-		t.Fatal(err)
+	orgRequest(t, e, tr.partnerToken, http.MethodPatch, "/v1/clients/"+tr.clientID, `{"enabled":false}`)
+	if got := introspect(t, e, tr.partnerID, tr.partnerSecret, issued); got.Active {
+		t.Error("client disabled: the issued token is still active")
 	}
 	if got := tokenStatus(); got != 401 {
 		t.Errorf("client disabled: token status %d, want 401", got)

@@ -1,0 +1,443 @@
+// Package clients is the clients endpoint group: the OAuth 2.0 clients of a
+// partner's organisations (GET and POST /v1/organisations/{id}/clients;
+// GET, PUT, PATCH and DELETE /v1/clients/{id}; POST /v1/clients/{id}/secret)
+// and a client's view of itself (GET /v1/clients/me, POST
+// /v1/clients/me/secret).
+//
+// The rules are plain functions (Resolve, Outside); Service decodes request
+// bodies strictly and applies the rules and the callers' rights with the
+// store; the handlers only check the caller's scope, read the request, call
+// Service and encode the result.
+//
+// Who may do what:
+//
+//   - A partner manages the clients of all its organisations: clients:read
+//     to read, clients:write for everything else.
+//   - An organisation's client whose token carries clients:manage (a
+//     "primary" client) may use the same endpoints for the clients of its
+//     own organisation; any other client or organisation is not found (404).
+//     It must still hold the scope: each request reads it again, so a
+//     partner's removal of clients:manage takes effect at once.
+//     It may not create a client with clients:manage, nor add or remove
+//     clients:manage on any client (only a partner grants it), nor widen
+//     itself: its own scopes, allowed_provider_groups and
+//     access_token_lifetime may only narrow and is_production may not turn
+//     on; nor delete itself. Each of these is 403.
+//   - Any client, with or without clients:manage, reads itself at GET
+//     /v1/clients/me and rotates its own secret at POST
+//     /v1/clients/me/secret.
+//
+// Decisions where the contract leaves a choice:
+//
+//   - Secrets: generated secrets are 256 bits from crypto/rand (43
+//     characters of base64url). A caller may choose client_secret on create
+//     (credential.SecretRule). Only hashes are stored. The secret in force is
+//     returned by the create response (caller-chosen or not) and by rotation,
+//     never by GET, PUT, PATCH or lists, and never logged.
+//   - Rotation: POST .../secret takes an optional
+//     {"previous_secret_expires_in": seconds} (0 to 604800, default 0): the
+//     old secret keeps working that long, or stops at once with 0. Tokens
+//     already issued stay valid until they expire; disabling or deleting the
+//     client stops them at once.
+//   - client_id and client_secret are accepted on create only; PUT and PATCH
+//     refuse them (use rotation for a new secret).
+//   - Without If-Match, a write that loses a race with another write of the
+//     client gets 409 (retry); with If-Match it gets 412. A write that races
+//     a change of the client's organisation is checked again against the
+//     organisation as it now is, a few times, before giving up with 409.
+package clients
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/clientid"
+	"github.com/partnerapi/partner-api/shared/credential"
+	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/secret"
+	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/validate"
+)
+
+// Store is the storage the service needs (satisfied by *store.Table). Its
+// errors wrap the problem kinds: ErrNotFound for a missing client or
+// organisation, ErrConflict for a taken client id, ErrPrecondition when the
+// stored version is not the expected one, and store.ErrOrganisationChanged
+// when the organisation moved on while a client was written.
+type Store interface {
+	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
+	GetClient(ctx context.Context, clientID string) (store.Client, error)
+	ListClients(ctx context.Context, partnerID, orgID, after string, limit int) ([]store.Client, bool, error)
+	CreateClient(ctx context.Context, c store.Client, orgVersion int64) (store.Client, error)
+	UpdateClient(ctx context.Context, c store.Client, orgVersion int64) (store.Client, error)
+	DeleteClient(ctx context.Context, c store.Client) error
+}
+
+var _ Store = (*store.Table)(nil)
+
+// listKind names client lists in their cursors.
+const listKind = "clients"
+
+// attempts bounds the tries of a write that keeps racing changes of its
+// organisation (or, for a rotation without If-Match, of the client).
+const attempts = 3
+
+// Service carries out the client requests of partners and clients.
+type Service struct {
+	store   Store
+	cursors *cursor.Codec
+	now     func() time.Time
+	newID   func() string
+}
+
+// NewService returns the service. now is the clock and newID generates
+// client ids (clientid.Generate in production).
+func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
+	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+}
+
+// Issued is a client with the secret just issued to it by a create or a
+// rotation: the only time the secret is shown.
+type Issued struct {
+	Client store.Client
+	Secret string
+}
+
+// Get returns the client id if the caller may see it; otherwise an error
+// wrapping problem.ErrNotFound.
+func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Client, error) {
+	if !clientid.Valid(id) {
+		return store.Client{}, notFound(id)
+	}
+	cl, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, problem.ErrNotFound) || err == nil && !visible(c, cl.PartnerID, cl.OrganisationID) {
+		return store.Client{}, notFound(id)
+	}
+	return cl, err
+}
+
+// RequireManager returns a 403 error unless the client c (a caller that is
+// not a partner) still holds clients:manage. Its token carried the scope
+// when it was issued; reading the client again makes the partner's removal
+// of the scope take effect at once rather than when the token expires.
+func (s *Service) RequireManager(ctx context.Context, c auth.Caller) error {
+	self, err := s.store.GetClient(ctx, c.ClientID)
+	if errors.Is(err, problem.ErrNotFound) || err == nil && !slices.Contains(self.AdditionalScopes, scope.ClientsManage) {
+		return problem.New(problem.ErrForbidden, "the client no longer holds %s", scope.ClientsManage)
+	}
+	return err
+}
+
+// Page is one page of a list.
+type Page = endpoint.List[store.Client]
+
+// List returns a page of the clients of organisation orgID, in id order. A
+// cursor not issued to this partner for this organisation's list is refused
+// with a field error naming "cursor".
+func (s *Service) List(ctx context.Context, c auth.Caller, orgID string, p endpoint.Paging) (Page, error) {
+	org, err := s.organisation(ctx, c, orgID)
+	if err != nil {
+		return Page{}, err
+	}
+	b := cursor.Binding{PartnerID: c.PartnerID, List: listKind, Filter: "organisation_id=" + org.ID}
+	return endpoint.ListPage(s.cursors, b, p, func(cl store.Client) string { return cl.ID },
+		func(after string, limit int) ([]store.Client, bool, error) {
+			return s.store.ListClients(ctx, c.PartnerID, org.ID, after, limit)
+		})
+}
+
+// Create checks body (an Input as JSON) and stores it as a new client of
+// organisation orgID, with the caller's client_id and client_secret or
+// generated ones.
+func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body []byte) (Issued, error) {
+	in := Input{}
+	v := &problem.ValidationError{}
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
+		return Issued{}, err
+	}
+	id, sec := s.newID(), secret.Generate()
+	if in.ClientID != nil {
+		if id = *in.ClientID; !clientid.Valid(id) {
+			v.Add("client_id", "%s", clientid.Rule)
+		}
+	}
+	if in.ClientSecret != nil {
+		sec = *in.ClientSecret
+		credential.CheckChosen(v, "client_secret", sec)
+	}
+	for attempt := 1; ; attempt++ {
+		org, err := s.organisation(ctx, c, orgID)
+		if err != nil {
+			return Issued{}, err
+		}
+		next, err := s.resolve(&problem.ValidationError{Errors: slices.Clone(v.Errors)}, in, org)
+		if err != nil {
+			return Issued{}, err
+		}
+		if !c.IsPartner() && slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
+			return Issued{}, problem.New(problem.ErrForbidden, "only the partner may grant %s", scope.ClientsManage)
+		}
+		now := s.now().UTC()
+		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
+		next.SecretHash, next.CreatedAt, next.UpdatedAt = secret.Hash(sec), now, now
+		created, err := s.store.CreateClient(ctx, next, org.Version)
+		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
+			continue
+		}
+		if err != nil {
+			return Issued{}, err
+		}
+		return Issued{Client: created, Secret: sec}, nil
+	}
+}
+
+// Replace sets every mutable attribute of client id from body, an Input as
+// JSON (PUT): absent optional attributes take their defaults.
+func (s *Service) Replace(ctx context.Context, c auth.Caller, id string, cond etag.Condition, body []byte) (store.Client, error) {
+	cur, err := s.current(ctx, c, id, cond)
+	if err != nil {
+		return store.Client{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
+		return store.Client{}, err
+	}
+	return s.update(ctx, c, cur, cond, v, in)
+}
+
+// Patch applies the RFC 7396 merge patch patch to client id: members it
+// names replace the current attributes, null resets one to its default, and
+// the result is checked like a PUT.
+func (s *Service) Patch(ctx context.Context, c auth.Caller, id string, cond etag.Condition, patch []byte) (store.Client, error) {
+	cur, err := s.current(ctx, c, id, cond)
+	if err != nil {
+		return store.Client{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
+		return store.Client{}, err
+	}
+	return s.update(ctx, c, cur, cond, v, in)
+}
+
+// Delete deletes client id; its tokens stop at once. A client may not
+// delete itself.
+func (s *Service) Delete(ctx context.Context, c auth.Caller, id string, cond etag.Condition) error {
+	cur, err := s.current(ctx, c, id, cond)
+	if err != nil {
+		return err
+	}
+	if cur.ID == c.ClientID {
+		return problem.New(problem.ErrForbidden, "a client cannot delete itself; the partner or another client with %s of its organisation can", scope.ClientsManage)
+	}
+	return endpoint.Raced(s.store.DeleteClient(ctx, cur), cond)
+}
+
+// rotation is the optional body of a secret rotation.
+type rotation struct {
+	PreviousSecretExpiresIn *int64 `json:"previous_secret_expires_in"`
+}
+
+// RotateSecret gives client id a new generated secret. body (nil when the
+// request had none) may set previous_secret_expires_in, the seconds the old
+// secret keeps working (0 to 7 days, default 0: it stops at once).
+func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, cond etag.Condition, body []byte) (Issued, error) {
+	var in rotation
+	if body != nil {
+		if err := jsonbody.Unmarshal(body, &in, jsonbody.Options{}); err != nil {
+			return Issued{}, err
+		}
+	}
+	var overlap time.Duration
+	if in.PreviousSecretExpiresIn != nil {
+		v := &problem.ValidationError{}
+		credential.CheckOverlap(v, "previous_secret_expires_in", *in.PreviousSecretExpiresIn)
+		if err := v.Err(); err != nil {
+			return Issued{}, err
+		}
+		overlap = time.Duration(*in.PreviousSecretExpiresIn) * time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := s.current(ctx, c, id, cond)
+		if err != nil {
+			return Issued{}, err
+		}
+		now := s.now().UTC()
+		sec := credential.Rotate(&cur.Principal, now, overlap)
+		cur.UpdatedAt = now
+		// Only the credential changes: no new check against the organisation.
+		rotated, err := s.store.UpdateClient(ctx, cur, 0)
+		if errors.Is(err, problem.ErrPrecondition) && !cond.Present() && attempt < attempts {
+			continue
+		}
+		if err != nil {
+			return Issued{}, endpoint.Raced(err, cond)
+		}
+		return Issued{Client: rotated, Secret: sec}, nil
+	}
+}
+
+// current returns the client a write applies to, after checking the
+// request's If-Match against it.
+func (s *Service) current(ctx context.Context, c auth.Caller, id string, cond etag.Condition) (store.Client, error) {
+	cur, err := s.Get(ctx, c, id)
+	if err != nil {
+		return store.Client{}, err
+	}
+	if err := cond.Check(etag.FromVersion(cur.Version)); err != nil {
+		return store.Client{}, err
+	}
+	return cur, nil
+}
+
+// update checks in as the new state of cur and writes it, checked against
+// the organisation when the client's fit in it may change. v holds the
+// violations found decoding in.
+func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, cond etag.Condition, v *problem.ValidationError, in Input) (store.Client, error) {
+	if in.ClientID != nil {
+		v.Add("client_id", "cannot be changed: a client keeps the id it was created with")
+	}
+	if in.ClientSecret != nil {
+		v.Add("client_secret", "cannot be set here: rotate the secret with POST /v1/clients/%s/secret", cur.ID)
+	}
+	for attempt := 1; ; attempt++ {
+		org, err := s.store.GetOrganisation(ctx, cur.PartnerID, cur.OrganisationID)
+		if err != nil {
+			return store.Client{}, err
+		}
+		next, err := s.resolve(&problem.ValidationError{Errors: slices.Clone(v.Errors)}, in, org)
+		if err != nil {
+			return store.Client{}, err
+		}
+		if err := delegated(c, cur, next); err != nil {
+			return store.Client{}, err
+		}
+		next.ID, next.Kind, next.PartnerID, next.OrganisationID = cur.ID, cur.Kind, cur.PartnerID, cur.OrganisationID
+		next.SecretHash, next.PreviousSecretHash, next.PreviousSecretExpiresAt = cur.SecretHash, cur.PreviousSecretHash, cur.PreviousSecretExpiresAt
+		next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.now().UTC(), cur.Version
+		var orgVersion int64
+		if fitChanged(cur, next) {
+			orgVersion = org.Version
+		}
+		updated, err := s.store.UpdateClient(ctx, next, orgVersion)
+		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
+			continue
+		}
+		return updated, endpoint.Raced(err, cond)
+	}
+}
+
+// resolve applies Resolve and returns the violations of v, if any: the
+// members that failed to decode (the first decoded of them) and the rules'.
+func (s *Service) resolve(v *problem.ValidationError, in Input, org store.Organisation) (store.Client, error) {
+	decoded := len(v.Errors)
+	next := Resolve(v, in, org)
+	return next, validate.Settled(v, decoded)
+}
+
+// organisation returns the organisation orgID if the caller may manage its
+// clients: a partner's own, or a client's own organisation.
+func (s *Service) organisation(ctx context.Context, c auth.Caller, orgID string) (store.Organisation, error) {
+	id := strings.ToLower(orgID)
+	if !middleware.IsUUID(orgID) || !visible(c, c.PartnerID, id) {
+		return store.Organisation{}, orgNotFound(orgID)
+	}
+	org, err := s.store.GetOrganisation(ctx, c.PartnerID, id)
+	if errors.Is(err, problem.ErrNotFound) {
+		return store.Organisation{}, orgNotFound(orgID)
+	}
+	return org, err
+}
+
+// delegated refuses, with 403, what a client caller may not do to cur
+// (becoming next): change who holds clients:manage, or widen itself.
+func delegated(c auth.Caller, cur, next store.Client) error {
+	if c.IsPartner() {
+		return nil
+	}
+	if slices.Contains(cur.AdditionalScopes, scope.ClientsManage) != slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
+		return problem.New(problem.ErrForbidden, "only the partner may grant or remove %s", scope.ClientsManage)
+	}
+	if cur.ID != c.ClientID {
+		return nil
+	}
+	var wider []string
+	if !subset(next.Scopes, cur.Scopes) {
+		wider = append(wider, "scopes (additional_scopes, required_scopes)")
+	}
+	if next.IsProduction && !cur.IsProduction {
+		wider = append(wider, "is_production")
+	}
+	if len(cur.AllowedProviderGroups) > 0 && (len(next.AllowedProviderGroups) == 0 || !subset(next.AllowedProviderGroups, cur.AllowedProviderGroups)) {
+		wider = append(wider, "allowed_provider_groups")
+	}
+	if next.TokenLifetime > cur.TokenLifetime {
+		wider = append(wider, "access_token_lifetime")
+	}
+	if len(wider) > 0 {
+		return problem.New(problem.ErrForbidden, "a client cannot widen its own %s; the partner can", strings.Join(wider, ", "))
+	}
+	return nil
+}
+
+// fitChanged reports whether next uses its organisation differently from
+// cur: other scopes, product, provider groups or production.
+func fitChanged(cur, next store.Client) bool {
+	return !sameSet(cur.Scopes, next.Scopes) || cur.SelectedProduct != next.SelectedProduct ||
+		!sameSet(cur.AllowedProviderGroups, next.AllowedProviderGroups) || cur.IsProduction != next.IsProduction
+}
+
+func subset(a, b []string) bool {
+	return !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+}
+
+func sameSet(a, b []string) bool { return subset(a, b) && subset(b, a) }
+
+// visible reports whether the caller may see a client of the partner's
+// organisation orgID: a partner sees its own, a client its organisation's.
+func visible(c auth.Caller, partnerID, orgID string) bool {
+	return partnerID == c.PartnerID && (c.IsPartner() || orgID == c.OrganisationID)
+}
+
+// inputOf is the Input that would recreate c: the document a PATCH merges
+// into. Lists are explicit (never null), so a PATCH leaves them as they are
+// unless it names them.
+func inputOf(c store.Client) Input {
+	in := Input{
+		Name: c.Name, TokenSigningAlgorithm: &c.Algorithm,
+		AdditionalScopes: nonNil(c.AdditionalScopes), RequiredScopes: nonNil(c.RequiredScopes),
+		ReturnURLs: nonNil(c.ReturnURLs), IsProduction: &c.IsProduction,
+		AllowedProviderGroups: nonNil(c.AllowedProviderGroups), AccessTokenLifetime: &c.TokenLifetime, Enabled: &c.Enabled,
+	}
+	if c.SelectedProduct != "" {
+		in.SelectedProduct = &c.SelectedProduct
+	}
+	return in
+}
+
+func notFound(id string) error {
+	return problem.New(problem.ErrNotFound, "no client %q", truncate(id))
+}
+
+func orgNotFound(id string) error {
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

@@ -1,0 +1,273 @@
+package clients
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+// Routes are the paths the group serves, as API Gateway routes them ({id}
+// is a path parameter; the literal "me" is the calling client, never a
+// client id, which is at least 5 characters).
+var Routes = []string{
+	"/v1/organisations/{id}/clients",
+	"/v1/clients/{id}",
+	"/v1/clients/{id}/secret",
+	"/v1/clients/me",
+	"/v1/clients/me/secret",
+}
+
+// NewHandler returns the group's http.Handler. It expects auth.Require in
+// front of it (the caller in the context) and the common middleware around.
+func NewHandler(svc *Service) http.Handler {
+	h := &handler{svc: svc}
+	mux := http.NewServeMux()
+	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list, http.MethodPost: h.create})
+	mux.Handle(Routes[1], endpoint.Methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
+	mux.Handle(Routes[2], endpoint.Methods{http.MethodPost: h.rotate})
+	mux.Handle(Routes[3], endpoint.Methods{http.MethodGet: h.getMe})
+	mux.Handle(Routes[4], endpoint.Methods{http.MethodPost: h.rotateMe})
+	mux.HandleFunc("/", endpoint.NotFound)
+	return mux
+}
+
+type handler struct {
+	svc *Service
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.caller(r.Context(), scope.ClientsRead)
+	if err != nil {
+		return err
+	}
+	v := &problem.ValidationError{}
+	paging := endpoint.ListParams(v, r.URL.Query())
+	if err := v.Err(); err != nil {
+		return err
+	}
+	page, err := h.svc.List(r.Context(), c, r.PathValue("id"), paging)
+	if err != nil {
+		return err
+	}
+	endpoint.WriteList(w, page, representation)
+	return nil
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	c, req, err := h.writeRequest(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	created, err := h.svc.Create(r.Context(), c, r.PathValue("id"), req.Body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/clients/"+created.Client.ID)
+	etag.Set(w, etag.FromVersion(created.Client.Version))
+	jsonbody.Write(w, http.StatusCreated, createdJSON{clientJSON: representation(created.Client), Secret: created.Secret})
+	return nil
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.caller(r.Context(), scope.ClientsRead)
+	if err != nil {
+		return err
+	}
+	return h.writeGet(w, r, c, r.PathValue("id"))
+}
+
+func (h *handler) getMe(w http.ResponseWriter, r *http.Request) error {
+	c, err := self(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.writeGet(w, r, c, c.ClientID)
+}
+
+func (h *handler) writeGet(w http.ResponseWriter, r *http.Request, c auth.Caller, id string) error {
+	cl, err := h.svc.Get(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, cl)
+	return nil
+}
+
+func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
+	c, req, err := h.writeRequest(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	cl, err := h.svc.Replace(r.Context(), c, r.PathValue("id"), req.Cond, req.Body)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, cl)
+	return nil
+}
+
+func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
+	c, req, err := h.writeRequest(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	cl, err := h.svc.Patch(r.Context(), c, r.PathValue("id"), req.Cond, req.Body)
+	if err != nil {
+		return err
+	}
+	writeClient(w, http.StatusOK, cl)
+	return nil
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
+	c, req, err := h.writeRequest(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Delete(r.Context(), c, r.PathValue("id"), req.Cond); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) rotate(w http.ResponseWriter, r *http.Request) error {
+	c, err := h.caller(r.Context(), scope.ClientsWrite)
+	if err != nil {
+		return err
+	}
+	return h.writeRotation(w, r, c, r.PathValue("id"))
+}
+
+func (h *handler) rotateMe(w http.ResponseWriter, r *http.Request) error {
+	c, err := self(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.writeRotation(w, r, c, c.ClientID)
+}
+
+func (h *handler) writeRotation(w http.ResponseWriter, r *http.Request, c auth.Caller, id string) error {
+	req, err := endpoint.ReadOptionalWrite(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	rotated, err := h.svc.RotateSecret(r.Context(), c, id, req.Cond, req.Body)
+	if err != nil {
+		return err
+	}
+	body := rotationJSON{ClientID: rotated.Client.ID, Secret: rotated.Secret}
+	if rotated.Client.PreviousSecretHash != "" {
+		body.PreviousSecretExpiresAt = timestamp(rotated.Client.PreviousSecretExpiresAt)
+	}
+	etag.Set(w, etag.FromVersion(rotated.Client.Version))
+	jsonbody.Write(w, http.StatusOK, body)
+	return nil
+}
+
+// caller returns the caller of a request on clients by id or by
+// organisation: a partner whose token carries partnerScope, or an
+// organisation's client whose token carries clients:manage and that still
+// holds it, which lets it read and write the clients of its own
+// organisation (the service keeps it there); otherwise a 403 error.
+func (h *handler) caller(ctx context.Context, partnerScope string) (auth.Caller, error) {
+	c, err := endpoint.Caller(ctx)
+	if err != nil {
+		return auth.Caller{}, err
+	}
+	if c.IsPartner() {
+		err = auth.RequireScope(ctx, partnerScope)
+	} else if err = auth.RequireScope(ctx, scope.ClientsManage); err == nil {
+		err = h.svc.RequireManager(ctx, c)
+	}
+	if err != nil {
+		return auth.Caller{}, err
+	}
+	return c, nil
+}
+
+// self returns the caller of a /v1/clients/me request, which must be an
+// organisation's client; it needs no scope to see or rotate itself.
+func self(ctx context.Context) (auth.Caller, error) {
+	c, err := endpoint.Caller(ctx)
+	if err != nil {
+		return auth.Caller{}, err
+	}
+	if c.IsPartner() {
+		return auth.Caller{}, problem.New(problem.ErrForbidden, "/v1/clients/me is the calling organisation client; a partner's token has none")
+	}
+	return c, nil
+}
+
+// writeRequest checks that the caller may write clients and reads the
+// If-Match header and, when mediaTypes are given, the JSON body sent as one
+// of them.
+func (h *handler) writeRequest(r *http.Request, mediaTypes ...string) (auth.Caller, endpoint.Write, error) {
+	c, err := h.caller(r.Context(), scope.ClientsWrite)
+	if err != nil {
+		return auth.Caller{}, endpoint.Write{}, err
+	}
+	req, err := endpoint.ReadWrite(r, mediaTypes...)
+	return c, req, err
+}
+
+// clientJSON is the representation of a client. It has no secret: only
+// createdJSON and rotationJSON carry one.
+type clientJSON struct {
+	ID                    string   `json:"id"`
+	OrganisationID        string   `json:"organisation_id"`
+	Name                  string   `json:"name"`
+	TokenSigningAlgorithm string   `json:"token_signing_algorithm"`
+	AdditionalScopes      []string `json:"additional_scopes"`
+	RequiredScopes        []string `json:"required_scopes"`
+	ReturnURLs            []string `json:"return_urls"`
+	IsProduction          bool     `json:"is_production"`
+	SelectedProduct       *string  `json:"selected_product"`
+	AllowedProviderGroups []string `json:"allowed_provider_groups"`
+	AccessTokenLifetime   int64    `json:"access_token_lifetime"`
+	Enabled               bool     `json:"enabled"`
+	CreatedAt             string   `json:"created_at"`
+	UpdatedAt             string   `json:"updated_at"`
+}
+
+// createdJSON is the 201 body of a create: the client and its secret.
+type createdJSON struct {
+	clientJSON
+	Secret string `json:"secret"`
+}
+
+// rotationJSON is the 200 body of a rotation.
+type rotationJSON struct {
+	ClientID                string `json:"client_id"`
+	Secret                  string `json:"secret"`
+	PreviousSecretExpiresAt string `json:"previous_secret_expires_at,omitempty"`
+}
+
+func representation(c store.Client) clientJSON {
+	r := clientJSON{
+		ID: c.ID, OrganisationID: c.OrganisationID, Name: c.Name, TokenSigningAlgorithm: c.Algorithm,
+		AdditionalScopes: nonNil(c.AdditionalScopes), RequiredScopes: nonNil(c.RequiredScopes),
+		ReturnURLs: nonNil(c.ReturnURLs), IsProduction: c.IsProduction,
+		AllowedProviderGroups: nonNil(c.AllowedProviderGroups), AccessTokenLifetime: c.TokenLifetime,
+		Enabled: c.Enabled, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt),
+	}
+	if c.SelectedProduct != "" {
+		r.SelectedProduct = &c.SelectedProduct
+	}
+	return r
+}
+
+func writeClient(w http.ResponseWriter, status int, c store.Client) {
+	etag.Set(w, etag.FromVersion(c.Version))
+	jsonbody.Write(w, status, representation(c))
+}
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,0 +1,64 @@
+package clients_test
+
+import (
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/shared/lambdahttp"
+)
+
+// TestLambdaEvents runs every sample event of events/clients through the
+// Lambda handler, as the function does, with real tokens and ids put in
+// place of the {{token}}, {{organisation_id}} and {{id}} placeholders.
+func TestLambdaEvents(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	orgID := p.org(t, nil)
+	h, err := e.App.Clients()
+	if err != nil {
+		t.Fatalf("clients handler: %v", err)
+	}
+	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "clients"), lambdahttp.Handler(h))
+	var id string
+	invoke := func(file, token string, status int) (http.Header, map[string]any) {
+		t.Helper()
+		return events.Invoke(t, file, strings.NewReplacer("{{token}}", token, "{{organisation_id}}", orgID, "{{id}}", id), status)
+	}
+
+	header, body := invoke("create.json", p.token, http.StatusCreated)
+	id, _ = body["id"].(string)
+	if id != "acme-checkout-web" || body["secret"] == nil || header.Get("Location") != "/v1/clients/"+id || header.Get("ETag") != `"1"` {
+		t.Errorf("create: %v %v", header, body)
+	}
+	if _, body = invoke("list.json", p.token, http.StatusOK); len(body["items"].([]any)) != 1 {
+		t.Errorf("list %v, want the created client", body)
+	}
+	if _, body = invoke("get.json", p.token, http.StatusOK); body["secret"] != nil || body["token_signing_algorithm"] != "PS256" {
+		t.Errorf("get: %v", body)
+	}
+	if _, body = invoke("replace.json", p.token, http.StatusOK); body["name"] != "Acme checkout (web)" {
+		t.Errorf("replace: %v", body)
+	}
+	if _, body = invoke("patch.json", p.token, http.StatusOK); body["name"] != "Acme checkout" || len(body["allowed_provider_groups"].([]any)) != 0 {
+		t.Errorf("patch: %v", body)
+	}
+	_, body = invoke("rotate-secret.json", p.token, http.StatusOK)
+	sec, _ := body["secret"].(string)
+	if sec == "" || body["previous_secret_expires_at"] == nil {
+		t.Errorf("rotate: %v", body)
+	}
+	self := e.Token(t, id, sec, nil)
+	if _, body = invoke("get-me.json", self, http.StatusOK); body["id"] != id {
+		t.Errorf("get me: %v", body)
+	}
+	if _, body = invoke("rotate-me-secret.json", self, http.StatusOK); body["client_id"] != id || body["previous_secret_expires_at"] != nil {
+		t.Errorf("rotate me: %v", body)
+	}
+	invoke("delete.json", p.token, http.StatusNoContent)
+	invoke("get.json", p.token, http.StatusNotFound)
+	// As shipped, with its placeholder for a token, an event is refused.
+	invoke("list.json", "{{token}}", http.StatusUnauthorized)
+}
