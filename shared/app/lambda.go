@@ -1,0 +1,38 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerapi/partner-api/shared/lambdahttp"
+	"github.com/partnerapi/partner-api/shared/logging"
+)
+
+// StartHTTPFunction is the whole main of an endpoint group's Lambda
+// function: JSON logs with the Lambda request id (the runtime's own lines
+// too), the App from the environment, the group's handler from group, and
+// the Lambda loop for API Gateway REST proxy events. It exits when the
+// configuration or the keys cannot be loaded, so the failure shows as an
+// init error.
+func StartHTTPFunction(name string, group func(*App) (http.Handler, error)) {
+	logger := logging.Lambda()
+	slog.SetDefault(logger)
+	a, err := FromEnv(context.Background(), os.Getenv, logger)
+	if err != nil {
+		logger.Error("start function", "function", name, "err", err)
+		os.Exit(1)
+	}
+	if len(a.Config.InsecureDefaults) > 0 {
+		logger.Warn("development defaults in use: set these in every deployment", "settings", a.Config.InsecureDefaults)
+	}
+	h, err := group(a)
+	if err != nil {
+		logger.Error("start function", "function", name, "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(lambdahttp.Handler(h))
+}
