@@ -27,7 +27,7 @@ type tree struct {
 }
 
 // orgRequest sends a JSON request to the organisations API as the partner.
-func orgRequest(t *testing.T, e *apptest.Env, tok, method, path, body string) map[string]any {
+func orgRequest(t testing.TB, e *apptest.Env, tok, method, path, body string) map[string]any {
 	t.Helper()
 	req, _ := http.NewRequest(method, e.Server.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -50,7 +50,7 @@ type clientSpec struct {
 }
 
 // newTree builds a tree through the organisations and clients APIs.
-func newTree(t *testing.T, e *apptest.Env, client clientSpec) tree {
+func newTree(t testing.TB, e *apptest.Env, client clientSpec) tree {
 	t.Helper()
 	var tr tree
 	tr.partnerID, tr.partnerSecret = e.Partner(t)
