@@ -91,15 +91,15 @@ func TestTokenState(t *testing.T) {
 	if err := tbl.CreatePrincipal(ctx, client); err != nil {
 		t.Fatal(err)
 	}
-	partnerRef := store.TokenRef{TokenID: "jti-1", ClientID: partner.ID, PartnerID: partner.ID}
-	clientRef := store.TokenRef{TokenID: "jti-2", ClientID: client.ID, PartnerID: partner.ID, OrganisationID: child.ID}
+	partnerRef := store.TokenRef{TokenID: "jti-1", ClientID: partner.ID, PartnerID: partner.ID, IssuedAt: now}
+	clientRef := store.TokenRef{TokenID: "jti-2", ClientID: client.ID, PartnerID: partner.ID, OrganisationID: child.ID, IssuedAt: now}
 	check := func(name string, ref store.TokenRef, want store.TokenState) {
 		t.Helper()
 		got, err := tbl.TokenState(ctx, ref)
 		if err != nil || got != want {
 			t.Errorf("%s: TokenState = %+v, %v; want %+v", name, got, err, want)
 		}
-		if ref.OrganisationID != "" {
+		if ref == clientRef { // the token's state and issuing a new one agree
 			active, err := tbl.ClientChainActive(ctx, ref.PartnerID, ref.OrganisationID)
 			if err != nil || active != want.Active {
 				t.Errorf("%s: ClientChainActive = %v, %v", name, active, err)
@@ -117,7 +117,11 @@ func TestTokenState(t *testing.T) {
 	}
 	check("partner token", partnerRef, store.TokenState{Active: true})
 	check("client token", clientRef, store.TokenState{Active: true})
-	check("unknown principal", store.TokenRef{TokenID: "jti-1", ClientID: "nobody-at-all", PartnerID: "nobody-at-all"}, store.TokenState{})
+	check("unknown principal", store.TokenRef{TokenID: "jti-1", ClientID: "nobody-at-all", PartnerID: "nobody-at-all", IssuedAt: now}, store.TokenState{})
+	// The id now names a principal the token was not issued to.
+	check("issued before the principal existed", store.TokenRef{TokenID: "jti-0", ClientID: partner.ID, PartnerID: partner.ID, IssuedAt: now.Add(-time.Second)}, store.TokenState{})
+	check("another partner's client with the id", store.TokenRef{TokenID: "jti-0", ClientID: client.ID, PartnerID: "other-partner", OrganisationID: child.ID, IssuedAt: now}, store.TokenState{})
+	check("another organisation's client with the id", store.TokenRef{TokenID: "jti-0", ClientID: client.ID, PartnerID: partner.ID, OrganisationID: root.ID, IssuedAt: now}, store.TokenState{})
 	for range 2 { // revoking twice is fine
 		if err := tbl.RevokeToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
@@ -137,7 +141,7 @@ func TestTokenState(t *testing.T) {
 	if _, err := tbl.ReplacePrincipal(ctx, partner); err != nil {
 		t.Fatal(err)
 	}
-	check("partner disabled: its token", store.TokenRef{TokenID: "jti-3", ClientID: partner.ID, PartnerID: partner.ID}, store.TokenState{})
+	check("partner disabled: its token", store.TokenRef{TokenID: "jti-3", ClientID: partner.ID, PartnerID: partner.ID, IssuedAt: now}, store.TokenState{})
 	check("partner disabled: its client's token", clientRef, store.TokenState{})
 }
 

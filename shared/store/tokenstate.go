@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -15,6 +16,9 @@ type TokenRef struct {
 	PartnerID string
 	// OrganisationID is set for the tokens of an organisation's client.
 	OrganisationID string
+	// IssuedAt is the token's iat: a principal created after it (a client
+	// id deleted and taken again) does not revive the token.
+	IssuedAt time.Time
 }
 
 // TokenState is what a token's validity depends on beyond its signature
@@ -45,8 +49,11 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 	}
 	_, revoked := found[keyString(keys[0])]
 	state := TokenState{Revoked: revoked}
+	if !found[keyString(keys[1])].owns(ref) {
+		return state, nil
+	}
 	if ref.OrganisationID == "" {
-		state.Active = found[keyString(keys[1])].enabled
+		state.Active = true
 		return state, nil
 	}
 	state.Active, err = t.chainActive(ctx, ref.PartnerID, found, keys[1:])
@@ -102,16 +109,28 @@ func (t *Table) chainActive(ctx context.Context, partnerID string, found map[str
 
 // enabledItem is the part of an item the state checks read.
 type enabledItem struct {
-	PK      string   `dynamodbav:"pk"`
-	SK      string   `dynamodbav:"sk"`
-	Enabled *bool    `dynamodbav:"enabled"`
-	Path    []string `dynamodbav:"path"`
-	enabled bool
+	PK             string    `dynamodbav:"pk"`
+	SK             string    `dynamodbav:"sk"`
+	Enabled        *bool     `dynamodbav:"enabled"`
+	Path           []string  `dynamodbav:"path"`
+	PartnerID      string    `dynamodbav:"partner_id"`
+	OrganisationID string    `dynamodbav:"organisation_id"`
+	CreatedAt      time.Time `dynamodbav:"created_at"`
+	enabled        bool
+}
+
+// owns reports whether the principal item e is the one the token ref was
+// issued to: enabled, of the same partner and organisation, and created no
+// later than the token (iat has whole seconds, so the creation time is
+// compared at that precision).
+func (e enabledItem) owns(ref TokenRef) bool {
+	return e.enabled && e.PartnerID == ref.PartnerID && e.OrganisationID == ref.OrganisationID &&
+		!e.CreatedAt.Truncate(time.Second).After(ref.IssuedAt)
 }
 
 // enabledItems batch-reads keys and returns the items found, by keyString.
 func (t *Table) enabledItems(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]enabledItem, error) {
-	items, err := t.batchGet(ctx, keys, "pk, sk, enabled, #path", map[string]string{"#path": "path"})
+	items, err := t.batchGet(ctx, keys, "pk, sk, enabled, #path, partner_id, organisation_id, created_at", map[string]string{"#path": "path"})
 	if err != nil {
 		return nil, err
 	}

@@ -138,6 +138,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	}
 	state, err := v.states.TokenState(ctx, store.TokenRef{
 		TokenID: c.ID, ClientID: c.ClientID, PartnerID: c.PartnerID, OrganisationID: c.OrganisationID,
+		IssuedAt: c.IssuedAt.Time,
 	})
 	if err != nil {
 		return Claims{}, fmt.Errorf("verify token: %w", err)

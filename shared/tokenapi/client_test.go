@@ -245,3 +245,40 @@ func TestBruteForceLock(t *testing.T) {
 		t.Errorf("after the window: status %d, want 200", rec.Code)
 	}
 }
+
+// TestDeletedClientIDTakenAgain: a token of a deleted client stays dead when
+// its id is taken again, by the same partner or another.
+func TestDeletedClientIDTakenAgain(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	first := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
+	second := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
+	create := func(tr tree, id string) {
+		t.Helper()
+		orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/organisations/"+tr.childID+"/clients",
+			`{"name":"Reused","client_id":"`+id+`","additional_scopes":["openid"]}`)
+	}
+	const id = "reused-client-id"
+	create(first, id)
+	sec := rotate(t, e, first, id)
+	old := e.Token(t, id, sec, nil)
+	orgRequest(t, e, first.partnerToken, http.MethodDelete, "/v1/clients/"+id, "")
+	e.Clock.Advance(time.Second) // iat has whole seconds
+	for _, tr := range []tree{second, first} {
+		create(tr, id)
+		if got := introspect(t, e, first.partnerID, first.partnerSecret, old); got.Active {
+			t.Errorf("id taken again by %s: the deleted client's token is active", tr.partnerID)
+		}
+		req, _ := http.NewRequest(http.MethodGet, e.Server.URL+"/v1/clients/me", nil)
+		req.Header.Set("Authorization", "Bearer "+old)
+		if got := e.Do(t, req).StatusCode; got != 401 {
+			t.Errorf("id taken again by %s: the deleted client's token gets %d, want 401", tr.partnerID, got)
+		}
+		orgRequest(t, e, tr.partnerToken, http.MethodDelete, "/v1/clients/"+id, "")
+	}
+}
+
+// rotate gives the client id of tr a new secret and returns it.
+func rotate(t *testing.T, e *apptest.Env, tr tree, id string) string {
+	t.Helper()
+	return orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/clients/"+id+"/secret", "")["secret"].(string)
+}
