@@ -240,3 +240,27 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("cursor on its own list: %d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// TestManagerCannotTakeOverManager: a clients:manage client may not write
+// another client holding clients:manage (rotating its secret would hand over
+// that client's credentials and scopes); the partner may.
+func TestManagerCannotTakeOverManager(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	orgID := p.org(t, nil)
+	manager, _ := p.login(t, orgID, map[string]any{"name": "Manager", "additional_scopes": []string{scope.ClientsManage}})
+	other := p.create(t, orgID, map[string]any{"name": "Other manager", "additional_scopes": []string{scope.ClientsManage, "accounts"}})
+	plain := p.create(t, orgID, map[string]any{"name": "Plain"})
+	_, writes := routesOf(orgID, other.ID)
+	for _, r := range writes[1:] { // PUT, PATCH, secret, DELETE of the other manager
+		t.Run(r.method+" "+r.path, func(t *testing.T) {
+			wantProblem(t, r.send(t, manager), 403, "forbidden")
+		})
+	}
+	if resp := manager.do(t, http.MethodPost, "/v1/clients/"+plain.ID+"/secret", nil); resp.StatusCode != 200 {
+		t.Errorf("manager rotating a plain client's secret: status %d, want 200", resp.StatusCode)
+	}
+	if resp := p.do(t, http.MethodPost, "/v1/clients/"+other.ID+"/secret", nil); resp.StatusCode != 200 {
+		t.Errorf("partner rotating a manager's secret: status %d, want 200", resp.StatusCode)
+	}
+}

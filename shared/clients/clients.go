@@ -240,7 +240,7 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, id string, cond eta
 		return err
 	}
 	if cur.ID == c.ClientID {
-		return problem.New(problem.ErrForbidden, "a client cannot delete itself; the partner or another client with %s of its organisation can", scope.ClientsManage)
+		return problem.New(problem.ErrForbidden, "a client cannot delete itself; the partner can")
 	}
 	return endpoint.Raced(s.store.DeleteClient(ctx, cur), cond)
 }
@@ -290,11 +290,17 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 }
 
 // current returns the client a write applies to, after checking the
-// request's If-Match against it.
+// request's If-Match against it. A client caller may not write another
+// client holding clients:manage: rotating its secret would hand over its
+// credentials, and with them any scope it has that the caller lacks.
 func (s *Service) current(ctx context.Context, c auth.Caller, id string, cond etag.Condition) (store.Client, error) {
 	cur, err := s.Get(ctx, c, id)
 	if err != nil {
 		return store.Client{}, err
+	}
+	if !c.IsPartner() && cur.ID != c.ClientID && slices.Contains(cur.AdditionalScopes, scope.ClientsManage) {
+		return store.Client{}, problem.New(problem.ErrForbidden,
+			"only the partner may change, rotate or delete another client holding %s", scope.ClientsManage)
 	}
 	if err := cond.Check(etag.FromVersion(cur.Version)); err != nil {
 		return store.Client{}, err
