@@ -295,3 +295,66 @@ func TestErrorShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestClientLifecycle creates an organisation's client, gets its token,
+// rotates its secret with an overlap, disables it, and deletes it.
+func TestClientLifecycle(t *testing.T) {
+	a := target(t)
+	tok := a.accessToken(t)
+	org := a.call(t, tok, http.MethodPost, "/v1/organisations",
+		`{"name":"e2e clients `+uuid.NewString()[:8]+`","allowed_products":["sign_up"],"allowed_scopes":["openid","accounts"]}`).json(t)
+	orgID := org["id"].(string)
+	t.Cleanup(func() { a.call(t, tok, http.MethodDelete, "/v1/organisations/"+orgID, "") })
+
+	r := a.call(t, tok, http.MethodPost, "/v1/organisations/"+orgID+"/clients",
+		`{"name":"e2e web","selected_product":"sign_up","return_urls":["https://e2e.example/cb"],"additional_scopes":["accounts"],"required_scopes":["openid"],"token_signing_algorithm":"ES512"}`)
+	if r.status != 201 {
+		t.Fatalf("create client: status %d: %s", r.status, r.body)
+	}
+	created := r.json(t)
+	client := &api{base: a.base, id: created["id"].(string), secret: created["secret"].(string), client: a.client}
+	t.Cleanup(func() { a.call(t, tok, http.MethodDelete, "/v1/clients/"+client.id, "") })
+	if got := a.call(t, tok, http.MethodGet, "/v1/clients/"+client.id, ""); got.status != 200 || strings.Contains(string(got.body), client.secret) || strings.Contains(string(got.body), `"secret"`) {
+		t.Errorf("get client: status %d, body %s: want 200 without the secret", got.status, got.body)
+	}
+
+	tr := client.token(t, url.Values{})
+	if tr.status != 200 {
+		t.Fatalf("client token: status %d: %s", tr.status, tr.body)
+	}
+	body := tr.json(t)
+	if body["scope"] != "accounts openid" || body["expires_in"] != float64(3600) {
+		t.Errorf("client token = %v, want scope \"accounts openid\" for 3600 s", body)
+	}
+	ctok, err := josejwt.ParseSigned(body["access_token"].(string), []jose.SignatureAlgorithm{jose.ES512})
+	if err != nil || ctok.Headers[0].Algorithm != "ES512" {
+		t.Errorf("client token is not ES512: %v", err)
+	}
+
+	rot := a.call(t, tok, http.MethodPost, "/v1/clients/"+client.id+"/secret", `{"previous_secret_expires_in":600}`)
+	if rot.status != 200 {
+		t.Fatalf("rotate: status %d: %s", rot.status, rot.body)
+	}
+	newSecret := rot.json(t)["secret"].(string)
+	if got := client.token(t, url.Values{}).status; got != 200 {
+		t.Errorf("old secret during the overlap: status %d, want 200", got)
+	}
+	rotated := *client
+	rotated.secret = newSecret
+	if got := rotated.token(t, url.Values{}).status; got != 200 {
+		t.Errorf("new secret: status %d, want 200", got)
+	}
+
+	if r := a.call(t, tok, http.MethodPatch, "/v1/clients/"+client.id, `{"enabled":false}`); r.status != 200 {
+		t.Fatalf("disable: status %d: %s", r.status, r.body)
+	}
+	if got := rotated.token(t, url.Values{}); got.status != 401 || !strings.Contains(string(got.body), "invalid_client") {
+		t.Errorf("disabled client's token request: %d %s, want 401 invalid_client", got.status, got.body)
+	}
+	if r := a.call(t, tok, http.MethodDelete, "/v1/organisations/"+orgID, ""); r.status != 409 {
+		t.Errorf("delete an organisation that has a client: status %d, want 409", r.status)
+	}
+	if r := a.call(t, tok, http.MethodDelete, "/v1/clients/"+client.id, ""); r.status != 204 {
+		t.Errorf("delete client: status %d", r.status)
+	}
+}
