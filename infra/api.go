@@ -81,6 +81,10 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 		headers := map[string]*string{
 			"Content-Type":  jsii.String("'application/problem+json'"),
 			"Cache-Control": jsii.String("'no-store'"),
+			// Errors the gateway answers itself never reach a function: the
+			// gateway's own request id (a UUID, also in the access log) is
+			// the interaction id a partner can quote.
+			"x-fapi-interaction-id": jsii.String("context.requestId"),
 		}
 		if gr.retryAfter > 0 {
 			headers["Retry-After"] = jsii.String("'" + strconv.Itoa(gr.retryAfter) + "'")

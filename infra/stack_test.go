@@ -513,6 +513,9 @@ func TestAPIStage(t *testing.T) {
 				if ct := get(gp, "ResponseParameters", "gatewayresponse.header.Content-Type"); ct != "'application/problem+json'" {
 					t.Errorf("gateway response %v: Content-Type %v", gp["ResponseType"], ct)
 				}
+				if id := get(gp, "ResponseParameters", "gatewayresponse.header.x-fapi-interaction-id"); id != "context.requestId" {
+					t.Errorf("gateway response %v: x-fapi-interaction-id %v, want context.requestId", gp["ResponseType"], id)
+				}
 				var body struct {
 					Status int    `json:"status"`
 					Code   string `json:"code"`
