@@ -282,3 +282,30 @@ func rotate(t *testing.T, e *apptest.Env, tr tree, id string) string {
 	t.Helper()
 	return orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/clients/"+id+"/secret", "")["secret"].(string)
 }
+
+// TestSecretWithReservedCharacters: a caller-chosen secret with '+', '%',
+// '/' and '=' works whether the client form-urlencodes it in Basic (RFC 6749)
+// or sends it as it is (curl -u), and in the form body.
+func TestSecretWithReservedCharacters(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	tr := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
+	const id, sec = "reserved-chars", "Abc+def/ghi=jkl%41mno+pqr/stu=vwx%zz"
+	orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/organisations/"+tr.childID+"/clients",
+		`{"name":"Reserved","client_id":"`+id+`","client_secret":"`+sec+`","additional_scopes":["openid"]}`)
+	for name, mutate := range map[string]func(*http.Request){
+		"Basic, form-urlencoded": basic(id, sec),
+		"Basic, as sent by curl": func(r *http.Request) { r.SetBasicAuth(id, sec) },
+	} {
+		if resp := post(t, e, "/v1/token", "grant_type=client_credentials", mutate); resp.StatusCode != 200 {
+			t.Errorf("%s: status %d: %s", name, resp.StatusCode, resp.Body)
+		}
+	}
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {sec}}.Encode()
+	if resp := post(t, e, "/v1/token", body, nil); resp.StatusCode != 200 {
+		t.Errorf("client_secret_post: status %d: %s", resp.StatusCode, resp.Body)
+	}
+	// The decoded form of a raw secret is not the secret.
+	if resp := post(t, e, "/v1/token", "grant_type=client_credentials", func(r *http.Request) { r.SetBasicAuth(id, "Abc def/ghi=jklAmno pqr/stu=vwx%zz") }); resp.StatusCode != 401 {
+		t.Errorf("a different secret: status %d, want 401", resp.StatusCode)
+	}
+}

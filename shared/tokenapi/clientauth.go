@@ -41,7 +41,7 @@ type Principals interface {
 // A client whose organisation (or an ancestor) or partner account is
 // disabled fails too.
 func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principal, error) {
-	id, sec, err := credentials(r, form)
+	id, secrets, err := credentials(r, form)
 	if err != nil {
 		return store.Principal{}, err
 	}
@@ -66,11 +66,13 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		return oautherr.InvalidClient("client authentication failed")
 	}
 	if !cred.Found {
-		secret.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
+		for _, sec := range secrets {
+			secret.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
+		}
 		return store.Principal{}, failed()
 	}
 	p := cred.Principal
-	ok, err := h.secretMatches(p, sec)
+	ok, err := h.secretMatches(p, secrets)
 	if err != nil {
 		return store.Principal{}, oautherr.ServerError(err)
 	}
@@ -105,67 +107,81 @@ func sourceAddress(r *http.Request) string {
 	return "unknown"
 }
 
-// secretMatches compares sec with the current secret and, during a rotation
-// overlap, the previous one. Both comparisons always run.
-func (h *handler) secretMatches(p store.Principal, sec string) (bool, error) {
-	current, err := secret.Verify(sec, p.SecretHash)
-	if err != nil {
-		return false, err
-	}
-	previous := false
+// secretMatches compares each candidate secret with the current secret and,
+// during a rotation overlap, the previous one. Every comparison runs.
+func (h *handler) secretMatches(p store.Principal, candidates []string) (bool, error) {
+	hashes := []string{p.SecretHash}
 	if p.PreviousSecretHash != "" && h.Now().Before(p.PreviousSecretExpiresAt) {
-		if previous, err = secret.Verify(sec, p.PreviousSecretHash); err != nil {
-			return false, err
+		hashes = append(hashes, p.PreviousSecretHash)
+	}
+	match := false
+	for _, sec := range candidates {
+		for _, hash := range hashes {
+			ok, err := secret.Verify(sec, hash)
+			if err != nil {
+				return false, err
+			}
+			match = match || ok
 		}
 	}
-	return current || previous, nil
+	return match, nil
 }
 
-// credentials returns the client id and secret of the request. Both methods
-// at once, or a malformed Basic header, is invalid_request; no credentials,
-// or another scheme, is invalid_client.
-func credentials(r *http.Request, form url.Values) (id, sec string, err error) {
+// credentials returns the client id of the request and the secret, as
+// candidates to compare. Both methods at once, or a malformed Basic header,
+// is invalid_request; no credentials, or another scheme, is invalid_client.
+//
+// RFC 6749 §2.3.1 wants the Basic id and secret form-urlencoded before
+// base64, but many clients (curl -u among them) send them as they are; a
+// secret with '+' or '%' would then fail. So the secret is tried both
+// decoded and as sent (when they differ); both are the caller's own string,
+// so this widens nothing.
+func credentials(r *http.Request, form url.Values) (id string, secrets []string, err error) {
 	authz := r.Header.Get("Authorization")
 	inForm := form.Has("client_id") || form.Has("client_secret")
 	if authz == "" {
 		if !inForm {
-			return "", "", oautherr.InvalidClient("client authentication is required (HTTP Basic or client_id and client_secret in the body)")
+			return "", nil, oautherr.InvalidClient("client authentication is required (HTTP Basic or client_id and client_secret in the body)")
 		}
 		return checkLengths(form.Get("client_id"), form.Get("client_secret"))
 	}
 	scheme, payload, _ := strings.Cut(authz, " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return "", "", oautherr.InvalidClient("unsupported authentication scheme; use HTTP Basic")
+		return "", nil, oautherr.InvalidClient("unsupported authentication scheme; use HTTP Basic")
 	}
 	if inForm {
-		return "", "", oautherr.InvalidRequest("use one client authentication method: HTTP Basic or client_id and client_secret in the body, not both")
+		return "", nil, oautherr.InvalidRequest("use one client authentication method: HTTP Basic or client_id and client_secret in the body, not both")
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
 	if err != nil {
-		return "", "", oautherr.InvalidRequest("the Basic credentials are not valid base64")
+		return "", nil, oautherr.InvalidRequest("the Basic credentials are not valid base64")
 	}
 	encID, encSecret, ok := strings.Cut(string(raw), ":")
 	if !ok {
-		return "", "", oautherr.InvalidRequest("the Basic credentials must be client_id:client_secret")
+		return "", nil, oautherr.InvalidRequest("the Basic credentials must be client_id:client_secret")
 	}
-	// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-	id, err1 := url.QueryUnescape(encID)
-	sec, err2 := url.QueryUnescape(encSecret)
-	if err1 != nil || err2 != nil {
-		return "", "", oautherr.InvalidRequest("the Basic credentials are not valid form-urlencoded values")
+	if decoded, err := url.QueryUnescape(encID); err == nil {
+		encID = decoded
 	}
-	return checkLengths(id, sec)
+	id, secrets, err = checkLengths(encID, encSecret)
+	if err != nil {
+		return "", nil, err
+	}
+	if decoded, err := url.QueryUnescape(encSecret); err == nil && decoded != encSecret && decoded != "" {
+		secrets = append(secrets, decoded)
+	}
+	return id, secrets, nil
 }
 
 // maxCredentialLength bounds a client id or secret before any lookup.
 const maxCredentialLength = 512
 
-func checkLengths(id, sec string) (string, string, error) {
+func checkLengths(id, sec string) (string, []string, error) {
 	if id == "" || sec == "" {
-		return "", "", oautherr.InvalidClient("both client_id and client_secret are required")
+		return "", nil, oautherr.InvalidClient("both client_id and client_secret are required")
 	}
 	if len(id) > maxCredentialLength || len(sec) > maxCredentialLength {
-		return "", "", oautherr.InvalidClient("client authentication failed")
+		return "", nil, oautherr.InvalidClient("client authentication failed")
 	}
-	return id, sec, nil
+	return id, []string{sec}, nil
 }

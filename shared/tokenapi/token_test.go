@@ -167,7 +167,7 @@ func TestTokenBadInput(t *testing.T) {
 		{"basic plus client_id in form", "", "", good + "&client_id=" + id, basic(id, sec), 400, "invalid_request"},
 		{"bad base64 in Basic", "", "", good, header("Authorization", "Basic %%%not-base64"), 400, "invalid_request"},
 		{"Basic without colon", "", "", good, header("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+sec))), 400, "invalid_request"},
-		{"Basic bad percent-encoding", "", "", good, header("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":%zz"))), 400, "invalid_request"},
+		{"Basic with a wrong secret that is not percent-encoding", "", "", good, header("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":%zz"))), 401, "invalid_client"},
 		{"Basic empty secret", "", "", good, basic(id, ""), 401, "invalid_client"},
 		{"Bearer scheme", "", "", good, header("Authorization", "Bearer abc"), 401, "invalid_client"},
 		{"client_id without secret", "", "", good + "&client_id=" + id, nil, 401, "invalid_client"},
