@@ -22,7 +22,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 .PHONY: help run test deps lint unit build bench e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: deps ## serve every endpoint group on 127.0.0.1:$(PORT) with DynamoDB Local and moto KMS
 	PORT=$(PORT) $(GO) run ./cmd/local
