@@ -83,6 +83,9 @@ func TestBootstrap(t *testing.T) {
 			{"unauthenticated list", "clients/list.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated me", "clients/get-me.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
+		"authservers": {http: true, invocations: []invocationCase{
+			{"unauthenticated list", "authservers/list.json", apiResponse(401, `"code":"unauthorized"`)},
+		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},
 			{"invalid action", `{"action":"nope"}`, functionError("ValidationError", "action: must be one of")},

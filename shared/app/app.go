@@ -19,6 +19,7 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/authservers"
 	"github.com/partnerapi/partner-api/shared/clientid"
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/config"
@@ -102,6 +103,17 @@ func (a *App) Clients() (http.Handler, error) {
 	return a.management(clients.NewHandler(svc)), nil
 }
 
+// AuthServers is the authorisation servers endpoint group behind bearer
+// authentication and the management middleware.
+func (a *App) AuthServers() (http.Handler, error) {
+	cursors, err := cursor.New(a.Config.CursorKey)
+	if err != nil {
+		return nil, fmt.Errorf("authservers: %w", err)
+	}
+	svc := authservers.NewService(a.Store, cursors, a.Now, uuid.NewString)
+	return a.management(authservers.NewHandler(svc)), nil
+}
+
 // management wraps a management group's handler: the bearer token is
 // checked inside the common middleware, and every error is problem+json.
 func (a *App) management(h http.Handler) http.Handler {
@@ -136,7 +148,11 @@ func (a *App) Groups() ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls}
+	ass, err := a.AuthServers()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls, "authservers": ass}
 	var groups []Group
 	for _, r := range Routes() {
 		h, ok := handlers[r.Name]

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/partnerapi/partner-api/shared/authservers"
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
@@ -20,5 +21,6 @@ func Routes() []GroupRoutes {
 		{Name: "token", Paths: tokenapi.Routes},
 		{Name: "organisations", Paths: organisations.Routes},
 		{Name: "clients", Paths: clients.Routes},
+		{Name: "authservers", Paths: authservers.Routes},
 	}
 }

@@ -39,8 +39,10 @@
 //	12  audit record (with the change it records)  Put in TransactWriteItems  table  pk=AUDIT#<partner_id>, sk=<time>#<event_id>
 //	13  audit records, newest first, time range     Query, ScanIndexForward=false  table  pk=AUDIT#<partner_id>, sk BETWEEN <from> AND <to>~
 //	14  audit records of one resource               Query                      GSI1   gsi1pk=AUDIT#<partner_id>#<resource_id>, gsi1sk=<time>#<event_id>
-//	15  authorisation server by id                  GetItem                    table  pk=PARTNER#<partner_id>, sk=AS#<org_id>#<as_id>
-//	16  list an organisation's authorisation servers Query                     table  pk=PARTNER#<partner_id>, begins_with(sk, "AS#<org_id>#")
+//	15  authorisation server by id                  GetItem (consistent)       table  pk=PARTNER#<partner_id>, sk=AS#<org_id>#<as_id>
+//	    (create: Put attribute_not_exists with ADD auth_server_count on the org item; update: Update on version)
+//	16  list an organisation's authorisation servers Query (consistent)        table  pk=PARTNER#<partner_id>, begins_with(sk, "AS#<org_id>#")
+//	    (also, all pages, to name the servers referencing one whose delete is refused)
 //	17  hosted-page UI config of an organisation    GetItem                    table  pk=PARTNER#<partner_id>, sk=UICONFIG#<org_id>
 //	    (Put conditional on version, with a ConditionCheck that the org exists; deleted in the org's delete transaction)
 //	18  children of an organisation, consistent     Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "CHILD#<parent_id>#");
@@ -68,6 +70,17 @@
 // the principal (version-conditional) and the link and decrements
 // client_count. So an organisation is never narrowed past a client, nor
 // deleted while it has one.
+//
+// Authorisation servers under concurrency: a server's create and delete
+// change its organisation's auth_server_count in the same transaction
+// (create on condition that the organisation exists), and
+// DeleteOrganisation requires it to be zero, so an organisation is never
+// deleted while it has servers nor gains one while being deleted. A
+// server's parent and superseded-by references are counted on the servers
+// they name (ref_count, ADD in the same transaction as the create, update or
+// delete that adds or drops the reference, on condition that the named
+// server exists); a server's delete requires its ref_count to be zero. So
+// no reference is ever left dangling, whatever the interleaving.
 //
 // Tenant isolation is part of the keys: every partner-owned item but the
 // principal lives under PARTNER#<partner_id>, and principals carry partner_id,

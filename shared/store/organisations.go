@@ -24,12 +24,13 @@ const (
 // Organisation is a node of a partner's organisation tree.
 //
 // The counters are kept by the store in the same transaction as the change
-// they count, so conditions on them hold under concurrency: ChildCount and
-// ClientCount must be zero to delete the organisation, and ChildSeq changes
-// whenever a child is added, removed or moved, or changes its restrictions
-// (allowed lists, production access), and whenever a client is added or
-// changes what it uses of the organisation (scopes, product, provider
-// groups, production), so that narrowing the organisation can be made
+// they count, so conditions on them hold under concurrency: ChildCount,
+// ClientCount and AuthServerCount (absent, so zero, on items stored before
+// authorisation servers existed) must be zero to delete the organisation,
+// and ChildSeq changes whenever a child is added, removed or moved, or
+// changes its restrictions (allowed lists, production access), and whenever
+// a client is added or changes what it uses of the organisation (scopes,
+// product, provider groups, production), so that narrowing the organisation can be made
 // conditional on its children and clients being the ones it checked.
 type Organisation struct {
 	ID        string `dynamodbav:"organisation_id"`
@@ -48,6 +49,7 @@ type Organisation struct {
 	Enabled               bool      `dynamodbav:"enabled"`
 	ChildCount            int64     `dynamodbav:"child_count"`
 	ClientCount           int64     `dynamodbav:"client_count"`
+	AuthServerCount       int64     `dynamodbav:"auth_server_count"`
 	ChildSeq              int64     `dynamodbav:"child_seq"`
 	CreatedAt             time.Time `dynamodbav:"created_at"`
 	UpdatedAt             time.Time `dynamodbav:"updated_at"`
@@ -195,7 +197,7 @@ func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID st
 // parentVersion, the version o's attributes were checked against; otherwise
 // the error wraps problem.ErrConflict.
 func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVersion int64) (Organisation, error) {
-	o.Version, o.ChildCount, o.ClientCount, o.ChildSeq = 1, 0, 0, 0
+	o.Version, o.ChildCount, o.ClientCount, o.AuthServerCount, o.ChildSeq = 1, 0, 0, 0, 0
 	item, err := orgItemMap(o)
 	if err != nil {
 		return Organisation{}, fmt.Errorf("create organisation: %w", err)
@@ -291,12 +293,14 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 
 // DeleteOrganisation deletes o, its UI config and its link to its parent, and
 // uncounts it from its parent, on condition that it is still at o.Version
-// and has no children and no clients. A missing organisation gives an error
-// wrapping problem.ErrNotFound, a version mismatch problem.ErrPrecondition,
-// remaining children or clients problem.ErrConflict saying how many.
+// and has no children, no clients and no authorisation servers. A missing
+// organisation gives an error wrapping problem.ErrNotFound, a version
+// mismatch problem.ErrPrecondition, remaining children, clients or
+// authorisation servers problem.ErrConflict saying how many.
 func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 	x := &txn{}
-	x.add(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero",
+	x.add(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero"+
+		" AND (attribute_not_exists(auth_server_count) OR auth_server_count = :zero)",
 		map[string]string{"#version": "version"},
 		map[string]types.AttributeValue{":expected": numberValue(o.Version), ":zero": numberValue(0)},
 	), func(ctx context.Context) error {
@@ -428,6 +432,9 @@ func (t *Table) explainOrgFailure(ctx context.Context, partnerID, orgID string, 
 	case cur.ChildCount > 0 || cur.ClientCount > 0:
 		return problem.New(problem.ErrConflict, "organisation %s still has %d child organisation(s) and %d client(s); delete them first",
 			orgID, cur.ChildCount, cur.ClientCount)
+	case cur.AuthServerCount > 0:
+		return problem.New(problem.ErrConflict, "organisation %s still has %d authorisation server(s); delete them first",
+			orgID, cur.AuthServerCount)
 	}
 	return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", orgID)
 }

@@ -1,0 +1,8 @@
+// Command authservers is the Lambda function of the authorisation servers
+// endpoint group: /v1/organisations/{id}/authorisation-servers and
+// /v1/organisations/{id}/authorisation-servers/{as_id}.
+package main
+
+import "github.com/partnerapi/partner-api/shared/app"
+
+func main() { app.StartHTTPFunction("authservers", (*app.App).AuthServers) }

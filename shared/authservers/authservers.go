@@ -1,0 +1,337 @@
+// Package authservers is the authorisation servers endpoint group: the
+// authorisation servers a partner's organisation runs, registered as a trust
+// directory registers them (GET and POST
+// /v1/organisations/{id}/authorisation-servers; GET, PUT, PATCH and DELETE
+// /v1/organisations/{id}/authorisation-servers/{as_id}).
+//
+// The rules are a plain function (Resolve); Service decodes request bodies
+// strictly and applies the rules and the checks that need the store; the
+// handlers only check the caller's scope, read the request, call Service and
+// encode the result.
+//
+// Who may do what: a partner, for the servers of its own organisations,
+// with organisations:read to read and organisations:write for everything
+// else (authorisation servers belong to organisations). An organisation's
+// client gets 403. Another partner's organisation or server, or an unknown
+// one, is 404.
+//
+// Decisions where the contract leaves a choice:
+//
+//   - federation_endpoint (the trust directory's FederationEndpoint) is the
+//     one https-only URI; every other URI may be http or https.
+//   - parent_authorisation_server_id and
+//     superseded_by_authorisation_server_id must name another server of the
+//     same organisation (never the server itself); the same server may be
+//     both. Only direct self-reference is refused: longer chains (A's parent
+//     B, B's parent A) are the partner's to keep sensible.
+//   - A server that another server names as parent or superseding server
+//     cannot be deleted: 409 naming the servers that reference it. The store
+//     counts references in the same transactions, so no reference is ever
+//     left dangling under concurrency.
+//   - An organisation with authorisation servers cannot be deleted (409,
+//     like one with clients); delete its servers first.
+//   - An optional attribute is unset by leaving it out or sending null; ""
+//     is refused, as it is not a URI, date or id.
+//   - Without If-Match, a write that loses a race with another write of the
+//     server gets 409 (retry); with If-Match it gets 412.
+//   - Every violation is reported at once: those found decoding the body
+//     (unknown, read-only, repeated, mistyped members) with those of the
+//     rules and of the references.
+package authservers
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/validate"
+)
+
+// Store is the storage the service needs (satisfied by *store.Table). Its
+// errors wrap the problem kinds: ErrNotFound for a missing organisation or
+// server, ErrPrecondition when the stored version is not the expected one,
+// ErrConflict when a referenced server was deleted meanwhile or a server to
+// delete is still referenced.
+type Store interface {
+	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
+	GetAuthServer(ctx context.Context, partnerID, orgID, id string) (store.AuthServer, error)
+	ListAuthServers(ctx context.Context, partnerID, orgID, after string, limit int) ([]store.AuthServer, bool, error)
+	ReferencingAuthServers(ctx context.Context, a store.AuthServer) ([]string, error)
+	CreateAuthServer(ctx context.Context, a store.AuthServer) (store.AuthServer, error)
+	UpdateAuthServer(ctx context.Context, cur, next store.AuthServer) (store.AuthServer, error)
+	DeleteAuthServer(ctx context.Context, a store.AuthServer) error
+}
+
+var _ Store = (*store.Table)(nil)
+
+// listKind names authorisation server lists in their cursors.
+const listKind = "authorisation-servers"
+
+// Service carries out the authorisation server requests of partners.
+type Service struct {
+	store   Store
+	cursors *cursor.Codec
+	now     func() time.Time
+	newID   func() string
+}
+
+// NewService returns the service. now is the clock and newID generates
+// server ids (UUID v4 in production).
+func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
+	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+}
+
+// Page is one page of a list.
+type Page = endpoint.List[store.AuthServer]
+
+// List returns a page of the servers of the partner's organisation orgID,
+// in id order. A cursor not issued to this partner for this organisation's
+// list is refused with a field error naming "cursor".
+func (s *Service) List(ctx context.Context, partnerID, orgID string, p endpoint.Paging) (Page, error) {
+	org, err := s.organisation(ctx, partnerID, orgID)
+	if err != nil {
+		return Page{}, err
+	}
+	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "organisation_id=" + org.ID}
+	return endpoint.ListPage(s.cursors, b, p, func(a store.AuthServer) string { return a.ID },
+		func(after string, limit int) ([]store.AuthServer, bool, error) {
+			return s.store.ListAuthServers(ctx, partnerID, org.ID, after, limit)
+		})
+}
+
+// Get returns the server id of the partner's organisation orgID (an error
+// wrapping problem.ErrNotFound when there is none).
+func (s *Service) Get(ctx context.Context, partnerID, orgID, id string) (store.AuthServer, error) {
+	org, okOrg := canonicalID(orgID)
+	sid, okID := canonicalID(id)
+	if !okOrg || !okID {
+		return store.AuthServer{}, notFound(orgID, id)
+	}
+	a, err := s.store.GetAuthServer(ctx, partnerID, org, sid)
+	if errors.Is(err, problem.ErrNotFound) {
+		return store.AuthServer{}, notFound(orgID, id)
+	}
+	return a, err
+}
+
+// Create checks body (an Input as JSON) and stores it as a new server of
+// the partner's organisation orgID.
+func (s *Service) Create(ctx context.Context, partnerID, orgID string, body []byte) (store.AuthServer, error) {
+	org, err := s.organisation(ctx, partnerID, orgID)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
+		return store.AuthServer{}, err
+	}
+	now := s.now().UTC()
+	next, err := s.resolve(ctx, v, in, store.AuthServer{ID: s.newID(), PartnerID: partnerID, OrganisationID: org.ID})
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	next.CreatedAt, next.UpdatedAt = now, now
+	return s.store.CreateAuthServer(ctx, next)
+}
+
+// Replace sets every mutable attribute of server id from body, an Input as
+// JSON (PUT): absent optional attributes take their defaults.
+func (s *Service) Replace(ctx context.Context, partnerID, orgID, id string, cond etag.Condition, body []byte) (store.AuthServer, error) {
+	cur, err := s.current(ctx, partnerID, orgID, id, cond)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
+		return store.AuthServer{}, err
+	}
+	return s.update(ctx, cur, cond, v, in)
+}
+
+// Patch applies the RFC 7396 merge patch patch to server id: members it
+// names replace the current attributes, null resets one to its default (or
+// unsets it), and the result is checked like a PUT.
+func (s *Service) Patch(ctx context.Context, partnerID, orgID, id string, cond etag.Condition, patch []byte) (store.AuthServer, error) {
+	cur, err := s.current(ctx, partnerID, orgID, id, cond)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	v := &problem.ValidationError{}
+	var in Input
+	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
+		return store.AuthServer{}, err
+	}
+	return s.update(ctx, cur, cond, v, in)
+}
+
+// Delete deletes server id. It is refused with 409, naming them, while
+// other servers reference it as parent or superseding server.
+func (s *Service) Delete(ctx context.Context, partnerID, orgID, id string, cond etag.Condition) error {
+	cur, err := s.current(ctx, partnerID, orgID, id, cond)
+	if err != nil {
+		return err
+	}
+	if cur.RefCount > 0 {
+		ids, err := s.store.ReferencingAuthServers(ctx, cur)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			return store.ReferencedError(cur.ID, ids)
+		}
+	}
+	return endpoint.Raced(s.store.DeleteAuthServer(ctx, cur), cond)
+}
+
+// current returns the server a write applies to, after checking the
+// request's If-Match against it.
+func (s *Service) current(ctx context.Context, partnerID, orgID, id string, cond etag.Condition) (store.AuthServer, error) {
+	cur, err := s.Get(ctx, partnerID, orgID, id)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	if err := cond.Check(etag.FromVersion(cur.Version)); err != nil {
+		return store.AuthServer{}, err
+	}
+	return cur, nil
+}
+
+// update checks in as the new state of cur and writes it. v holds the
+// violations found decoding in.
+func (s *Service) update(ctx context.Context, cur store.AuthServer, cond etag.Condition, v *problem.ValidationError, in Input) (store.AuthServer, error) {
+	next, err := s.resolve(ctx, v, in, cur)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.now().UTC(), cur.Version
+	updated, err := s.store.UpdateAuthServer(ctx, cur, next)
+	return updated, endpoint.Raced(err, cond)
+}
+
+// resolve applies Resolve and the reference checks to in as the state of
+// self (whose ids it keeps) and returns the violations of v, if any: those
+// of decoding (v, the first of them) and the rules'.
+func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in Input, self store.AuthServer) (store.AuthServer, error) {
+	decoded := len(v.Errors)
+	next := Resolve(v, in)
+	next.ID, next.PartnerID, next.OrganisationID = self.ID, self.PartnerID, self.OrganisationID
+	for _, ref := range []struct {
+		field string
+		id    *string
+	}{
+		{"parent_authorisation_server_id", &next.ParentID},
+		{"superseded_by_authorisation_server_id", &next.SupersededByID},
+	} {
+		if err := s.checkReference(ctx, v, ref.field, ref.id, self); err != nil {
+			return store.AuthServer{}, err
+		}
+	}
+	return next, validate.Settled(v, decoded)
+}
+
+// checkReference checks that *id, when set and well formed, names another
+// server of self's organisation, and sets it to its canonical form.
+func (s *Service) checkReference(ctx context.Context, v *problem.ValidationError, field string, id *string, self store.AuthServer) error {
+	if *id == "" || idRule(*id) != "" {
+		return nil // Resolve reports a malformed id.
+	}
+	canonical, ok := canonicalID(*id)
+	switch {
+	case ok && canonical == self.ID:
+		v.Add(field, "must name another authorisation server, not this one")
+		return nil
+	case !ok:
+		v.Add(field, "no authorisation server %q in this organisation", *id)
+		return nil
+	}
+	_, err := s.store.GetAuthServer(ctx, self.PartnerID, self.OrganisationID, canonical)
+	if errors.Is(err, problem.ErrNotFound) {
+		v.Add(field, "no authorisation server %q in this organisation", *id)
+		return nil
+	}
+	*id = canonical
+	return err
+}
+
+// organisation returns the partner's organisation orgID, or a 404 error.
+func (s *Service) organisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error) {
+	id, ok := canonicalID(orgID)
+	if !ok {
+		return store.Organisation{}, orgNotFound(orgID)
+	}
+	org, err := s.store.GetOrganisation(ctx, partnerID, id)
+	if errors.Is(err, problem.ErrNotFound) {
+		return store.Organisation{}, orgNotFound(orgID)
+	}
+	return org, err
+}
+
+// inputOf is the Input that would recreate a: the document a PATCH merges
+// into. Flags are explicit (never null), so a PATCH leaves them as they are
+// unless it names them.
+func inputOf(a store.AuthServer) Input {
+	return Input{
+		AutoRegistrationSupported:           &a.AutoRegistrationSupported,
+		AutoRegistrationNotificationWebhook: optional(a.AutoRegistrationNotificationWebhook),
+		CustomerFriendlyDescription:         a.CustomerFriendlyDescription,
+		CustomerFriendlyLogoURI:             optional(a.CustomerFriendlyLogoURI),
+		CustomerFriendlyName:                a.CustomerFriendlyName,
+		DeveloperPortalURI:                  optional(a.DeveloperPortalURI),
+		TermsOfServiceURI:                   optional(a.TermsOfServiceURI),
+		NotificationWebhook:                 optional(a.NotificationWebhook),
+		OpenIDDiscoveryDocument:             optional(a.OpenIDDiscoveryDocument),
+		PayloadSigningCertLocationURI:       optional(a.PayloadSigningCertLocationURI),
+		ParentAuthorisationServerID:         optional(a.ParentID),
+		DeprecatedDate:                      optional(a.DeprecatedDate),
+		RetirementDate:                      optional(a.RetirementDate),
+		SupersededByAuthorisationServerID:   optional(a.SupersededByID),
+		FederationID:                        optional(a.FederationID),
+		FederationEndpoint:                  optional(a.FederationEndpoint),
+		Flags:                               nonNil(a.Flags),
+		Status:                              &a.Status,
+		SupportsCIBA:                        &a.SupportsCIBA,
+		SupportsDCR:                         &a.SupportsDCR,
+		SupportsRedirect:                    &a.SupportsRedirect,
+	}
+}
+
+// optional is s as an optional attribute: nil when unset ("").
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// canonicalID returns id in the lower-case form organisation and server ids
+// are stored in, and whether it is a UUID at all.
+func canonicalID(id string) (string, bool) {
+	if !middleware.IsUUID(id) {
+		return id, false
+	}
+	return strings.ToLower(id), true
+}
+
+func notFound(orgID, id string) error {
+	return problem.New(problem.ErrNotFound, "no authorisation server %q in organisation %q", truncate(id), truncate(orgID))
+}
+
+func orgNotFound(id string) error {
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
+}
+
+func truncate(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
+}

@@ -1,0 +1,215 @@
+package authservers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/store"
+)
+
+// Routes are the paths the group serves, as API Gateway routes them ({id}
+// is the organisation, {as_id} the server: path parameters).
+var Routes = []string{
+	"/v1/organisations/{id}/authorisation-servers",
+	"/v1/organisations/{id}/authorisation-servers/{as_id}",
+}
+
+// NewHandler returns the group's http.Handler. It expects auth.Require in
+// front of it (the caller in the context) and the common middleware around.
+func NewHandler(svc *Service) http.Handler {
+	h := &handler{svc: svc}
+	mux := http.NewServeMux()
+	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list, http.MethodPost: h.create})
+	mux.Handle(Routes[1], endpoint.Methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
+	mux.HandleFunc("/", endpoint.NotFound)
+	return mux
+}
+
+type handler struct {
+	svc *Service
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	c, err := partner(r.Context(), scope.OrganisationsRead)
+	if err != nil {
+		return err
+	}
+	v := &problem.ValidationError{}
+	paging := endpoint.ListParams(v, r.URL.Query())
+	if err := v.Err(); err != nil {
+		return err
+	}
+	page, err := h.svc.List(r.Context(), c.PartnerID, r.PathValue("id"), paging)
+	if err != nil {
+		return err
+	}
+	endpoint.WriteList(w, page, representation)
+	return nil
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	req, err := writeRequest(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Create(r.Context(), req.partnerID, r.PathValue("id"), req.Body)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/organisations/"+a.OrganisationID+"/authorisation-servers/"+a.ID)
+	writeAuthServer(w, http.StatusCreated, a)
+	return nil
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
+	c, err := partner(r.Context(), scope.OrganisationsRead)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Get(r.Context(), c.PartnerID, r.PathValue("id"), r.PathValue("as_id"))
+	if err != nil {
+		return err
+	}
+	writeAuthServer(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
+	req, err := writeRequest(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Replace(r.Context(), req.partnerID, r.PathValue("id"), r.PathValue("as_id"), req.Cond, req.Body)
+	if err != nil {
+		return err
+	}
+	writeAuthServer(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
+	req, err := writeRequest(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Patch(r.Context(), req.partnerID, r.PathValue("id"), r.PathValue("as_id"), req.Cond, req.Body)
+	if err != nil {
+		return err
+	}
+	writeAuthServer(w, http.StatusOK, a)
+	return nil
+}
+
+func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
+	req, err := writeRequest(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.Delete(r.Context(), req.partnerID, r.PathValue("id"), r.PathValue("as_id"), req.Cond); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// partner returns the caller, who must be a partner (not an organisation's
+// client) whose token carries scope s; otherwise a 403 error.
+func partner(ctx context.Context, s string) (auth.Caller, error) {
+	return endpoint.Partner(ctx, s, "authorisation servers are managed with a partner's access token, not an organisation client's")
+}
+
+// write is what a write request brings: its partner, its If-Match
+// condition and its body.
+type write struct {
+	partnerID string
+	endpoint.Write
+}
+
+// writeRequest checks that the caller may write (a partner with
+// organisations:write) and reads the If-Match header and, when mediaTypes
+// are given, the JSON body sent as one of them.
+func writeRequest(r *http.Request, mediaTypes ...string) (write, error) {
+	c, err := partner(r.Context(), scope.OrganisationsWrite)
+	if err != nil {
+		return write{}, err
+	}
+	w, err := endpoint.ReadWrite(r, mediaTypes...)
+	if err != nil {
+		return write{}, err
+	}
+	return write{partnerID: c.PartnerID, Write: w}, nil
+}
+
+// authServerJSON is the representation of an authorisation server: unset
+// optional attributes are null.
+type authServerJSON struct {
+	ID                                  string   `json:"id"`
+	OrganisationID                      string   `json:"organisation_id"`
+	AutoRegistrationSupported           bool     `json:"auto_registration_supported"`
+	AutoRegistrationNotificationWebhook *string  `json:"auto_registration_notification_webhook"`
+	CustomerFriendlyDescription         string   `json:"customer_friendly_description"`
+	CustomerFriendlyLogoURI             *string  `json:"customer_friendly_logo_uri"`
+	CustomerFriendlyName                string   `json:"customer_friendly_name"`
+	DeveloperPortalURI                  *string  `json:"developer_portal_uri"`
+	TermsOfServiceURI                   *string  `json:"terms_of_service_uri"`
+	NotificationWebhook                 *string  `json:"notification_webhook"`
+	OpenIDDiscoveryDocument             *string  `json:"openid_discovery_document"`
+	PayloadSigningCertLocationURI       *string  `json:"payload_signing_cert_location_uri"`
+	ParentAuthorisationServerID         *string  `json:"parent_authorisation_server_id"`
+	DeprecatedDate                      *string  `json:"deprecated_date"`
+	RetirementDate                      *string  `json:"retirement_date"`
+	SupersededByAuthorisationServerID   *string  `json:"superseded_by_authorisation_server_id"`
+	FederationID                        *string  `json:"federation_id"`
+	FederationEndpoint                  *string  `json:"federation_endpoint"`
+	Flags                               []string `json:"flags"`
+	Status                              string   `json:"status"`
+	SupportsCIBA                        bool     `json:"supports_ciba"`
+	SupportsDCR                         bool     `json:"supports_dcr"`
+	SupportsRedirect                    bool     `json:"supports_redirect"`
+	CreatedAt                           string   `json:"created_at"`
+	UpdatedAt                           string   `json:"updated_at"`
+}
+
+func representation(a store.AuthServer) authServerJSON {
+	in := inputOf(a)
+	return authServerJSON{
+		ID: a.ID, OrganisationID: a.OrganisationID,
+		AutoRegistrationSupported:           a.AutoRegistrationSupported,
+		AutoRegistrationNotificationWebhook: in.AutoRegistrationNotificationWebhook,
+		CustomerFriendlyDescription:         a.CustomerFriendlyDescription,
+		CustomerFriendlyLogoURI:             in.CustomerFriendlyLogoURI,
+		CustomerFriendlyName:                a.CustomerFriendlyName,
+		DeveloperPortalURI:                  in.DeveloperPortalURI,
+		TermsOfServiceURI:                   in.TermsOfServiceURI,
+		NotificationWebhook:                 in.NotificationWebhook,
+		OpenIDDiscoveryDocument:             in.OpenIDDiscoveryDocument,
+		PayloadSigningCertLocationURI:       in.PayloadSigningCertLocationURI,
+		ParentAuthorisationServerID:         in.ParentAuthorisationServerID,
+		DeprecatedDate:                      in.DeprecatedDate,
+		RetirementDate:                      in.RetirementDate,
+		SupersededByAuthorisationServerID:   in.SupersededByAuthorisationServerID,
+		FederationID:                        in.FederationID,
+		FederationEndpoint:                  in.FederationEndpoint,
+		Flags:                               in.Flags,
+		Status:                              a.Status,
+		SupportsCIBA:                        a.SupportsCIBA,
+		SupportsDCR:                         a.SupportsDCR,
+		SupportsRedirect:                    a.SupportsRedirect,
+		CreatedAt:                           timestamp(a.CreatedAt),
+		UpdatedAt:                           timestamp(a.UpdatedAt),
+	}
+}
+
+func writeAuthServer(w http.ResponseWriter, status int, a store.AuthServer) {
+	etag.Set(w, etag.FromVersion(a.Version))
+	jsonbody.Write(w, status, representation(a))
+}
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

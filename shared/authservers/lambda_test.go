@@ -1,0 +1,57 @@
+package authservers_test
+
+import (
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/shared/lambdahttp"
+)
+
+// TestLambdaEvents runs every sample event of events/authservers through the
+// Lambda handler, as the function does, with real tokens and ids put in
+// place of the {{token}}, {{organisation_id}} and {{id}} placeholders.
+func TestLambdaEvents(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	orgID := p.org(t)
+	h, err := e.App.AuthServers()
+	if err != nil {
+		t.Fatalf("authservers handler: %v", err)
+	}
+	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "authservers"), lambdahttp.Handler(h))
+	var id string
+	invoke := func(file, token string, status int) (http.Header, map[string]any) {
+		t.Helper()
+		return events.Invoke(t, file, strings.NewReplacer("{{token}}", token, "{{organisation_id}}", orgID, "{{id}}", id), status)
+	}
+
+	header, body := invoke("create.json", p.token, http.StatusCreated)
+	id, _ = body["id"].(string)
+	if id == "" || header.Get("Location") != serverPath(orgID, id) || header.Get("ETag") != `"1"` ||
+		body["federation_endpoint"] != "https://federation.acme.example" || body["organisation_id"] != orgID {
+		t.Errorf("create: %v %v", header, body)
+	}
+	if _, body = invoke("list.json", p.token, http.StatusOK); len(body["items"].([]any)) != 1 || body["next_cursor"] != nil {
+		t.Errorf("list %v, want the created server", body)
+	}
+	if header, body = invoke("get.json", p.token, http.StatusOK); body["id"] != id || header.Get("ETag") != `"1"` {
+		t.Errorf("get: %v %v", header, body)
+	}
+	// replace.json sends If-Match "1".
+	if header, body = invoke("replace.json", p.token, http.StatusOK); body["customer_friendly_name"] != "Acme Bank (retail)" ||
+		body["status"] != "Inactive" || body["deprecated_date"] != nil || header.Get("ETag") != `"2"` {
+		t.Errorf("replace: %v %v", header, body)
+	}
+	invoke("replace.json", p.token, http.StatusPreconditionFailed)
+	if _, body = invoke("patch.json", p.token, http.StatusOK); body["customer_friendly_name"] != "Acme Bank" ||
+		body["status"] != "Active" || len(body["flags"].([]any)) != 0 {
+		t.Errorf("patch: %v", body)
+	}
+	invoke("delete.json", p.token, http.StatusNoContent)
+	invoke("get.json", p.token, http.StatusNotFound)
+	// As shipped, with its placeholder for a token, an event is refused.
+	invoke("list.json", "{{token}}", http.StatusUnauthorized)
+}

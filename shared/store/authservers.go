@@ -1,0 +1,371 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerapi/partner-api/shared/problem"
+)
+
+const typeAuthServer = "authorisation_server"
+
+// AuthServer is an authorisation server an organisation runs, as a trust
+// directory registers it. Optional strings are "" when unset.
+//
+// RefCount is kept by the store in the same transaction as the change it
+// counts: how many references (parent or superseded-by, from other servers
+// of the organisation) point at this server. It must be zero to delete it.
+type AuthServer struct {
+	ID                                  string    `dynamodbav:"authorisation_server_id"`
+	PartnerID                           string    `dynamodbav:"partner_id"`
+	OrganisationID                      string    `dynamodbav:"organisation_id"`
+	AutoRegistrationSupported           bool      `dynamodbav:"auto_registration_supported"`
+	AutoRegistrationNotificationWebhook string    `dynamodbav:"auto_registration_notification_webhook,omitempty"`
+	CustomerFriendlyDescription         string    `dynamodbav:"customer_friendly_description"`
+	CustomerFriendlyLogoURI             string    `dynamodbav:"customer_friendly_logo_uri,omitempty"`
+	CustomerFriendlyName                string    `dynamodbav:"customer_friendly_name"`
+	DeveloperPortalURI                  string    `dynamodbav:"developer_portal_uri,omitempty"`
+	TermsOfServiceURI                   string    `dynamodbav:"terms_of_service_uri,omitempty"`
+	NotificationWebhook                 string    `dynamodbav:"notification_webhook,omitempty"`
+	OpenIDDiscoveryDocument             string    `dynamodbav:"openid_discovery_document,omitempty"`
+	PayloadSigningCertLocationURI       string    `dynamodbav:"payload_signing_cert_location_uri,omitempty"`
+	ParentID                            string    `dynamodbav:"parent_authorisation_server_id,omitempty"`
+	DeprecatedDate                      string    `dynamodbav:"deprecated_date,omitempty"`
+	RetirementDate                      string    `dynamodbav:"retirement_date,omitempty"`
+	SupersededByID                      string    `dynamodbav:"superseded_by_authorisation_server_id,omitempty"`
+	FederationID                        string    `dynamodbav:"federation_id,omitempty"`
+	FederationEndpoint                  string    `dynamodbav:"federation_endpoint,omitempty"`
+	Flags                               []string  `dynamodbav:"flags"`
+	Status                              string    `dynamodbav:"status"`
+	SupportsCIBA                        bool      `dynamodbav:"supports_ciba"`
+	SupportsDCR                         bool      `dynamodbav:"supports_dcr"`
+	SupportsRedirect                    bool      `dynamodbav:"supports_redirect"`
+	RefCount                            int64     `dynamodbav:"ref_count"`
+	CreatedAt                           time.Time `dynamodbav:"created_at"`
+	UpdatedAt                           time.Time `dynamodbav:"updated_at"`
+	Version                             int64     `dynamodbav:"version"`
+}
+
+// References lists the ids of the servers a references (parent, then
+// superseded-by), without empty ones; an id named twice is listed twice.
+func (a AuthServer) References() []string {
+	var out []string
+	for _, id := range []string{a.ParentID, a.SupersededByID} {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+type authServerItem struct {
+	PK   string `dynamodbav:"pk"`
+	SK   string `dynamodbav:"sk"`
+	Type string `dynamodbav:"type"`
+	AuthServer
+}
+
+// Key builders: the only places authorisation server keys are spelled out.
+
+func authServerPrefix(orgID string) string { return "AS#" + orgID + "#" }
+
+func authServerSK(orgID, id string) string { return authServerPrefix(orgID) + id }
+
+func authServerKey(partnerID, orgID, id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: orgPK(partnerID)},
+		AttrSK: &types.AttributeValueMemberS{Value: authServerSK(orgID, id)},
+	}
+}
+
+// authServerMutable are the attributes UpdateAuthServer rewrites. Keys,
+// ref_count and created_at are never touched by an update.
+var authServerMutable = []string{
+	"auto_registration_supported", "auto_registration_notification_webhook", "customer_friendly_description",
+	"customer_friendly_logo_uri", "customer_friendly_name", "developer_portal_uri", "terms_of_service_uri",
+	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
+	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
+	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
+	"updated_at",
+}
+
+// GetAuthServer returns the authorisation server id of the partner's
+// organisation orgID, read consistently (pattern 15), or an error wrapping
+// problem.ErrNotFound. Another partner's or organisation's server is never
+// found: both are part of the key.
+func (t *Table) GetAuthServer(ctx context.Context, partnerID, orgID, id string) (AuthServer, error) {
+	var it authServerItem
+	if err := t.getItem(ctx, authServerKey(partnerID, orgID, id), &it); err != nil {
+		return AuthServer{}, fmt.Errorf("get authorisation server %s: %w", id, err)
+	}
+	return it.AuthServer, nil
+}
+
+// ListAuthServers returns up to limit authorisation servers of the
+// partner's organisation orgID in id order, starting after the server id
+// after ("" for the first page), and whether more follow (pattern 16, read
+// consistently).
+func (t *Table) ListAuthServers(ctx context.Context, partnerID, orgID, after string, limit int) ([]AuthServer, bool, error) {
+	var start map[string]types.AttributeValue
+	if after != "" {
+		start = authServerKey(partnerID, orgID, after)
+	}
+	items, more, err := t.queryPage(ctx, t.authServersQuery(partnerID, orgID), start, limit)
+	if err != nil {
+		return nil, false, fmt.Errorf("list authorisation servers of %s: %w", orgID, err)
+	}
+	list, err := decodeAuthServers(items)
+	if err != nil {
+		return nil, false, fmt.Errorf("list authorisation servers of %s: %w", orgID, err)
+	}
+	return list, more, nil
+}
+
+// OrganisationAuthServers returns every authorisation server of the
+// partner's organisation orgID, read consistently (pattern 16, all pages).
+func (t *Table) OrganisationAuthServers(ctx context.Context, partnerID, orgID string) ([]AuthServer, error) {
+	var items []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(t.db, t.authServersQuery(partnerID, orgID))
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("authorisation servers of %s: %w", orgID, unavailable(err))
+		}
+		items = append(items, page.Items...)
+	}
+	list, err := decodeAuthServers(items)
+	if err != nil {
+		return nil, fmt.Errorf("authorisation servers of %s: %w", orgID, err)
+	}
+	return list, nil
+}
+
+func (t *Table) authServersQuery(partnerID, orgID string) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:              aws.String(t.name),
+		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     &types.AttributeValueMemberS{Value: orgPK(partnerID)},
+			":prefix": &types.AttributeValueMemberS{Value: authServerPrefix(orgID)},
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+}
+
+// CreateAuthServer stores a as a new authorisation server at version 1 with
+// no references to it. The same transaction counts it on its organisation
+// (auth_server_count, which DeleteOrganisation requires to be zero) on
+// condition that the organisation exists, and counts a reference on each
+// server a references on condition that it exists. A missing organisation
+// gives an error wrapping problem.ErrNotFound, a referenced server deleted
+// meanwhile problem.ErrConflict.
+func (t *Table) CreateAuthServer(ctx context.Context, a AuthServer) (AuthServer, error) {
+	a.Version, a.RefCount = 1, 0
+	item, err := authServerItemMap(a)
+	if err != nil {
+		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
+	}
+	x := &txn{}
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
+		return problem.New(problem.ErrConflict, "authorisation server %s exists", a.ID)
+	})
+	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, 1), t.authServerOrgGone(a))
+	t.addRefChanges(x, a, refDeltas(nil, a.References()))
+	if err := t.run(ctx, x); err != nil {
+		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// UpdateAuthServer writes the mutable attributes of next over the stored
+// server if it is at next.Version (cur.Version), and increments the version.
+// cur is the server as read: the references that next drops are uncounted and those it
+// adds counted, on condition that their servers exist, in the same
+// transaction. A missing server gives an error wrapping problem.ErrNotFound,
+// a version mismatch problem.ErrPrecondition, a referenced server deleted
+// meanwhile problem.ErrConflict.
+func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (AuthServer, error) {
+	expected := next.Version
+	next.Version++
+	next.RefCount = cur.RefCount
+	item, err := authServerItemMap(next)
+	if err != nil {
+		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
+	}
+	update, names, values := setOrRemove(item, authServerMutable, "#version = :next")
+	names["#version"] = "version"
+	values[":next"] = numberValue(next.Version)
+	values[":expected"] = numberValue(expected)
+	x := &txn{}
+	x.add(t.txUpdate(authServerKey(next.PartnerID, next.OrganisationID, next.ID), update,
+		"attribute_exists(pk) AND #version = :expected", names, values), t.authServerChanged(cur))
+	t.addRefChanges(x, next, refDeltas(cur.References(), next.References()))
+	if err := t.run(ctx, x); err != nil {
+		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
+	}
+	return next, nil
+}
+
+// DeleteAuthServer deletes a, uncounts it from its organisation and
+// uncounts its references, on condition that it is still at a.Version and
+// no other server references it. A missing server gives an error wrapping
+// problem.ErrNotFound, a version mismatch problem.ErrPrecondition, a server
+// still referenced problem.ErrConflict naming the servers that reference it.
+func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
+	x := &txn{}
+	x.add(t.txDelete(authServerKey(a.PartnerID, a.OrganisationID, a.ID),
+		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)",
+		map[string]string{"#version": "version"},
+		map[string]types.AttributeValue{":expected": numberValue(a.Version), ":zero": numberValue(0)},
+	), func(ctx context.Context) error {
+		if err := t.authServerChanged(a)(ctx); !errors.Is(err, problem.ErrConflict) {
+			return err
+		}
+		return t.referencedError(ctx, a)
+	})
+	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, -1), t.authServerOrgGone(a))
+	t.addRefChanges(x, a, refDeltas(a.References(), nil))
+	if err := t.run(ctx, x); err != nil {
+		return fmt.Errorf("delete authorisation server %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// ReferencingAuthServers returns the ids, sorted, of the servers of a's
+// organisation that reference a as parent or superseded-by, read
+// consistently.
+func (t *Table) ReferencingAuthServers(ctx context.Context, a AuthServer) ([]string, error) {
+	all, err := t.OrganisationAuthServers(ctx, a.PartnerID, a.OrganisationID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range all {
+		if slices.Contains(s.References(), a.ID) {
+			ids = append(ids, s.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// referencedError is the 409 of a delete refused because other servers
+// reference a.
+func (t *Table) referencedError(ctx context.Context, a AuthServer) error {
+	ids, err := t.ReferencingAuthServers(ctx, a)
+	if err != nil {
+		return err
+	}
+	return ReferencedError(a.ID, ids)
+}
+
+// ReferencedError is the 409 of a delete of authorisation server id while
+// the servers ids reference it.
+func ReferencedError(id string, ids []string) error {
+	const max = 20
+	more := ""
+	if len(ids) > max {
+		more = fmt.Sprintf(" and %d more", len(ids)-max)
+		ids = ids[:max]
+	}
+	if len(ids) == 0 {
+		return problem.New(problem.ErrConflict, "authorisation server %s is referenced by another server of the organisation; retry", id)
+	}
+	return problem.New(problem.ErrConflict,
+		"authorisation server %s is the parent or superseding server of %s%s; change or delete them first", id, strings.Join(ids, ", "), more)
+}
+
+// refDeltas is the change of reference count of each server id when the
+// references before become after (zero changes left out).
+func refDeltas(before, after []string) map[string]int64 {
+	d := map[string]int64{}
+	for _, id := range before {
+		d[id]--
+	}
+	for _, id := range after {
+		d[id]++
+	}
+	maps.DeleteFunc(d, func(_ string, n int64) bool { return n == 0 })
+	return d
+}
+
+// addRefChanges adds to x the reference count changes of the servers of a's
+// organisation, in id order, each on condition that its server exists (an
+// ADD on a missing key would create a stray item). A server cannot be
+// deleted while counted, so only a grown count can meet a missing server.
+func (t *Table) addRefChanges(x *txn, a AuthServer, deltas map[string]int64) {
+	for _, id := range slices.Sorted(maps.Keys(deltas)) {
+		x.add(t.txUpdate(authServerKey(a.PartnerID, a.OrganisationID, id), "ADD ref_count :d", "attribute_exists(pk)", nil,
+			map[string]types.AttributeValue{":d": numberValue(deltas[id])}), func(context.Context) error {
+			return problem.New(problem.ErrConflict, "the referenced authorisation server %s was deleted while the request ran", id)
+		})
+	}
+}
+
+// authServerCountChange is the item of a server's create (delta 1) or
+// delete (delta -1) that keeps its organisation's auth_server_count, on
+// condition that the organisation exists.
+func (t *Table) authServerCountChange(partnerID, orgID string, delta int64) types.TransactWriteItem {
+	return t.txUpdate(orgKey(partnerID, orgID), "ADD auth_server_count :d", "attribute_exists(pk)", nil,
+		map[string]types.AttributeValue{":d": numberValue(delta)})
+}
+
+// authServerOrgGone explains a failed condition on a's organisation.
+func (t *Table) authServerOrgGone(a AuthServer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, err := t.GetOrganisation(ctx, a.PartnerID, a.OrganisationID); err != nil {
+			return err
+		}
+		return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", a.OrganisationID)
+	}
+}
+
+// authServerChanged explains a failed condition on the stored a: gone
+// (ErrNotFound), another version (ErrPrecondition), or else ErrConflict.
+func (t *Table) authServerChanged(a AuthServer) func(context.Context) error {
+	return func(ctx context.Context) error {
+		cur, err := t.GetAuthServer(ctx, a.PartnerID, a.OrganisationID, a.ID)
+		switch {
+		case err != nil:
+			return err
+		case cur.Version != a.Version:
+			return problem.New(problem.ErrPrecondition, "authorisation server %s was changed by another request (now at version %d)", a.ID, cur.Version)
+		}
+		return problem.New(problem.ErrConflict, "authorisation server %s changed while the request ran; retry", a.ID)
+	}
+}
+
+func authServerItemMap(a AuthServer) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(authServerItem{
+		PK: orgPK(a.PartnerID), SK: authServerSK(a.OrganisationID, a.ID), Type: typeAuthServer, AuthServer: a,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return item, nil
+}
+
+func decodeAuthServers(items []map[string]types.AttributeValue) ([]AuthServer, error) {
+	list := make([]AuthServer, 0, len(items))
+	for _, item := range items {
+		var it authServerItem
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		if it.Type != typeAuthServer {
+			return nil, errors.New("decode: not an authorisation server item")
+		}
+		list = append(list, it.AuthServer)
+	}
+	return list, nil
+}
