@@ -86,6 +86,9 @@ func TestBootstrap(t *testing.T) {
 		"authservers": {http: true, invocations: []invocationCase{
 			{"unauthenticated list", "authservers/list.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
+		"usage": {http: true, invocations: []invocationCase{
+			{"unauthenticated report", "usage/report.json", apiResponse(401, `"code":"unauthorized"`)},
+		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},
 			{"invalid action", `{"action":"nope"}`, functionError("ValidationError", "action: must be one of")},

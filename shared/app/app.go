@@ -31,6 +31,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
+	"github.com/partnerapi/partner-api/shared/usage"
 )
 
 // MaxJSONBodyBytes bounds management request bodies.
@@ -44,7 +45,9 @@ type App struct {
 	Signer   *signer.Signer
 	Issuer   *token.Issuer
 	Verifier *token.Verifier
-	Now      func() time.Time
+	// Meter counts tokens issued and management API calls.
+	Meter *usage.Meter
+	Now   func() time.Time
 }
 
 // New builds the App: it loads the signing keys' public keys from KMS once.
@@ -63,13 +66,14 @@ func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slo
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),
+		Meter:    usage.NewMeter(st, logger, now),
 	}
 }
 
 // Token is the token endpoint group behind its middleware.
 func (a *App) Token() (http.Handler, error) {
 	h, err := tokenapi.New(tokenapi.Deps{
-		Principals: a.Store, Revoker: a.Store, Keys: a.Signer,
+		Principals: a.Store, Revoker: a.Store, Keys: a.Signer, Meter: a.Meter,
 		Issuer: a.Issuer, Verifier: a.Verifier,
 		IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
 	})
@@ -114,9 +118,24 @@ func (a *App) AuthServers() (http.Handler, error) {
 	return a.management(authservers.NewHandler(svc)), nil
 }
 
+// Usage is the usage and billing endpoint group behind bearer
+// authentication and the management middleware. Its own calls are not
+// metered: reading the bill is free, and its function may only read the
+// table.
+func (a *App) Usage() (http.Handler, error) {
+	return a.authenticated(usage.NewHandler(usage.NewService(a.Store))), nil
+}
+
 // management wraps a management group's handler: the bearer token is
-// checked inside the common middleware, and every error is problem+json.
+// checked inside the common middleware, each authenticated call is metered
+// for its caller, and every error is problem+json.
 func (a *App) management(h http.Handler) http.Handler {
+	return a.authenticated(a.Meter.API(h))
+}
+
+// authenticated puts h behind bearer authentication inside the common
+// middleware, with every error as problem+json.
+func (a *App) authenticated(h http.Handler) http.Handler {
 	return middleware.Wrap(auth.Require(a.Verifier, h), middleware.Options{
 		Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write,
 	})
@@ -152,7 +171,11 @@ func (a *App) Groups() ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls, "authservers": ass}
+	use, err := a.Usage()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls, "authservers": ass, "usage": use}
 	var groups []Group
 	for _, r := range Routes() {
 		h, ok := handlers[r.Name]

@@ -5,6 +5,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
+	"github.com/partnerapi/partner-api/shared/usage"
 )
 
 // GroupRoutes names an endpoint group (one Lambda function) and the paths
@@ -22,5 +23,6 @@ func Routes() []GroupRoutes {
 		{Name: "organisations", Paths: organisations.Routes},
 		{Name: "clients", Paths: clients.Routes},
 		{Name: "authservers", Paths: authservers.Routes},
+		{Name: "usage", Paths: usage.Routes},
 	}
 }

@@ -41,6 +41,10 @@ type Env struct {
 type Options struct {
 	// PartnerAlgorithm signs partner tokens (ES384 when empty).
 	PartnerAlgorithm signer.Algorithm
+	// MeterTimeout bounds each usage counter write (usage.MeterTimeout
+	// when zero). Bursts against DynamoDB Local under the race detector
+	// take far longer than DynamoDB, so tests counting them allow more.
+	MeterTimeout time.Duration
 }
 
 // New provisions a fresh table and keys and starts the service.
@@ -74,6 +78,9 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatalf("app: %v", err)
 	}
 	e.App = app.NewWith(cfg, db, full.Signer, logger, e.Clock.Now)
+	if opts.MeterTimeout > 0 {
+		e.App.Meter = e.App.Meter.WithTimeout(opts.MeterTimeout)
+	}
 	mux, err := e.App.Mux()
 	if err != nil {
 		t.Fatalf("mux: %v", err)

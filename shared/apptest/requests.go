@@ -209,6 +209,20 @@ func NewEvents(t testing.TB, dir string, fn lambda.Handler) *Events {
 // body (nil when empty).
 func (ev *Events) Invoke(t testing.TB, file string, fill *strings.Replacer, status int) (http.Header, map[string]any) {
 	t.Helper()
+	resp := ev.InvokeResponse(t, file, fill, status)
+	var body map[string]any
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+			t.Fatalf("%s: body %s: %v", file, resp.Body, err)
+		}
+	}
+	return http.Header(resp.MultiValueHeaders), body
+}
+
+// InvokeResponse is Invoke for a response whose body is not JSON (e.g.
+// CSV): it makes the same checks and returns the whole proxy response.
+func (ev *Events) InvokeResponse(t testing.TB, file string, fill *strings.Replacer, status int) events.APIGatewayProxyResponse {
+	t.Helper()
 	ev.used[file] = true
 	data, err := os.ReadFile(filepath.Join(ev.dir, file))
 	if err != nil {
@@ -231,15 +245,8 @@ func (ev *Events) Invoke(t testing.TB, file string, fill *strings.Replacer, stat
 	if resp.StatusCode != status {
 		t.Fatalf("%s: status %d, want %d: %s", file, resp.StatusCode, status, resp.Body)
 	}
-	header := http.Header(resp.MultiValueHeaders)
-	if got := header.Get("x-fapi-interaction-id"); got != EventsInteractionID {
+	if got := http.Header(resp.MultiValueHeaders).Get("x-fapi-interaction-id"); got != EventsInteractionID {
 		t.Errorf("%s: x-fapi-interaction-id %q, want the event's", file, got)
 	}
-	var body map[string]any
-	if resp.Body != "" {
-		if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
-			t.Fatalf("%s: body %s: %v", file, resp.Body, err)
-		}
-	}
-	return header, body
+	return resp
 }

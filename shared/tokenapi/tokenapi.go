@@ -47,6 +47,15 @@ type Revoker interface {
 	RevokeToken(ctx context.Context, jti string, expires time.Time) error
 }
 
+// Meter counts issued tokens (satisfied by *usage.Meter). Token starts
+// counting one token concurrently with the caller's work; done waits for the
+// count and takes it back when the token was not issued. Neither fails nor
+// blocks longer than the meter's short timeout: a failed count is the
+// meter's to log.
+type Meter interface {
+	Token(ctx context.Context, partnerID, organisationID, clientID string) (done func(issued bool))
+}
+
 // Keys publishes the JWKS (satisfied by *signer.Signer).
 type Keys interface {
 	JWKS() signer.JWKSet
@@ -58,8 +67,10 @@ type Deps struct {
 	Principals Principals
 	Revoker    Revoker
 	Keys       Keys
-	Issuer     *token.Issuer
-	Verifier   *token.Verifier
+	// Meter counts the tokens issued; nil counts nothing.
+	Meter    Meter
+	Issuer   *token.Issuer
+	Verifier *token.Verifier
 	// IssuerURL is the iss of tokens and the base of the metadata's URLs.
 	IssuerURL string
 	// PartnerAlgorithm signs partner tokens.
@@ -151,7 +162,15 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.ServerError(err))
 		return
 	}
+	// The count is written while the token is signed, so metering adds no
+	// latency, and is settled before the handler returns (Lambda freezes
+	// the environment after that).
+	counted := func(bool) {}
+	if h.Meter != nil {
+		counted = h.Meter.Token(r.Context(), p.PartnerID, p.OrganisationID, p.ID)
+	}
 	raw, claims, err := h.Issuer.Issue(r.Context(), sub, scope.Format(sub.Scopes))
+	counted(err == nil)
 	if err != nil {
 		WriteError(w, r, oautherr.ServerError(err))
 		return
