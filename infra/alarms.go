@@ -19,6 +19,11 @@ import (
 // CloudWatch has no KMS error metric of its own, so this filter is it.
 const KMSErrorFilter = `{ ($.level = "ERROR") && ($.err = "*operation error KMS*") }`
 
+// MeteringFailureFilter matches the line a function logs when a usage
+// counter could not be written (the request itself still succeeded): each is
+// a count that may be missing from a partner's bill.
+const MeteringFailureFilter = `{ $.msg = "usage metering failed" }`
+
 // alarmPeriod is the period of every alarm's metric.
 var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
 
@@ -86,8 +91,26 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 				MetricName:      jsii.String("KMSErrors"),
 				MetricValue:     jsii.String("1"),
 			})
+			awslogs.NewMetricFilter(c, jsii.String(groupID(name)+"MeteringFailures"), &awslogs.MetricFilterProps{
+				LogGroup:        fn.LogGroup,
+				FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(MeteringFailureFilter)),
+				MetricNamespace: jsii.String(namespace),
+				MetricName:      jsii.String("MeteringFailures"),
+				MetricValue:     jsii.String("1"),
+			})
 			kmsFilters++
 		}
+	}
+	if kmsFilters > 0 {
+		add("usage-metering-failures", &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String("Usage counters could not be written: some tokens or API calls may be missing from the bill."),
+			Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+				Namespace: jsii.String(namespace), MetricName: jsii.String("MeteringFailures"),
+				Statistic: jsii.String("Sum"), Period: alarmPeriod,
+			}),
+			Threshold:         jsii.Number(1),
+			EvaluationPeriods: jsii.Number(1),
+		})
 	}
 	if kmsFilters > 0 {
 		add("kms-errors", &awscloudwatch.AlarmProps{

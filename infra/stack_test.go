@@ -561,7 +561,7 @@ func TestAlarms(t *testing.T) {
 				r := s.template.Resources[id]
 				byName[strings.TrimPrefix(r.Properties["AlarmName"].(string), prefix)] = r
 			}
-			want := []string{"api-5xx-rate", "dynamodb-throttles", "kms-errors"}
+			want := []string{"api-5xx-rate", "dynamodb-throttles", "kms-errors", "usage-metering-failures"}
 			for _, g := range Catalog {
 				want = append(want, g.Name+"-errors", g.Name+"-throttles")
 			}
@@ -588,14 +588,14 @@ func TestAlarms(t *testing.T) {
 					kmsGroups++
 				}
 			}
-			filters := s.template.ofType("AWS::Logs::MetricFilter")
-			if len(filters) != kmsGroups {
-				t.Errorf("KMS metric filters: got %d, want %d", len(filters), kmsGroups)
+			// Each web-facing function has a KMS-error and a metering-failure filter.
+			patterns := map[any]int{}
+			for _, id := range s.template.ofType("AWS::Logs::MetricFilter") {
+				patterns[s.template.Resources[id].Properties["FilterPattern"]]++
 			}
-			for _, id := range filters {
-				if got := s.template.Resources[id].Properties["FilterPattern"]; got != KMSErrorFilter {
-					t.Errorf("metric filter %s pattern = %v", id, got)
-				}
+			wantPatterns := map[any]int{KMSErrorFilter: kmsGroups, MeteringFailureFilter: kmsGroups}
+			if !maps.Equal(patterns, wantPatterns) {
+				t.Errorf("metric filters by pattern = %v, want %v", patterns, wantPatterns)
 			}
 		})
 	}
