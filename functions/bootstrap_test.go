@@ -88,6 +88,7 @@ func TestBootstrap(t *testing.T) {
 		}},
 		"usage": {http: true, invocations: []invocationCase{
 			{"unauthenticated report", "usage/report.json", apiResponse(401, `"code":"unauthorized"`)},
+			{"unauthenticated audit events", "usage/audit-events.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},

@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/clientid"
 	"github.com/partnerapi/partner-api/shared/credential"
@@ -64,7 +67,7 @@ type Response struct {
 type Store interface {
 	GetPrincipal(ctx context.Context, clientID string) (store.Principal, error)
 	CreatePrincipal(ctx context.Context, p store.Principal) error
-	ReplacePrincipal(ctx context.Context, p store.Principal) (store.Principal, error)
+	ReplacePrincipal(ctx context.Context, before, p store.Principal) (store.Principal, error)
 }
 
 // Service carries out admin requests.
@@ -106,7 +109,22 @@ func (s *Service) Handle(ctx context.Context, req Request) (resp Response, err e
 		}
 		s.logger.LogAttrs(ctx, level, "admin action", attrs...)
 	}()
-	return s.handle(ctx, req)
+	return s.handle(withOrigin(ctx), req)
+}
+
+// AdminActorID is the actor id of the audit records of admin actions: the
+// ops function is invoked by operators with IAM permission on it, not by an
+// API principal.
+const AdminActorID = "ops"
+
+// withOrigin marks ctx's writes as the admin's, in the Lambda request when
+// there is one.
+func withOrigin(ctx context.Context) context.Context {
+	id := uuid.NewString()
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		id = lc.AwsRequestID
+	}
+	return store.WithOrigin(ctx, store.Origin{Actor: store.Actor{Type: store.ActorAdmin, ID: AdminActorID}, RequestID: id})
 }
 
 func (s *Service) handle(ctx context.Context, req Request) (Response, error) {
@@ -184,13 +202,15 @@ func (s *Service) newPartner(id, name, sec string) store.Principal {
 // partner with a version-conditional write, retrying if another write won.
 func (s *Service) update(ctx context.Context, id string, change func(*store.Principal) string) (Response, error) {
 	for attempt := 0; ; attempt++ {
-		p, err := s.partner(ctx, id)
+		cur, err := s.partner(ctx, id)
 		if err != nil {
 			return Response{}, err
 		}
+		p := cur
+		p.Scopes = slices.Clone(cur.Scopes)
 		sec := change(&p)
 		p.UpdatedAt = s.now().UTC()
-		p, err = s.store.ReplacePrincipal(ctx, p)
+		p, err = s.store.ReplacePrincipal(ctx, cur, p)
 		if errors.Is(err, problem.ErrPrecondition) && attempt < 3 {
 			continue
 		}

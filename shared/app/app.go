@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/audit"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/authservers"
 	"github.com/partnerapi/partner-api/shared/clientid"
@@ -61,7 +63,7 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog
 
 // NewWith builds the App from parts already made (tests inject a clock).
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
-	st := store.New(db, cfg.TableName, now)
+	st := store.New(db, cfg.TableName, now, store.WithAuditRetention(cfg.AuditRetention))
 	return &App{
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
@@ -122,8 +124,17 @@ func (a *App) AuthServers() (http.Handler, error) {
 // authentication and the management middleware. Its own calls are not
 // metered: reading the bill is free, and its function may only read the
 // table.
+//
+// It also serves the audit log (GET /v1/audit-events), read-only as well.
 func (a *App) Usage() (http.Handler, error) {
-	return a.authenticated(usage.NewHandler(usage.NewService(a.Store))), nil
+	cursors, err := cursor.New(a.Config.CursorKey)
+	if err != nil {
+		return nil, fmt.Errorf("usage: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(audit.Routes[0], audit.NewHandler(a.Store, cursors))
+	mux.Handle("/", usage.NewHandler(usage.NewService(a.Store)))
+	return a.authenticated(mux), nil
 }
 
 // management wraps a management group's handler: the bearer token is
@@ -136,8 +147,29 @@ func (a *App) management(h http.Handler) http.Handler {
 // authenticated puts h behind bearer authentication inside the common
 // middleware, with every error as problem+json.
 func (a *App) authenticated(h http.Handler) http.Handler {
-	return middleware.Wrap(auth.Require(a.Verifier, h), middleware.Options{
+	return middleware.Wrap(auth.Require(a.Verifier, withOrigin(h)), middleware.Options{
 		Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write,
+	})
+}
+
+// withOrigin puts the audit origin of the request in its context: the
+// authenticated caller, the Lambda request id (the interaction id when not
+// on Lambda) and the interaction id.
+func withOrigin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		o := store.Origin{InteractionID: middleware.InteractionID(ctx)}
+		o.RequestID = o.InteractionID
+		if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+			o.RequestID = lc.AwsRequestID
+		}
+		if c, ok := auth.FromContext(ctx); ok {
+			o.Actor = store.Actor{Type: store.ActorClient, ID: c.ClientID}
+			if c.IsPartner() {
+				o.Actor = store.Actor{Type: store.ActorPartner, ID: c.PartnerID}
+			}
+		}
+		h.ServeHTTP(w, r.WithContext(store.WithOrigin(ctx, o)))
 	})
 }
 

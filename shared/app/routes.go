@@ -1,6 +1,9 @@
 package app
 
 import (
+	"slices"
+
+	"github.com/partnerapi/partner-api/shared/audit"
 	"github.com/partnerapi/partner-api/shared/authservers"
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/organisations"
@@ -23,6 +26,6 @@ func Routes() []GroupRoutes {
 		{Name: "organisations", Paths: organisations.Routes},
 		{Name: "clients", Paths: clients.Routes},
 		{Name: "authservers", Paths: authservers.Routes},
-		{Name: "usage", Paths: usage.Routes},
+		{Name: "usage", Paths: append(slices.Clone(usage.Routes), audit.Routes...)},
 	}
 }

@@ -79,7 +79,7 @@ type Store interface {
 	GetClient(ctx context.Context, clientID string) (store.Client, error)
 	ListClients(ctx context.Context, partnerID, orgID, after string, limit int) ([]store.Client, bool, error)
 	CreateClient(ctx context.Context, c store.Client, orgVersion int64) (store.Client, error)
-	UpdateClient(ctx context.Context, c store.Client, orgVersion int64) (store.Client, error)
+	UpdateClient(ctx context.Context, before, c store.Client, orgVersion int64) (store.Client, error)
 	DeleteClient(ctx context.Context, c store.Client) error
 }
 
@@ -275,10 +275,11 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 			return Issued{}, err
 		}
 		now := s.now().UTC()
-		sec := credential.Rotate(&cur.Principal, now, overlap)
-		cur.UpdatedAt = now
+		next := cur
+		sec := credential.Rotate(&next.Principal, now, overlap)
+		next.UpdatedAt = now
 		// Only the credential changes: no new check against the organisation.
-		rotated, err := s.store.UpdateClient(ctx, cur, 0)
+		rotated, err := s.store.UpdateClient(ctx, cur, next, 0)
 		if errors.Is(err, problem.ErrPrecondition) && !cond.Present() && attempt < attempts {
 			continue
 		}
@@ -337,7 +338,7 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 		if fitChanged(cur, next) {
 			orgVersion = org.Version
 		}
-		updated, err := s.store.UpdateClient(ctx, next, orgVersion)
+		updated, err := s.store.UpdateClient(ctx, cur, next, orgVersion)
 		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
 			continue
 		}

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/partnerapi/partner-api/shared/signer"
 )
@@ -37,7 +39,16 @@ type Config struct {
 	InsecureDefaults []string
 	// LogLevel is LOG_LEVEL (debug, info, warn, error; default info).
 	LogLevel slog.Level
+	// AuditRetention is how long audit records are kept before their TTL
+	// expires them (AUDIT_RETENTION_DAYS, 1 to 3650 days, default 400).
+	AuditRetention time.Duration
 }
+
+// Bounds and default of AUDIT_RETENTION_DAYS.
+const (
+	DefaultAuditRetentionDays = 400
+	MaxAuditRetentionDays     = 3650
+)
 
 // Default key aliases, as the CDK stack and the local set-up create them.
 var DefaultKeyAliases = map[signer.Algorithm]string{
@@ -91,6 +102,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.CursorKey = devCursorKey[:]
 		c.InsecureDefaults = append(c.InsecureDefaults, "CURSOR_KEY")
 	}
+	days, err := strconv.Atoi(get("AUDIT_RETENTION_DAYS", strconv.Itoa(DefaultAuditRetentionDays)))
+	if err != nil || days < 1 || days > MaxAuditRetentionDays {
+		errs = append(errs, fmt.Errorf("AUDIT_RETENTION_DAYS: must be a whole number of days from 1 to %d", MaxAuditRetentionDays))
+	}
+	c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	if !strings.HasPrefix(c.IssuerURL, "https://") && !strings.HasPrefix(c.IssuerURL, "http://") {
 		errs = append(errs, fmt.Errorf("ISSUER_URL %q: must be an http(s) URL", c.IssuerURL))
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerapi/partner-api/shared/signer"
 )
@@ -39,5 +40,39 @@ func TestFromEnvErrors(t *testing.T) {
 	}
 	if strings.Join(c.RetiredKeys, ",") != "alias/a,alias/b" {
 		t.Errorf("retired keys = %q", c.RetiredKeys)
+	}
+}
+
+func TestAuditRetention(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        time.Duration
+		wantErr     bool
+	}{
+		{name: "default", value: "", want: 400 * 24 * time.Hour},
+		{name: "minimum", value: "1", want: 24 * time.Hour},
+		{name: "maximum", value: "3650", want: 3650 * 24 * time.Hour},
+		{name: "zero", value: "0", wantErr: true},
+		{name: "too long", value: "3651", wantErr: true},
+		{name: "not a number", value: "1y", wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromEnv(func(k string) string {
+				if k == "AUDIT_RETENTION_DAYS" {
+					return tc.value
+				}
+				return ""
+			})
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "AUDIT_RETENTION_DAYS") {
+					t.Errorf("got error %v, want one naming AUDIT_RETENTION_DAYS", err)
+				}
+				return
+			}
+			if err != nil || c.AuditRetention != tc.want {
+				t.Errorf("got %v, %v, want %v", c.AuditRetention, err, tc.want)
+			}
+		})
 	}
 }

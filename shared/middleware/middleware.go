@@ -4,6 +4,7 @@
 package middleware
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -50,7 +51,7 @@ func interaction(opts Options, next http.Handler) http.Handler {
 		}
 		w.Header().Set(InteractionIDHeader, id)
 		logger := opts.Logger.With(slog.String("interaction_id", id))
-		r = r.WithContext(logging.WithLogger(r.Context(), logger))
+		r = r.WithContext(logging.WithLogger(context.WithValue(r.Context(), interactionKey{}, id), logger))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		if given != "" && !valid {
 			opts.WriteError(rec, r, problem.Invalid("x-fapi-interaction-id", "must be an RFC 4122 UUID"))
@@ -61,6 +62,15 @@ func interaction(opts Options, next http.Handler) http.Handler {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Int64("duration_us", time.Since(start).Microseconds()))
 	})
+}
+
+type interactionKey struct{}
+
+// InteractionID returns the request's x-fapi-interaction-id (given or
+// generated); "" outside Wrap.
+func InteractionID(ctx context.Context) string {
+	id, _ := ctx.Value(interactionKey{}).(string)
+	return id
 }
 
 // IsUUID reports whether s is a UUID in the RFC 4122 textual form

@@ -107,3 +107,17 @@ func TestAccessLog(t *testing.T) {
 		t.Error("the query string was logged")
 	}
 }
+
+func TestInteractionIDInContext(t *testing.T) {
+	var got string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = InteractionID(r.Context()) })
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set(InteractionIDHeader, "9b2f8a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
+	rec, _ := serve(h, req)
+	if got != "9b2f8a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b" || rec.Header().Get(InteractionIDHeader) != got {
+		t.Errorf("got %q in the context, header %q, want the given id in both", got, rec.Header().Get(InteractionIDHeader))
+	}
+	if id := InteractionID(req.Context()); id != "" {
+		t.Errorf("got %q outside Wrap, want empty", id)
+	}
+}

@@ -71,7 +71,7 @@ type Store interface {
 	UpdateOrganisation(ctx context.Context, u store.OrganisationUpdate) (store.Organisation, error)
 	DeleteOrganisation(ctx context.Context, o store.Organisation) error
 	GetUIConfig(ctx context.Context, partnerID, orgID string) (store.UIConfig, error)
-	PutUIConfig(ctx context.Context, c store.UIConfig) (store.UIConfig, error)
+	PutUIConfig(ctx context.Context, before, c store.UIConfig) (store.UIConfig, error)
 }
 
 var _ Store = (*store.Table)(nil)
@@ -232,7 +232,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 	next.ID, next.PartnerID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.PartnerID, cur.CreatedAt, s.now().UTC()
 	next.Version, next.ChildCount, next.ClientCount, next.ChildSeq = cur.Version, cur.ChildCount, cur.ClientCount, cur.ChildSeq
 
-	u := store.OrganisationUpdate{Org: next, PreviousParentID: cur.ParentID}
+	u := store.OrganisationUpdate{Org: next, Before: cur, PreviousParentID: cur.ParentID}
 	moved, changed := next.ParentID != cur.ParentID, restrictionsChanged(cur, next)
 	if moved && cur.ChildCount > 0 {
 		return store.Organisation{}, problem.New(problem.ErrConflict,

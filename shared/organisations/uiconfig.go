@@ -195,7 +195,7 @@ func (s *Service) PutUIConfig(ctx context.Context, partnerID, id string, cond et
 	if cur.Version == 0 {
 		next.CreatedAt = now
 	}
-	saved, err := s.store.PutUIConfig(ctx, next)
+	saved, err := s.store.PutUIConfig(ctx, cur, next)
 	return saved, endpoint.Raced(err, cond)
 }
 

@@ -181,6 +181,9 @@ func (t *Table) CreateAuthServer(ctx context.Context, a AuthServer) (AuthServer,
 	})
 	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, 1), t.authServerOrgGone(a))
 	t.addRefChanges(x, a, refDeltas(nil, a.References()))
+	if err := t.audit(ctx, x, a.PartnerID, authServerResource(a.ID), ActionCreate, changedFields(nil, item)); err != nil {
+		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
 	}
@@ -210,6 +213,13 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 	x.add(t.txUpdate(authServerKey(next.PartnerID, next.OrganisationID, next.ID), update,
 		"attribute_exists(pk) AND #version = :expected", names, values), t.authServerChanged(cur))
 	t.addRefChanges(x, next, refDeltas(cur.References(), next.References()))
+	prev, err := authServerItemMap(cur)
+	if err != nil {
+		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
+	}
+	if err := t.auditUpdate(ctx, x, next.PartnerID, authServerResource(next.ID), prev, item); err != nil {
+		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
 	}
@@ -235,6 +245,9 @@ func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 	})
 	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, -1), t.authServerOrgGone(a))
 	t.addRefChanges(x, a, refDeltas(a.References(), nil))
+	if err := t.audit(ctx, x, a.PartnerID, authServerResource(a.ID), ActionDelete, nil); err != nil {
+		return fmt.Errorf("delete authorisation server %s: %w", a.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return fmt.Errorf("delete authorisation server %s: %w", a.ID, err)
 	}
@@ -344,6 +357,8 @@ func (t *Table) authServerChanged(a AuthServer) func(context.Context) error {
 		return problem.New(problem.ErrConflict, "authorisation server %s changed while the request ran; retry", a.ID)
 	}
 }
+
+func authServerResource(id string) Resource { return Resource{Type: ResourceAuthServer, ID: id} }
 
 func authServerItemMap(a AuthServer) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(authServerItem{

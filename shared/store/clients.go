@@ -158,13 +158,16 @@ func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (C
 	})
 	x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 1, orgVersion), t.organisationChanged(c))
 	x.add(t.txPut(link, "", nil, nil), nil)
+	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionCreate, changedFields(nil, item)); err != nil {
+		return Client{}, fmt.Errorf("create client %s: %w", c.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return Client{}, fmt.Errorf("create client %s: %w", c.ID, err)
 	}
 	return c, nil
 }
 
-// UpdateClient writes c over the stored client if the stored version is
+// UpdateClient writes c over before, the stored client as read, if the stored version is
 // c.Version, and increments the version. When orgVersion is not zero, the
 // same transaction requires the organisation to be at orgVersion (c was
 // checked against it) and bumps its ChildSeq, so that a concurrent narrowing
@@ -172,7 +175,7 @@ func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (C
 // may have changed. A missing client gives an error wrapping
 // problem.ErrNotFound, a version mismatch problem.ErrPrecondition, a moved
 // organisation ErrOrganisationChanged.
-func (t *Table) UpdateClient(ctx context.Context, c Client, orgVersion int64) (Client, error) {
+func (t *Table) UpdateClient(ctx context.Context, before, c Client, orgVersion int64) (Client, error) {
 	expected := c.Version
 	c.Kind = KindClient
 	c.Version++
@@ -184,6 +187,16 @@ func (t *Table) UpdateClient(ctx context.Context, c Client, orgVersion int64) (C
 	x.add(t.txPut(item, clientCondition, clientNames, clientValues(c.PartnerID, expected)), t.clientChanged(c.ID, c.PartnerID))
 	if orgVersion != 0 {
 		x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 0, orgVersion), t.organisationChanged(c))
+	}
+	var prev map[string]types.AttributeValue
+	if before.ID != "" {
+		before.Kind = KindClient
+		if prev, err = clientItemMap(before); err != nil {
+			return Client{}, fmt.Errorf("update client %s: %w", c.ID, err)
+		}
+	}
+	if err := t.auditUpdate(ctx, x, c.PartnerID, clientResource(c.ID), prev, item); err != nil {
+		return Client{}, fmt.Errorf("update client %s: %w", c.ID, err)
 	}
 	if err := t.run(ctx, x); err != nil {
 		return Client{}, fmt.Errorf("update client %s: %w", c.ID, err)
@@ -201,6 +214,9 @@ func (t *Table) DeleteClient(ctx context.Context, c Client) error {
 	x.add(t.txDelete(principalKey(c.ID), clientCondition, clientNames, clientValues(c.PartnerID, c.Version)), t.clientChanged(c.ID, c.PartnerID))
 	x.add(t.txDelete(clientLinkKey(c.PartnerID, c.OrganisationID, c.ID), "", nil, nil), nil)
 	x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, -1, 0), t.organisationChanged(c))
+	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionDelete, nil); err != nil {
+		return fmt.Errorf("delete client %s: %w", c.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return fmt.Errorf("delete client %s: %w", c.ID, err)
 	}
@@ -246,6 +262,8 @@ func (t *Table) organisationChanged(c Client) func(context.Context) error {
 		return ErrOrganisationChanged
 	}
 }
+
+func clientResource(id string) Resource { return Resource{Type: ResourceClient, ID: id} }
 
 func clientItemMap(c Client) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(clientItem{

@@ -85,14 +85,14 @@ func TestClientLifecycle(t *testing.T) {
 	// Updates: version-conditional; with orgVersion, also on the
 	// organisation's version, bumping its child_seq.
 	c.Name = "renamed"
-	c, err = tb.UpdateClient(ctx, c, 0)
+	c, err = tb.UpdateClient(ctx, Client{}, c, 0)
 	if err != nil || c.Version != 2 {
 		t.Fatalf("update = %+v, %v", c, err)
 	}
 	if o := get(t, tb, "p", org.ID); o.ChildSeq != 1 {
 		t.Errorf("child_seq %d after an update without orgVersion, want 1", o.ChildSeq)
 	}
-	if c, err = tb.UpdateClient(ctx, c, org.Version); err != nil {
+	if c, err = tb.UpdateClient(ctx, Client{}, c, org.Version); err != nil {
 		t.Fatal(err)
 	}
 	if o := get(t, tb, "p", org.ID); o.ChildSeq != 2 || o.ClientCount != 1 {
@@ -100,20 +100,20 @@ func TestClientLifecycle(t *testing.T) {
 	}
 	stale := c
 	stale.Version = 1
-	if _, err := tb.UpdateClient(ctx, stale, 0); !errors.Is(err, problem.ErrPrecondition) {
+	if _, err := tb.UpdateClient(ctx, Client{}, stale, 0); !errors.Is(err, problem.ErrPrecondition) {
 		t.Errorf("stale update = %v, want ErrPrecondition", err)
 	}
-	if _, err := tb.UpdateClient(ctx, c, org.Version+5); !errors.Is(err, ErrOrganisationChanged) {
+	if _, err := tb.UpdateClient(ctx, Client{}, c, org.Version+5); !errors.Is(err, ErrOrganisationChanged) {
 		t.Errorf("update against a stale organisation = %v, want ErrOrganisationChanged", err)
 	}
 	other := c
 	other.PartnerID = "q"
-	if _, err := tb.UpdateClient(ctx, other, 0); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.UpdateClient(ctx, Client{}, other, 0); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("update as another partner = %v, want ErrNotFound", err)
 	}
 	partner := newClient(org, "partner-1")
 	partner.Version = 1
-	if _, err := tb.UpdateClient(ctx, partner, 0); err == nil {
+	if _, err := tb.UpdateClient(ctx, Client{}, partner, 0); err == nil {
 		t.Error("UpdateClient overwrote a partner's principal")
 	}
 

@@ -39,9 +39,12 @@
 //	    call: kind "api")
 //	11  usage for a date range                      Query (consistent) per     table  pk=USAGE#<partner_id>#<shard>, sk BETWEEN "<from>#" AND "<to>#~"
 //	                                                 shard, every page, summed        for each shard 0..UsageShards-1, at once
-//	12  audit record (with the change it records)  Put in TransactWriteItems  table  pk=AUDIT#<partner_id>, sk=<time>#<event_id>
-//	13  audit records, newest first, time range     Query, ScanIndexForward=false  table  pk=AUDIT#<partner_id>, sk BETWEEN <from> AND <to>~
-//	14  audit records of one resource               Query                      GSI1   gsi1pk=AUDIT#<partner_id>#<resource_id>, gsi1sk=<time>#<event_id>
+//	12  audit record (with the change it records)  Put in the change's        table  pk=AUDIT#<partner_id>, sk=<time>#<event_id>, gsi1pk=AUDIT#<partner_id>#<resource_id>,
+//	    (every create, update, delete, secret       TransactWriteItems                gsi1sk=<time>#<event_id>; expires_at = time + AUDIT_RETENTION_DAYS
+//	    rotation and partner action)                                                  (<time>: RFC 3339 UTC at fixed nanosecond width, so keys sort by time)
+//	13  audit records, newest first, time range     Query, ScanIndexForward=false  table  pk=AUDIT#<partner_id>, sk BETWEEN <from or "0"> AND <to>"~" (or "~")
+//	14  audit records of one resource               Query, ScanIndexForward=false  GSI1   gsi1pk=AUDIT#<partner_id>#<resource_id>, gsi1sk BETWEEN as in 13
+//	    (?resource_id=; eventually consistent)
 //	15  authorisation server by id                  GetItem (consistent)       table  pk=PARTNER#<partner_id>, sk=AS#<org_id>#<as_id>
 //	    (create: Put attribute_not_exists with ADD auth_server_count on the org item; update: Update on version)
 //	16  list an organisation's authorisation servers Query (consistent)        table  pk=PARTNER#<partner_id>, begins_with(sk, "AS#<org_id>#")
@@ -85,6 +88,12 @@
 // delete that adds or drops the reference, on condition that the named
 // server exists); a server's delete requires its ref_count to be zero. So
 // no reference is ever left dangling, whatever the interleaving.
+//
+// Audit records are written in the transaction of the change they record
+// (with the actor and request ids of the context's Origin), so a change is
+// never without its record and a refused change leaves none. They name the
+// changed fields, never values; credential attributes are named only as
+// client_secret.
 //
 // Tenant isolation is part of the keys: every partner-owned item but the
 // principal lives under PARTNER#<partner_id>, and principals carry partner_id,

@@ -211,6 +211,9 @@ func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVe
 			return Organisation{}, fmt.Errorf("create organisation: %w", err)
 		}
 	}
+	if err := t.audit(ctx, x, o.PartnerID, orgResource(o.ID), ActionCreate, changedFields(nil, item)); err != nil {
+		return Organisation{}, fmt.Errorf("create organisation: %w", err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return Organisation{}, fmt.Errorf("create organisation: %w", err)
 	}
@@ -223,6 +226,9 @@ type OrganisationUpdate struct {
 	// Org is the new state; Org.Version is the version it replaces (the
 	// write fails with problem.ErrPrecondition when the stored one differs).
 	Org Organisation
+	// Before is the organisation as read, which the audit record compares
+	// Org with to name the changed fields.
+	Before Organisation
 	// PreviousParentID is the parent before the change. When it differs
 	// from Org.ParentID the organisation moves: the links and child counts
 	// of both parents change in the same transaction.
@@ -285,6 +291,15 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 			return problem.New(problem.ErrConflict, "a logo_url was set in the organisation's ui-config while the request ran; remove it before turning enable_custom_logo off")
 		})
 	}
+	var before map[string]types.AttributeValue
+	if u.Before.ID != "" {
+		if before, err = orgItemMap(u.Before); err != nil {
+			return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
+		}
+	}
+	if err := t.auditUpdate(ctx, x, o.PartnerID, orgResource(o.ID), before, item); err != nil {
+		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
+	}
 	if err := t.run(ctx, x); err != nil {
 		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
 	}
@@ -310,6 +325,9 @@ func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 	if o.ParentID != "" {
 		x.add(t.txDelete(orgLinkKey(o.PartnerID, o.ParentID, o.ID), "", nil, nil), nil)
 		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0), parentChanged(o.ParentID))
+	}
+	if err := t.audit(ctx, x, o.PartnerID, orgResource(o.ID), ActionDelete, nil); err != nil {
+		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
 	}
 	if err := t.run(ctx, x); err != nil {
 		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
@@ -445,6 +463,8 @@ func parentChanged(parentID string) func(context.Context) error {
 		return problem.New(problem.ErrConflict, "the parent organisation %s was changed or deleted while the request ran; retry", parentID)
 	}
 }
+
+func orgResource(id string) Resource { return Resource{Type: ResourceOrganisation, ID: id} }
 
 func orgItemMap(o Organisation) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(orgItem{

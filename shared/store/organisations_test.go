@@ -187,7 +187,7 @@ func TestDeleteOrganisation(t *testing.T) {
 		t.Errorf("client of a missing organisation = %v, want a failed condition", err)
 	}
 
-	if _, err := tb.PutUIConfig(ctx, UIConfig{PartnerID: "p", OrganisationID: child.ID, PrimaryColour: "#000000"}); err != nil {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, UIConfig{PartnerID: "p", OrganisationID: child.ID, PrimaryColour: "#000000"}); err != nil {
 		t.Fatalf("put ui config: %v", err)
 	}
 	stale := child
@@ -292,26 +292,26 @@ func TestPutUIConfig(t *testing.T) {
 	c := UIConfig{PartnerID: "p", OrganisationID: org.ID, PrimaryColour: "#112233"}
 
 	c.LogoURL = "https://example.com/logo.png"
-	if _, err := tb.PutUIConfig(ctx, c); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrConflict) {
 		t.Errorf("logo without enable_custom_logo = %v, want ErrConflict", err)
 	}
 	c.LogoURL = ""
-	saved, err := tb.PutUIConfig(ctx, c)
+	saved, err := tb.PutUIConfig(ctx, UIConfig{}, c)
 	if err != nil || saved.Version != 1 {
 		t.Fatalf("first put = %+v, %v", saved, err)
 	}
-	if _, err := tb.PutUIConfig(ctx, c); !errors.Is(err, problem.ErrPrecondition) {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrPrecondition) {
 		t.Errorf("second put at version 0 = %v, want ErrPrecondition", err)
 	}
 	saved.DisplayName = "Shown"
-	if again, err := tb.PutUIConfig(ctx, saved); err != nil || again.Version != 2 {
+	if again, err := tb.PutUIConfig(ctx, UIConfig{}, saved); err != nil || again.Version != 2 {
 		t.Errorf("put at version 1 = %+v, %v", again, err)
 	}
 	if got, err := tb.GetUIConfig(ctx, "p", org.ID); err != nil || got.DisplayName != "Shown" || got.Version != 2 {
 		t.Errorf("get = %+v, %v", got, err)
 	}
 	c.OrganisationID = uuid.NewString()
-	if _, err := tb.PutUIConfig(ctx, c); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("put for a missing organisation = %v, want ErrNotFound", err)
 	}
 
@@ -323,7 +323,7 @@ func TestPutUIConfig(t *testing.T) {
 	}
 	cur, _ := tb.GetUIConfig(ctx, "p", org.ID)
 	cur.LogoURL = "https://example.com/logo.svg"
-	if _, err := tb.PutUIConfig(ctx, cur); err != nil {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, cur); err != nil {
 		t.Fatalf("put logo: %v", err)
 	}
 	org.EnableCustomLogo = false

@@ -86,34 +86,35 @@ func (t *Table) GetPrincipal(ctx context.Context, clientID string) (Principal, e
 	return item.Principal, nil
 }
 
-// CreatePrincipal stores a new principal. A taken client id gives an error
-// wrapping problem.ErrConflict.
+// CreatePrincipal stores a new principal, with its audit record. A taken
+// client id gives an error wrapping problem.ErrConflict.
 func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
 	p.Version = 1
 	item, err := t.principalItem(p)
 	if err != nil {
 		return fmt.Errorf("create principal: %w", err)
 	}
-	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.name), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	x := &txn{}
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
+		return problem.New(problem.ErrConflict, "client id %q is taken", p.ID)
 	})
-	if conditionFailed(err) {
-		return fmt.Errorf("create principal: %w", problem.New(problem.ErrConflict, "client id %q is taken", p.ID))
+	if err := t.audit(ctx, x, p.PartnerID, principalResource(p), ActionCreate, changedFields(nil, item)); err != nil {
+		return fmt.Errorf("create principal: %w", err)
 	}
-	if err != nil {
-		return fmt.Errorf("create principal: %w", unavailable(err))
+	if err := t.run(ctx, x); err != nil {
+		return fmt.Errorf("create principal: %w", err)
 	}
 	return nil
 }
 
-// ReplacePrincipal writes p over the stored principal if the stored version
-// is p.Version, and increments the version. A missing principal gives
+// ReplacePrincipal writes p over before, the stored principal as read, if
+// the stored version is p.Version, and increments the version; its audit
+// record is written in the same transaction. A missing principal gives
 // problem.ErrNotFound; a version mismatch problem.ErrPrecondition.
 //
 // Only partner accounts are replaced this way: a client's item carries more
 // attributes and index keys, and is written with UpdateClient.
-func (t *Table) ReplacePrincipal(ctx context.Context, p Principal) (Principal, error) {
+func (t *Table) ReplacePrincipal(ctx context.Context, before, p Principal) (Principal, error) {
 	if p.Kind != KindPartner {
 		return Principal{}, fmt.Errorf("replace principal %q: only partner accounts; clients are written with UpdateClient", p.ID)
 	}
@@ -123,24 +124,38 @@ func (t *Table) ReplacePrincipal(ctx context.Context, p Principal) (Principal, e
 	if err != nil {
 		return Principal{}, fmt.Errorf("replace principal: %w", err)
 	}
-	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.name), Item: item,
-		ConditionExpression: aws.String("attribute_exists(pk) AND version = :v AND kind = :kind"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":v":    &types.AttributeValueMemberN{Value: fmt.Sprint(expected)},
-			":kind": &types.AttributeValueMemberS{Value: KindPartner},
-		},
-	})
-	if conditionFailed(err) {
-		if _, gerr := t.GetPrincipal(ctx, p.ID); gerr != nil {
-			return Principal{}, fmt.Errorf("replace principal: %w", gerr)
+	var prev map[string]types.AttributeValue
+	if before.ID != "" {
+		if prev, err = t.principalItem(before); err != nil {
+			return Principal{}, fmt.Errorf("replace principal: %w", err)
 		}
-		return Principal{}, fmt.Errorf("replace principal: %w", problem.ErrPrecondition)
 	}
-	if err != nil {
-		return Principal{}, fmt.Errorf("replace principal: %w", unavailable(err))
+	x := &txn{}
+	x.add(t.txPut(item, "attribute_exists(pk) AND version = :v AND kind = :kind", nil, map[string]types.AttributeValue{
+		":v":    numberValue(expected),
+		":kind": &types.AttributeValueMemberS{Value: KindPartner},
+	}), func(ctx context.Context) error {
+		if _, err := t.GetPrincipal(ctx, p.ID); err != nil {
+			return err
+		}
+		return problem.ErrPrecondition
+	})
+	if err := t.auditUpdate(ctx, x, p.PartnerID, partnerResource(p.ID), prev, item); err != nil {
+		return Principal{}, fmt.Errorf("replace principal: %w", err)
+	}
+	if err := t.run(ctx, x); err != nil {
+		return Principal{}, fmt.Errorf("replace principal: %w", err)
 	}
 	return p, nil
+}
+
+func partnerResource(id string) Resource { return Resource{Type: ResourcePartner, ID: id} }
+
+func principalResource(p Principal) Resource {
+	if p.Kind == KindPartner {
+		return partnerResource(p.ID)
+	}
+	return clientResource(p.ID)
 }
 
 func (t *Table) principalItem(p Principal) (map[string]types.AttributeValue, error) {

@@ -51,17 +51,17 @@ func TestPrincipalLifecycle(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 	got.Enabled = false
-	updated, err := tbl.ReplacePrincipal(ctx, got)
+	updated, err := tbl.ReplacePrincipal(ctx, store.Principal{}, got)
 	if err != nil || updated.Version != 2 {
 		t.Fatalf("replace: %+v, %v", updated, err)
 	}
 	// A writer holding the old version loses.
-	if _, err := tbl.ReplacePrincipal(ctx, got); !errors.Is(err, problem.ErrPrecondition) {
+	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, got); !errors.Is(err, problem.ErrPrecondition) {
 		t.Errorf("stale replace: err = %v, want ErrPrecondition", err)
 	}
 	missing := got
 	missing.ID = "nobody-at-all"
-	if _, err := tbl.ReplacePrincipal(ctx, missing); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, missing); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("replace of a missing principal: err = %v, want ErrNotFound", err)
 	}
 }
@@ -138,7 +138,7 @@ func TestTokenState(t *testing.T) {
 	check("re-enabled", clientRef, store.TokenState{Active: true})
 
 	partner.Version, partner.Enabled = 1, false
-	if _, err := tbl.ReplacePrincipal(ctx, partner); err != nil {
+	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, partner); err != nil {
 		t.Fatal(err)
 	}
 	check("partner disabled: its token", store.TokenRef{TokenID: "jti-3", ClientID: partner.ID, PartnerID: partner.ID, IssuedAt: now}, store.TokenState{})

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/problem"
 )
@@ -41,14 +42,40 @@ type Table struct {
 	db   DynamoDB
 	name string
 	now  func() time.Time
+	// auditRetention is how long audit records live (their TTL).
+	auditRetention time.Duration
+	// newEventID names audit records.
+	newEventID func() string
+}
+
+// Option configures a Table.
+type Option func(*Table)
+
+// WithAuditRetention sets how long audit records are kept (default
+// DefaultAuditRetention).
+func WithAuditRetention(d time.Duration) Option {
+	return func(t *Table) {
+		if d > 0 {
+			t.auditRetention = d
+		}
+	}
+}
+
+// WithEventIDs sets the generator of audit event ids (default random UUIDs).
+func WithEventIDs(newID func() string) Option {
+	return func(t *Table) { t.newEventID = newID }
 }
 
 // New returns the store for table name. now is the clock (time.Now when nil).
-func New(db DynamoDB, name string, now func() time.Time) *Table {
+func New(db DynamoDB, name string, now func() time.Time, opts ...Option) *Table {
 	if now == nil {
 		now = time.Now
 	}
-	return &Table{db: db, name: name, now: now}
+	t := &Table{db: db, name: name, now: now, auditRetention: DefaultAuditRetention, newEventID: uuid.NewString}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
 }
 
 // Name is the table name.
@@ -117,24 +144,6 @@ func CreateTable(ctx context.Context, db TableAdmin, name string) error {
 func isTTLAlreadyOn(err error) bool {
 	var apiErr interface{ ErrorMessage() string }
 	return errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "already enabled")
-}
-
-// conditionFailed reports whether err is a failed condition, alone or as the
-// reason of a cancelled transaction.
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return true
-	}
-	var tc *types.TransactionCanceledException
-	if errors.As(err, &tc) {
-		for _, r := range tc.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // unavailable maps throttling and capacity errors to problem.ErrUnavailable,

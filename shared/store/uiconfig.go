@@ -59,13 +59,14 @@ func (t *Table) GetUIConfig(ctx context.Context, partnerID, orgID string) (UICon
 	return item.UIConfig, nil
 }
 
-// PutUIConfig stores c in place of the organisation's UI config at c.Version
+// PutUIConfig stores c in place of before, the stored config as read
+// (zero when none), and in place of the organisation's UI config at c.Version
 // (0: none stored yet) and returns it at its new version. The write is
 // conditional on the organisation existing and, when c has a logo, allowing
 // custom logos. A missing organisation gives an error wrapping
 // problem.ErrNotFound, a version mismatch problem.ErrPrecondition, custom
 // logos turned off meanwhile problem.ErrConflict.
-func (t *Table) PutUIConfig(ctx context.Context, c UIConfig) (UIConfig, error) {
+func (t *Table) PutUIConfig(ctx context.Context, before, c UIConfig) (UIConfig, error) {
 	expected := c.Version
 	c.Version++
 	item, err := attributevalue.MarshalMap(uiConfigItem{
@@ -75,6 +76,15 @@ func (t *Table) PutUIConfig(ctx context.Context, c UIConfig) (UIConfig, error) {
 		return UIConfig{}, fmt.Errorf("put ui config of %s: encode: %w", c.OrganisationID, err)
 	}
 	x := &txn{}
+	res := Resource{Type: ResourceUIConfig, ID: c.OrganisationID}
+	if expected == 0 {
+		err = t.audit(ctx, x, c.PartnerID, res, ActionCreate, changedFields(nil, item))
+	} else {
+		err = t.auditUIConfigUpdate(ctx, x, res, before, item)
+	}
+	if err != nil {
+		return UIConfig{}, fmt.Errorf("put ui config of %s: %w", c.OrganisationID, err)
+	}
 	orgCond, orgValues := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
 	if c.LogoURL != "" {
 		orgCond += " AND enable_custom_logo = :true"
@@ -99,4 +109,17 @@ func (t *Table) PutUIConfig(ctx context.Context, c UIConfig) (UIConfig, error) {
 		return UIConfig{}, fmt.Errorf("put ui config of %s: %w", c.OrganisationID, err)
 	}
 	return c, nil
+}
+
+// auditUIConfigUpdate adds to x the record of the config before becoming
+// item.
+func (t *Table) auditUIConfigUpdate(ctx context.Context, x *txn, res Resource, before UIConfig, item map[string]types.AttributeValue) error {
+	var prev map[string]types.AttributeValue
+	if before.OrganisationID != "" {
+		var err error
+		if prev, err = attributevalue.MarshalMap(uiConfigItem{UIConfig: before}); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+	}
+	return t.auditUpdate(ctx, x, before.PartnerID, res, prev, item)
 }

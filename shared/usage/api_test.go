@@ -320,4 +320,12 @@ func TestLambdaEvents(t *testing.T) {
 		t.Errorf("report CSV: got Content-Type %q, want %q", got, usage.CSVMediaType)
 	}
 	events.Invoke(t, "report.json", strings.NewReplacer("{{from}}", day, "{{to}}", day), http.StatusUnauthorized)
+
+	// The group also serves the audit log: the partner's creation is on it.
+	_, body = events.Invoke(t, "audit-events.json", fill, http.StatusOK)
+	items, _ := body["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["action"] != store.ActionCreate || body["next_cursor"] != nil {
+		t.Errorf("audit events: got %v, want the partner's creation and no next cursor", body)
+	}
+	events.Invoke(t, "audit-events.json", strings.NewReplacer(), http.StatusUnauthorized)
 }
