@@ -1,8 +1,6 @@
 package authservers
 
 import (
-	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -27,7 +25,7 @@ const (
 	// MaxFlags bounds flags.
 	MaxFlags = 50
 	// MaxLogoBytes bounds the decoded image of a data:image logo (64 KiB).
-	MaxLogoBytes = 64 << 10
+	MaxLogoBytes = validate.MaxImageBytes
 	// StatusActive and StatusInactive are the values of status.
 	StatusActive   = "Active"
 	StatusInactive = "Inactive"
@@ -246,7 +244,7 @@ func webScheme(s string) (string, bool) {
 // logoRule returns what is wrong with a logo URI, "" when nothing is.
 func logoRule(s string) string {
 	if strings.HasPrefix(s, "data:") {
-		return dataLogoRule(s)
+		return validate.DataImage(s)
 	}
 	const rule = "must be an http:// or https:// URL of an .svg, .png, .jpg or .jpeg image, or a data:image/png, data:image/jpeg or data:image/svg+xml base64 URI"
 	if utf8.RuneCountInString(s) > MaxURILength {
@@ -256,41 +254,10 @@ func logoRule(s string) string {
 		return rule
 	}
 	u, _ := url.Parse(s)
-	path := strings.ToLower(u.Path)
-	for _, ext := range []string{".svg", ".png", ".jpg", ".jpeg"} {
-		if strings.HasSuffix(path, ext) {
-			return ""
-		}
-	}
-	return rule
-}
-
-// dataLogos maps the accepted data URI prefixes to a check of the image.
-var dataLogos = map[string]func([]byte) bool{
-	"data:image/png;base64,":     func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
-	"data:image/jpeg;base64,":    func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) },
-	"data:image/svg+xml;base64,": func(b []byte) bool { return bytes.Contains(bytes.ToLower(b), []byte("<svg")) },
-}
-
-func dataLogoRule(s string) string {
-	for prefix, isImage := range dataLogos {
-		payload, ok := strings.CutPrefix(s, prefix)
-		if !ok {
-			continue
-		}
-		if len(payload) > base64.StdEncoding.EncodedLen(MaxLogoBytes) {
-			return "must hold an image of at most 64 KiB"
-		}
-		img, err := base64.StdEncoding.Strict().DecodeString(payload)
-		switch {
-		case err != nil || len(img) == 0:
-			return "must hold the image in valid base64 after \"" + prefix + "\""
-		case !isImage(img):
-			return "does not hold an image of the type it declares"
-		}
+	if validate.ImagePath(u.Path) {
 		return ""
 	}
-	return "must be a data:image/png;base64, data:image/jpeg;base64, or data:image/svg+xml;base64, URI"
+	return rule
 }
 
 func nonNil(s []string) []string {

@@ -92,6 +92,27 @@ func ReadWrite(r *http.Request, mediaTypes ...string) (Write, error) {
 	return req, nil
 }
 
+// PartnerWrite is a partner's write request: who, If-Match and body.
+type PartnerWrite struct {
+	PartnerID string
+	Write
+}
+
+// ReadPartnerWrite checks that the caller is a partner with scope s
+// (Partner; notForClients is the 403 detail for a client's token) and reads
+// the write request (ReadWrite).
+func ReadPartnerWrite(r *http.Request, s, notForClients string, mediaTypes ...string) (PartnerWrite, error) {
+	c, err := Partner(r.Context(), s, notForClients)
+	if err != nil {
+		return PartnerWrite{}, err
+	}
+	w, err := ReadWrite(r, mediaTypes...)
+	if err != nil {
+		return PartnerWrite{}, err
+	}
+	return PartnerWrite{PartnerID: c.PartnerID, Write: w}, nil
+}
+
 // ReadOptionalWrite is ReadWrite for an endpoint whose body may be left
 // out: a request without one (Content-Length 0) gives a nil Body.
 func ReadOptionalWrite(r *http.Request, mediaTypes ...string) (Write, error) {

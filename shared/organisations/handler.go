@@ -62,7 +62,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Create(r.Context(), req.partnerID, req.Body)
+	o, err := h.svc.Create(r.Context(), req.PartnerID, req.Body)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Replace(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
+	o, err := h.svc.Replace(r.Context(), req.PartnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.Patch(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
+	o, err := h.svc.Patch(r.Context(), req.PartnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Delete(r.Context(), req.partnerID, r.PathValue("id"), req.Cond); err != nil {
+	if err := h.svc.Delete(r.Context(), req.PartnerID, r.PathValue("id"), req.Cond); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -140,7 +140,7 @@ func (h *handler) putUIConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := h.svc.PutUIConfig(r.Context(), req.partnerID, r.PathValue("id"), req.Cond, req.Body)
+	cfg, err := h.svc.PutUIConfig(r.Context(), req.PartnerID, r.PathValue("id"), req.Cond, req.Body)
 	if err != nil {
 		return err
 	}
@@ -148,32 +148,20 @@ func (h *handler) putUIConfig(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// notForClients is the 403 detail for an organisation client's token.
+const notForClients = "organisations are managed with a partner's access token, not an organisation client's"
+
 // partner returns the caller, who must be a partner (not an organisation's
 // client) whose token carries scope s; otherwise a 403 error.
 func partner(ctx context.Context, s string) (auth.Caller, error) {
-	return endpoint.Partner(ctx, s, "organisations are managed with a partner's access token, not an organisation client's")
-}
-
-// write is what a write request brings: its partner, its If-Match
-// condition and its body.
-type write struct {
-	partnerID string
-	endpoint.Write
+	return endpoint.Partner(ctx, s, notForClients)
 }
 
 // writeRequest checks that the caller may write (a partner with
 // organisations:write) and reads the If-Match header and, when mediaTypes
 // are given, the JSON body sent as one of them.
-func writeRequest(r *http.Request, mediaTypes ...string) (write, error) {
-	c, err := partner(r.Context(), scope.OrganisationsWrite)
-	if err != nil {
-		return write{}, err
-	}
-	w, err := endpoint.ReadWrite(r, mediaTypes...)
-	if err != nil {
-		return write{}, err
-	}
-	return write{partnerID: c.PartnerID, Write: w}, nil
+func writeRequest(r *http.Request, mediaTypes ...string) (endpoint.PartnerWrite, error) {
+	return endpoint.ReadPartnerWrite(r, scope.OrganisationsWrite, notForClients, mediaTypes...)
 }
 
 // listQuery reads the list's query parameters, refusing unknown and

@@ -1,9 +1,7 @@
 package organisations
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/url"
 	"regexp"
@@ -32,7 +30,7 @@ const (
 	// MaxLogoURLLength bounds an https logo URL.
 	MaxLogoURLLength = 2048
 	// MaxLogoBytes bounds the decoded image of a data:image logo (64 KiB).
-	MaxLogoBytes = 64 << 10
+	MaxLogoBytes = validate.MaxImageBytes
 )
 
 // UIConfigInput is the body of PUT /v1/organisations/{id}/ui-config: the
@@ -112,7 +110,7 @@ func ResolveUIConfig(v *problem.ValidationError, in UIConfigInput, org store.Org
 // logoRule returns what is wrong with a logo URL, "" when nothing is.
 func logoRule(s string) string {
 	if strings.HasPrefix(s, "data:") {
-		return dataLogoRule(s)
+		return validate.DataImage(s)
 	}
 	const rule = "must be an https URL of an .svg, .png, .jpg or .jpeg image, or a data:image/png, data:image/jpeg or data:image/svg+xml base64 URI"
 	if len(s) > MaxLogoURLLength {
@@ -125,41 +123,10 @@ func logoRule(s string) string {
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return rule
 	}
-	path := strings.ToLower(u.Path)
-	for _, ext := range []string{".svg", ".png", ".jpg", ".jpeg"} {
-		if strings.HasSuffix(path, ext) {
-			return ""
-		}
-	}
-	return rule
-}
-
-// dataLogos maps the accepted data URI prefixes to a check of the image.
-var dataLogos = map[string]func([]byte) bool{
-	"data:image/png;base64,":     func(b []byte) bool { return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) },
-	"data:image/jpeg;base64,":    func(b []byte) bool { return bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}) },
-	"data:image/svg+xml;base64,": func(b []byte) bool { return bytes.Contains(bytes.ToLower(b), []byte("<svg")) },
-}
-
-func dataLogoRule(s string) string {
-	for prefix, isImage := range dataLogos {
-		payload, ok := strings.CutPrefix(s, prefix)
-		if !ok {
-			continue
-		}
-		if len(payload) > base64.StdEncoding.EncodedLen(MaxLogoBytes) {
-			return "must hold an image of at most 64 KiB"
-		}
-		img, err := base64.StdEncoding.Strict().DecodeString(payload)
-		switch {
-		case err != nil || len(img) == 0:
-			return "must hold the image in valid base64 after \"" + prefix + "\""
-		case !isImage(img):
-			return "does not hold an image of the type it declares"
-		}
+	if validate.ImagePath(u.Path) {
 		return ""
 	}
-	return "must be a data:image/png;base64, data:image/jpeg;base64, or data:image/svg+xml;base64, URI"
+	return rule
 }
 
 // UIConfig returns the hosted-page configuration of the partner's
