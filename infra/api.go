@@ -146,7 +146,7 @@ func (a *API) Route(g *GroupFunction) error {
 		// only: the console's test-invoke is not needed and would double them.
 		AllowTestInvoke: jsii.Bool(false),
 	})
-	for _, path := range g.Group.Routes {
+	for _, path := range g.Group.Paths() {
 		if _, dup := a.Methods[path]; dup {
 			return fmt.Errorf("route %s: served by two groups", path)
 		}

@@ -176,7 +176,7 @@ func TestRoutes(t *testing.T) {
 			fns := groupFunctions(t, s.template)
 			want := map[string]string{} // path -> function logical id
 			for _, g := range Catalog {
-				for _, p := range g.Routes {
+				for _, p := range g.Paths() {
 					want[p] = fns[g.Name]
 				}
 			}
@@ -226,8 +226,8 @@ func TestRoutes(t *testing.T) {
 			}
 			for _, g := range Catalog {
 				fn := fns[g.Name]
-				if got := len(perms[fn]); got != len(g.Routes) {
-					t.Errorf("%s: %d invoke permissions, want %d (one per route)", g.Name, got, len(g.Routes))
+				if got := len(perms[fn]); got != len(g.Paths()) {
+					t.Errorf("%s: %d invoke permissions, want %d (one per path)", g.Name, got, len(g.Paths()))
 				}
 				for _, arn := range perms[fn] {
 					if !strings.Contains(arn, "/${ApiDeploymentStage"+name) {

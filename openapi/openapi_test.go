@@ -3,12 +3,12 @@
 package openapi_test
 
 import (
-	"slices"
+	"net/http"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/registry"
 )
 
 func load(t *testing.T) *openapi3.T {
@@ -24,22 +24,39 @@ func load(t *testing.T) *openapi3.T {
 	return doc
 }
 
-// TestEveryRouteDocumented compares the routes every endpoint group serves
-// with the paths of the OpenAPI file, both ways.
+// TestEveryRouteDocumented compares the registry's routes with the
+// operations of the OpenAPI file, both ways: each route (method and path) is
+// documented under the operationId the registry binds its handler to, and
+// each documented operation is served. HEAD routes are GET's twins and need
+// no operation of their own.
 func TestEveryRouteDocumented(t *testing.T) {
 	doc := load(t)
-	var served []string
-	for _, g := range app.Routes() {
-		served = append(served, g.Paths...)
-	}
-	for _, p := range served {
-		if doc.Paths.Find(p) == nil {
-			t.Errorf("route %s is served but not in openapi.yaml", p)
+	served := map[string]registry.Op{}
+	for _, g := range registry.Groups() {
+		for _, r := range g.Routes {
+			if r.Method == http.MethodHead {
+				continue
+			}
+			served[r.Method+" "+r.Path] = r.Op
+			item := doc.Paths.Find(r.Path)
+			if item == nil {
+				t.Errorf("route %s %s is served but not in openapi.yaml", r.Method, r.Path)
+				continue
+			}
+			op := item.GetOperation(r.Method)
+			switch {
+			case op == nil:
+				t.Errorf("route %s %s is served but not in openapi.yaml", r.Method, r.Path)
+			case op.OperationID != string(r.Op):
+				t.Errorf("%s %s: operationId %q, want the registry's %q", r.Method, r.Path, op.OperationID, r.Op)
+			}
 		}
 	}
-	for p := range doc.Paths.Map() {
-		if !slices.Contains(served, p) {
-			t.Errorf("openapi.yaml documents %s, which no group serves", p)
+	for p, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if _, ok := served[method+" "+p]; !ok {
+				t.Errorf("openapi.yaml documents %s %s, which no group serves", method, p)
+			}
 		}
 	}
 }

@@ -5,4 +5,4 @@ package main
 
 import "github.com/partnerapi/partner-api/shared/app"
 
-func main() { app.StartHTTPFunction("authservers", (*app.App).AuthServers) }
+func main() { app.StartHTTPFunction("authservers") }

@@ -5,4 +5,4 @@ package main
 
 import "github.com/partnerapi/partner-api/shared/app"
 
-func main() { app.StartHTTPFunction("clients", (*app.App).Clients) }
+func main() { app.StartHTTPFunction("clients") }

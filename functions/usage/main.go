@@ -4,4 +4,4 @@ package main
 
 import "github.com/partnerapi/partner-api/shared/app"
 
-func main() { app.StartHTTPFunction("usage", (*app.App).Usage) }
+func main() { app.StartHTTPFunction("usage") }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -14,11 +13,11 @@ import (
 
 // StartHTTPFunction is the whole main of an endpoint group's Lambda
 // function: JSON logs with the Lambda request id (the runtime's own lines
-// too), the App from the environment, the group's handler from group, and
+// too), the App from the environment, the group's handler (Handler), and
 // the Lambda loop for API Gateway REST proxy events. It exits when the
 // configuration or the keys cannot be loaded, so the failure shows as an
 // init error.
-func StartHTTPFunction(name string, group func(*App) (http.Handler, error)) {
+func StartHTTPFunction(name string) {
 	logger := logging.Lambda()
 	slog.SetDefault(logger)
 	a, err := FromEnv(context.Background(), os.Getenv, logger)
@@ -29,7 +28,7 @@ func StartHTTPFunction(name string, group func(*App) (http.Handler, error)) {
 	if len(a.Config.InsecureDefaults) > 0 {
 		logger.Warn("development defaults in use: set these in every deployment", "settings", a.Config.InsecureDefaults)
 	}
-	h, err := group(a)
+	h, err := a.Handler(name)
 	if err != nil {
 		logger.Error("start function", "function", name, "err", err)
 		os.Exit(1)

@@ -12,12 +12,8 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
 )
-
-// Routes are the paths the handler serves, as API Gateway routes them.
-var Routes = []string{"/v1/audit-events"}
 
 // listKind names audit lists in their cursors.
 const listKind = "audit-events"
@@ -32,14 +28,12 @@ type Store interface {
 
 var _ Store = (*store.Table)(nil)
 
-// NewHandler returns the handler of Routes. It expects auth.Require in
-// front of it and the common middleware around.
-func NewHandler(s Store, cursors *cursor.Codec) http.Handler {
+// Operations are the audit log's operations by registry name. They expect
+// auth.Require in front (the caller in the context, its access checked by
+// the registry's route) and the common middleware around.
+func Operations(s Store, cursors *cursor.Codec) endpoint.Operations {
 	h := &handler{store: s, cursors: cursors}
-	mux := http.NewServeMux()
-	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list})
-	mux.HandleFunc("/", endpoint.NotFound)
-	return mux
+	return endpoint.Operations{"listAuditEvents": h.list}
 }
 
 type handler struct {
@@ -48,7 +42,7 @@ type handler struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	c, err := endpoint.Partner(r.Context(), scope.AuditRead, "audit events are shown to the partner, not to an organisation's client")
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}

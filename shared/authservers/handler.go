@@ -1,35 +1,25 @@
 package authservers
 
 import (
-	"context"
 	"net/http"
 	"time"
 
-	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Routes are the paths the group serves, as API Gateway routes them ({id}
-// is the organisation, {as_id} the server: path parameters).
-var Routes = []string{
-	"/v1/organisations/{id}/authorisation-servers",
-	"/v1/organisations/{id}/authorisation-servers/{as_id}",
-}
-
-// NewHandler returns the group's http.Handler. It expects auth.Require in
-// front of it (the caller in the context) and the common middleware around.
-func NewHandler(svc *Service) http.Handler {
+// Operations are the group's operations by registry name. They expect
+// auth.Require in front (the caller in the context, its access checked by
+// the registry's route) and the common middleware around.
+func Operations(svc *Service) endpoint.Operations {
 	h := &handler{svc: svc}
-	mux := http.NewServeMux()
-	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list, http.MethodPost: h.create})
-	mux.Handle(Routes[1], endpoint.Methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
-	mux.HandleFunc("/", endpoint.NotFound)
-	return mux
+	return endpoint.Operations{
+		"listAuthorisationServers": h.list, "createAuthorisationServer": h.create, "getAuthorisationServer": h.get,
+		"replaceAuthorisationServer": h.replace, "patchAuthorisationServer": h.patch, "deleteAuthorisationServer": h.delete,
+	}
 }
 
 type handler struct {
@@ -37,7 +27,7 @@ type handler struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	c, err := partner(r.Context(), scope.OrganisationsRead)
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -55,7 +45,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
-	req, err := writeRequest(r, jsonbody.MediaType)
+	req, err := endpoint.ReadPartnerWrite(r, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -69,7 +59,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
-	c, err := partner(r.Context(), scope.OrganisationsRead)
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -82,7 +72,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
-	req, err := writeRequest(r, jsonbody.MediaType)
+	req, err := endpoint.ReadPartnerWrite(r, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -95,7 +85,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
-	req, err := writeRequest(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
+	req, err := endpoint.ReadPartnerWrite(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -108,7 +98,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
-	req, err := writeRequest(r)
+	req, err := endpoint.ReadPartnerWrite(r)
 	if err != nil {
 		return err
 	}
@@ -117,22 +107,6 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// notForClients is the 403 detail for an organisation client's token.
-const notForClients = "authorisation servers are managed with a partner's access token, not an organisation client's"
-
-// partner returns the caller, who must be a partner (not an organisation's
-// client) whose token carries scope s; otherwise a 403 error.
-func partner(ctx context.Context, s string) (auth.Caller, error) {
-	return endpoint.Partner(ctx, s, notForClients)
-}
-
-// writeRequest checks that the caller may write (a partner with
-// organisations:write) and reads the If-Match header and, when mediaTypes
-// are given, the JSON body sent as one of them.
-func writeRequest(r *http.Request, mediaTypes ...string) (endpoint.PartnerWrite, error) {
-	return endpoint.ReadPartnerWrite(r, scope.OrganisationsWrite, notForClients, mediaTypes...)
 }
 
 // authServerJSON is the representation of an authorisation server: unset

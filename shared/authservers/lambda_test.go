@@ -17,7 +17,7 @@ func TestLambdaEvents(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
 	orgID := p.org(t)
-	h, err := e.App.AuthServers()
+	h, err := e.App.Handler("authservers")
 	if err != nil {
 		t.Fatalf("authservers handler: %v", err)
 	}

@@ -10,33 +10,19 @@ import (
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Routes are the paths the group serves, as API Gateway routes them ({id}
-// is a path parameter; the literal "me" is the calling client, never a
-// client id, which is at least 5 characters).
-var Routes = []string{
-	"/v1/organisations/{id}/clients",
-	"/v1/clients/{id}",
-	"/v1/clients/{id}/secret",
-	"/v1/clients/me",
-	"/v1/clients/me/secret",
-}
-
-// NewHandler returns the group's http.Handler. It expects auth.Require in
-// front of it (the caller in the context) and the common middleware around.
-func NewHandler(svc *Service) http.Handler {
+// Operations are the group's operations by registry name. They expect
+// auth.Require in front (the caller in the context, its access checked by
+// the registry's route) and the common middleware around.
+func Operations(svc *Service) endpoint.Operations {
 	h := &handler{svc: svc}
-	mux := http.NewServeMux()
-	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.list, http.MethodPost: h.create})
-	mux.Handle(Routes[1], endpoint.Methods{http.MethodGet: h.get, http.MethodPut: h.replace, http.MethodPatch: h.patch, http.MethodDelete: h.delete})
-	mux.Handle(Routes[2], endpoint.Methods{http.MethodPost: h.rotate})
-	mux.Handle(Routes[3], endpoint.Methods{http.MethodGet: h.getMe})
-	mux.Handle(Routes[4], endpoint.Methods{http.MethodPost: h.rotateMe})
-	mux.HandleFunc("/", endpoint.NotFound)
-	return mux
+	return endpoint.Operations{
+		"listClients": h.list, "createClient": h.create, "getClient": h.get, "replaceClient": h.replace,
+		"patchClient": h.patch, "deleteClient": h.delete, "rotateClientSecret": h.rotate,
+		"getClientMe": h.getMe, "rotateClientMeSecret": h.rotateMe,
+	}
 }
 
 type handler struct {
@@ -44,7 +30,7 @@ type handler struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context(), scope.ClientsRead)
+	c, err := h.caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -77,7 +63,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context(), scope.ClientsRead)
+	c, err := h.caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -85,7 +71,7 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) getMe(w http.ResponseWriter, r *http.Request) error {
-	c, err := self(r.Context())
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -140,7 +126,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) rotate(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context(), scope.ClientsWrite)
+	c, err := h.caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -148,7 +134,7 @@ func (h *handler) rotate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) rotateMe(w http.ResponseWriter, r *http.Request) error {
-	c, err := self(r.Context())
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}
@@ -174,44 +160,28 @@ func (h *handler) writeRotation(w http.ResponseWriter, r *http.Request, c auth.C
 }
 
 // caller returns the caller of a request on clients by id or by
-// organisation: a partner whose token carries partnerScope, or an
-// organisation's client whose token carries clients:manage and that still
-// holds it, which lets it read and write the clients of its own
-// organisation (the service keeps it there); otherwise a 403 error.
-func (h *handler) caller(ctx context.Context, partnerScope string) (auth.Caller, error) {
+// organisation. The registry's route let in a partner whose token carries
+// the route's scope, or an organisation's client whose token carries
+// clients:manage; such a client must still hold it, which lets it read and
+// write the clients of its own organisation (the service keeps it there).
+func (h *handler) caller(ctx context.Context) (auth.Caller, error) {
 	c, err := endpoint.Caller(ctx)
 	if err != nil {
 		return auth.Caller{}, err
 	}
-	if c.IsPartner() {
-		err = auth.RequireScope(ctx, partnerScope)
-	} else if err = auth.RequireScope(ctx, scope.ClientsManage); err == nil {
-		err = h.svc.RequireManager(ctx, c)
-	}
-	if err != nil {
-		return auth.Caller{}, err
+	if !c.IsPartner() {
+		if err := h.svc.RequireManager(ctx, c); err != nil {
+			return auth.Caller{}, err
+		}
 	}
 	return c, nil
 }
 
-// self returns the caller of a /v1/clients/me request, which must be an
-// organisation's client; it needs no scope to see or rotate itself.
-func self(ctx context.Context) (auth.Caller, error) {
-	c, err := endpoint.Caller(ctx)
-	if err != nil {
-		return auth.Caller{}, err
-	}
-	if c.IsPartner() {
-		return auth.Caller{}, problem.New(problem.ErrForbidden, "/v1/clients/me is the calling organisation client; a partner's token has none")
-	}
-	return c, nil
-}
-
-// writeRequest checks that the caller may write clients and reads the
+// writeRequest checks that the caller may still manage clients and reads the
 // If-Match header and, when mediaTypes are given, the JSON body sent as one
 // of them.
 func (h *handler) writeRequest(r *http.Request, mediaTypes ...string) (auth.Caller, endpoint.Write, error) {
-	c, err := h.caller(r.Context(), scope.ClientsWrite)
+	c, err := h.caller(r.Context())
 	if err != nil {
 		return auth.Caller{}, endpoint.Write{}, err
 	}

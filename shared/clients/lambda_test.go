@@ -17,7 +17,7 @@ func TestLambdaEvents(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
 	orgID := p.org(t, nil)
-	h, err := e.App.Clients()
+	h, err := e.App.Handler("clients")
 	if err != nil {
 		t.Fatalf("clients handler: %v", err)
 	}

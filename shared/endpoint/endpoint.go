@@ -20,51 +20,11 @@ import (
 	"github.com/partnerapi/partner-api/shared/problem"
 )
 
-// Methods dispatches a route's requests by method; others get 405 with
-// Allow. A method's error is written as problem+json.
-type Methods map[string]func(w http.ResponseWriter, r *http.Request) error
-
-func (m Methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f, ok := m[r.Method]
-	if !ok {
-		allow := strings.Join(slices.Sorted(maps.Keys(m)), ", ")
-		w.Header().Set("Allow", allow)
-		problem.Write(w, r, problem.New(problem.ErrMethodNotAllowed, "use %s", allow))
-		return
-	}
-	if err := f(w, r); err != nil {
-		problem.Write(w, r, err)
-	}
-}
-
-// NotFound answers a path the group does not serve.
-func NotFound(w http.ResponseWriter, r *http.Request) {
-	problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-}
-
 // Caller returns the request's caller; outside auth.Require, a 401 error.
 func Caller(ctx context.Context) (auth.Caller, error) {
 	c, ok := auth.FromContext(ctx)
 	if !ok {
 		return auth.Caller{}, problem.New(problem.ErrUnauthenticated, "authentication required")
-	}
-	return c, nil
-}
-
-// Partner returns the caller, who must be a partner (not an organisation's
-// client) whose token carries scope s. A client gets 403 with notForClients
-// as the detail; a token without s gets 403 with an insufficient_scope
-// challenge.
-func Partner(ctx context.Context, s, notForClients string) (auth.Caller, error) {
-	c, err := Caller(ctx)
-	if err != nil {
-		return auth.Caller{}, err
-	}
-	if !c.IsPartner() {
-		return auth.Caller{}, problem.New(problem.ErrForbidden, "%s", notForClients)
-	}
-	if err := auth.RequireScope(ctx, s); err != nil {
-		return auth.Caller{}, err
 	}
 	return c, nil
 }
@@ -98,11 +58,10 @@ type PartnerWrite struct {
 	Write
 }
 
-// ReadPartnerWrite checks that the caller is a partner with scope s
-// (Partner; notForClients is the 403 detail for a client's token) and reads
-// the write request (ReadWrite).
-func ReadPartnerWrite(r *http.Request, s, notForClients string, mediaTypes ...string) (PartnerWrite, error) {
-	c, err := Partner(r.Context(), s, notForClients)
+// ReadPartnerWrite reads a partner's write request (ReadWrite); the
+// registry's route has checked that the caller is a partner with the scope.
+func ReadPartnerWrite(r *http.Request, mediaTypes ...string) (PartnerWrite, error) {
+	c, err := Caller(r.Context())
 	if err != nil {
 		return PartnerWrite{}, err
 	}

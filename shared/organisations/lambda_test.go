@@ -16,7 +16,7 @@ import (
 func TestLambdaEvents(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	h, err := e.App.Organisations()
+	h, err := e.App.Handler("organisations")
 	if err != nil {
 		t.Fatalf("organisations handler: %v", err)
 	}

@@ -37,7 +37,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 }
 
 func benchmarkToken(b *testing.B, e *apptest.Env, id, sec string) {
-	h, err := e.App.Token()
+	h, err := e.App.Handler("token")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -214,7 +214,7 @@ func TestDisabledChainStopsClientTokens(t *testing.T) {
 func TestBruteForceLock(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	id, sec := e.Partner(t)
-	h, err := e.App.Token()
+	h, err := e.App.Handler("token")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ type introspection struct {
 // partner account: a partner those of itself and its clients, a client only
 // its own. Any other token is reported inactive, revealing nothing.
 func (h *handler) introspect(w http.ResponseWriter, r *http.Request) {
-	form, err := readForm(w, r)
+	form, err := readForm(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -65,7 +65,7 @@ func (h *handler) introspect(w http.ResponseWriter, r *http.Request) {
 // revoke answers RFC 7009: the token's id is refused until it expires. An
 // invalid, expired or foreign token gets 200 as well (§2.2), revealing nothing.
 func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
-	form, err := readForm(w, r)
+	form, err := readForm(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -23,7 +23,7 @@ func TestLambdaEvents(t *testing.T) {
 	if _, err := e.App.Admin().EnsurePartner(t.Context(), eventsPartner, eventsSecret); err != nil {
 		t.Fatal(err)
 	}
-	h, err := e.App.Token()
+	h, err := e.App.Handler("token")
 	if err != nil {
 		t.Fatal(err)
 	}

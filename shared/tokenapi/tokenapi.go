@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -35,12 +36,6 @@ const (
 
 // MaxBodyBytes bounds a token, introspection or revocation request.
 const MaxBodyBytes = 16 << 10
-
-// Routes are the paths the group serves, as API Gateway routes them.
-var Routes = []string{
-	"/v1/token", "/v1/token/introspect", "/v1/token/revoke",
-	"/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
-}
 
 // Revoker records revoked token ids (satisfied by *store.Table).
 type Revoker interface {
@@ -84,8 +79,9 @@ type handler struct {
 	metadata []byte
 }
 
-// New returns the group's http.Handler (without middleware).
-func New(d Deps) (http.Handler, error) {
+// Operations are the group's operations by registry name (without
+// middleware; the OAuth endpoints authenticate their callers themselves).
+func Operations(d Deps) (endpoint.Operations, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -97,23 +93,38 @@ func New(d Deps) (http.Handler, error) {
 	if h.metadata, err = json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms())); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/token", h.token)
-	mux.HandleFunc("/v1/token/introspect", h.introspect)
-	mux.HandleFunc("/v1/token/revoke", h.revoke)
-	mux.HandleFunc("/.well-known/jwks.json", h.static(h.jwks, "application/jwk-set+json"))
-	mux.HandleFunc("/.well-known/oauth-authorization-server", h.static(h.metadata, "application/json"))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint"))
-	})
-	return mux, nil
+	return endpoint.Operations{
+		"createToken": writes(h.token), "introspectToken": writes(h.introspect), "revokeToken": writes(h.revoke),
+		"getJWKS":           static(h.jwks, "application/jwk-set+json"),
+		"getServerMetadata": static(h.metadata, "application/json"),
+	}, nil
+}
+
+// writes adapts an operation that writes its own errors.
+func writes(f http.HandlerFunc) endpoint.Operation {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f(w, r)
+		return nil
+	}
 }
 
 // WriteError writes any error in the RFC 6749 format: errors of the
 // middleware (problem kinds) become invalid_request.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var oe *oautherr.Error
-	if !errors.As(err, &oe) && errors.Is(err, problem.ErrInvalid) {
+	var pe *problem.Detailed
+	switch {
+	case errors.As(err, &oe):
+	case errors.As(err, &pe) && pe.Kind == problem.ErrMethodNotAllowed:
+		e := oautherr.InvalidRequest(pe.Detail).WithStatus(http.StatusMethodNotAllowed)
+		for _, allow := range pe.Header.Values("Allow") {
+			e = e.WithHeader("Allow", allow)
+		}
+		err = e
+	case errors.Is(err, problem.ErrNotFound):
+		problem.Write(w, r, err)
+		return
+	case errors.Is(err, problem.ErrInvalid):
 		err = oautherr.InvalidRequest(strings.TrimPrefix(err.Error(), "invalid request: "))
 	}
 	oautherr.Write(w, r, err)
@@ -128,7 +139,7 @@ type tokenResponse struct {
 }
 
 func (h *handler) token(w http.ResponseWriter, r *http.Request) {
-	form, err := readForm(w, r)
+	form, err := readForm(r)
 	if err != nil {
 		WriteError(w, r, err)
 		return
@@ -206,27 +217,19 @@ func (h *handler) subject(p store.Principal, scopes []string) (token.Subject, er
 	return sub, nil
 }
 
-func (h *handler) static(body []byte, contentType string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			problem.Write(w, r, problem.New(problem.ErrMethodNotAllowed, "use GET"))
-			return
-		}
+func static(body []byte, contentType string) endpoint.Operation {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		_, _ = w.Write(body)
+		return nil
 	}
 }
 
-// readForm checks the method and content type of an OAuth endpoint request
+// readForm checks the content type of an OAuth endpoint request
 // and parses its form body: every parameter at most once (RFC 6749 §3.2), no
 // credentials in the URL.
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		return nil, oautherr.InvalidRequest("use POST").WithStatus(http.StatusMethodNotAllowed)
-	}
+func readForm(r *http.Request) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, oautherr.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")

@@ -271,7 +271,7 @@ func TestMeteringFailure(t *testing.T) {
 				testLogger(log), e.Clock.Now)
 			const timeout = 100 * time.Millisecond
 			a.Meter = a.Meter.WithTimeout(timeout)
-			h, err := a.Token()
+			h, err := a.Handler("token")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func TestMeteringFailure(t *testing.T) {
 func TestLambdaEvents(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	h, err := e.App.Usage()
+	h, err := e.App.Handler("usage")
 	if err != nil {
 		t.Fatalf("usage handler: %v", err)
 	}

@@ -11,23 +11,17 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
-	"github.com/partnerapi/partner-api/shared/scope"
 )
-
-// Routes are the paths the group serves, as API Gateway routes them.
-var Routes = []string{"/v1/usage"}
 
 // CSVMediaType is the report's CSV representation (Accept: text/csv).
 const CSVMediaType = "text/csv; charset=utf-8"
 
-// NewHandler returns the group's http.Handler. It expects auth.Require in
-// front of it (the caller in the context) and the common middleware around.
-func NewHandler(svc *Service) http.Handler {
+// Operations are the usage report's operations by registry name. They
+// expect auth.Require in front (the caller in the context, its access
+// checked by the registry's route) and the common middleware around.
+func Operations(svc *Service) endpoint.Operations {
 	h := &handler{svc: svc}
-	mux := http.NewServeMux()
-	mux.Handle(Routes[0], endpoint.Methods{http.MethodGet: h.report})
-	mux.HandleFunc("/", endpoint.NotFound)
-	return mux
+	return endpoint.Operations{"getUsage": h.report}
 }
 
 type handler struct {
@@ -35,7 +29,7 @@ type handler struct {
 }
 
 func (h *handler) report(w http.ResponseWriter, r *http.Request) error {
-	c, err := endpoint.Partner(r.Context(), scope.UsageRead, "usage is reported to the partner, not to an organisation's client")
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/partnerapi/partner-api/shared/app/registry"
+	"github.com/partnerapi/partner-api/shared/audit"
+	"github.com/partnerapi/partner-api/shared/auth"
+	"github.com/partnerapi/partner-api/shared/authservers"
+	"github.com/partnerapi/partner-api/shared/clientid"
+	"github.com/partnerapi/partner-api/shared/clients"
+	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/middleware"
+	"github.com/partnerapi/partner-api/shared/organisations"
+	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/tokenapi"
+	"github.com/partnerapi/partner-api/shared/usage"
+)
+
+// MaxJSONBodyBytes bounds management request bodies.
+const MaxJSONBodyBytes = 128 << 10
+
+// operations binds each endpoint group of the registry to the constructor
+// of its operations: the one line a new group adds here.
+var operations = map[string]func(*App) (endpoint.Operations, error){
+	"token": func(a *App) (endpoint.Operations, error) {
+		return tokenapi.Operations(tokenapi.Deps{
+			Principals: a.Store, Revoker: a.Store, Keys: a.Signer, Meter: a.Meter,
+			Issuer: a.Issuer, Verifier: a.Verifier,
+			IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+		})
+	},
+	"organisations": func(a *App) (endpoint.Operations, error) {
+		c, err := cursor.New(a.Config.CursorKey)
+		return organisations.Operations(organisations.NewService(a.Store, c, a.Now, uuid.NewString)), err
+	},
+	"clients": func(a *App) (endpoint.Operations, error) {
+		c, err := cursor.New(a.Config.CursorKey)
+		return clients.Operations(clients.NewService(a.Store, c, a.Now, clientid.Generate)), err
+	},
+	"authservers": func(a *App) (endpoint.Operations, error) {
+		c, err := cursor.New(a.Config.CursorKey)
+		return authservers.Operations(authservers.NewService(a.Store, c, a.Now, uuid.NewString)), err
+	},
+	"usage": func(a *App) (endpoint.Operations, error) {
+		c, err := cursor.New(a.Config.CursorKey)
+		ops := usage.Operations(usage.NewService(a.Store))
+		for op, f := range audit.Operations(a.Store, c) {
+			ops[op] = f
+		}
+		return ops, err
+	},
+}
+
+// Handler builds the endpoint group called name, as its Lambda function and
+// the local server serve it: its routes (registry.Groups) dispatched to its
+// operations, each caller checked against its route's access and scope,
+// inside the common middleware; a group with bearer routes authenticates
+// the token first, and a metered group counts each authenticated call.
+func (a *App) Handler(name string) (http.Handler, error) {
+	g, ok := registry.Lookup(name)
+	if !ok || !g.HTTP() {
+		return nil, fmt.Errorf("endpoint group %q: no routes in the registry", name)
+	}
+	build, ok := operations[name]
+	if !ok {
+		return nil, fmt.Errorf("endpoint group %q: no operations bound in shared/app", name)
+	}
+	ops, err := build(a)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint group %s: %w", name, err)
+	}
+	opts := middleware.Options{Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write}
+	if g.Errors == registry.OAuth {
+		opts.MaxBodyBytes, opts.WriteError = tokenapi.MaxBodyBytes, tokenapi.WriteError
+	}
+	h, err := endpoint.Mux(g, ops, endpoint.ErrorWriter(opts.WriteError))
+	if err != nil {
+		return nil, err
+	}
+	if g.Metered {
+		h = a.Meter.API(h)
+	}
+	if g.Bearer() {
+		h = auth.Require(a.Verifier, withOrigin(h))
+	}
+	return middleware.Wrap(h, opts), nil
+}
+
+// Mux mounts every group on one mux with the routes API Gateway has, for the
+// local server and end-to-end tests. Unknown paths get a 404 problem.
+func (a *App) Mux() (http.Handler, error) {
+	mux := http.NewServeMux()
+	for _, g := range registry.Groups() {
+		if !g.HTTP() {
+			continue
+		}
+		h, err := a.Handler(g.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range g.Paths() {
+			mux.Handle(p, h)
+		}
+	}
+	mux.Handle("/", middleware.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}), middleware.Options{Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write}))
+	return mux, nil
+}

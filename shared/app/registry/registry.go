@@ -1,0 +1,277 @@
+// Package registry is the one description of the service's endpoint groups:
+// for each group (one Lambda function) its routes (method, path, the
+// operation that serves it, who may call it with which scope), how its
+// function is sized and what it may do with the table and the signing keys.
+//
+// The local server's mux, every group's handler (shared/app), the API
+// Gateway resources and IAM grants of the CDK stack (infra) and the OpenAPI
+// route test all read Groups. It holds data only and imports nothing of the
+// service but the scope names, so the CDK app reads it without compiling
+// the service.
+package registry
+
+import (
+	"slices"
+
+	"github.com/partnerapi/partner-api/shared/scope"
+)
+
+// Op names the operation that serves a route: the operationId of the route
+// in openapi/openapi.yaml, and the key under which a group's package
+// provides its handler.
+type Op string
+
+// Access is who may call a route.
+type Access int
+
+const (
+	// Public routes take no bearer token: the handler authenticates the
+	// caller itself (the OAuth endpoints) or serves anyone (discovery).
+	Public Access = iota
+	// Partner routes need a partner's access token carrying the route's
+	// Scope; an organisation client's token gets 403 with NotForClients.
+	Partner
+	// PartnerOrManager routes need a partner's token carrying Scope, or an
+	// organisation client's token carrying clients:manage (delegated
+	// management; the handler checks that the client still holds it).
+	PartnerOrManager
+	// Client routes need an organisation client's token, any scope (the
+	// calling client itself: /v1/clients/me); a partner's token gets 403
+	// with NotForPartners.
+	Client
+)
+
+// Route is one method of one path.
+type Route struct {
+	// Method is the HTTP method (HEAD only when listed).
+	Method string
+	// Path is the OpenAPI path template, also the API Gateway resource and
+	// the net/http pattern ({name} is a path parameter).
+	Path string
+	// Op is the operation serving the route.
+	Op Op
+	// Access and Scope say who may call it.
+	Access Access
+	Scope  string
+	// NotForClients is the 403 detail an organisation client's token gets
+	// on a Partner route; NotForPartners a partner's token on a Client
+	// route.
+	NotForClients  string
+	NotForPartners string
+}
+
+// KMSAccess is what a group's function may do with the signing keys.
+type KMSAccess int
+
+const (
+	// KMSNone: no key access and no key configuration (admin).
+	KMSNone KMSAccess = iota
+	// KMSVerify: kms:GetPublicKey on every published key, called once per
+	// cold start, so bearer tokens are verified without a KMS call each.
+	KMSVerify
+	// KMSSign: KMSVerify plus kms:Sign on the active key of each algorithm.
+	KMSSign
+)
+
+// Errors is how a group writes its errors.
+type Errors int
+
+const (
+	// Problems: RFC 9457 problem+json (the management endpoints).
+	Problems Errors = iota
+	// OAuth: RFC 6749 §5.2 error bodies (the token endpoints).
+	OAuth
+)
+
+// Group is one endpoint group: one Lambda function, functions/<Name>.
+type Group struct {
+	// Name is the folder under functions/ and dist/.
+	Name string
+	// Routes are the group's routes; none: the function is invoked
+	// directly (admin).
+	Routes []Route
+	// Errors is the error format of the group's responses.
+	Errors Errors
+	// Metered groups count every authenticated call as usage (kind api).
+	Metered bool
+	// TableActions are allowed on the table, IndexActions on GSI1.
+	TableActions []string
+	IndexActions []string
+	// KMS is what the group does with the signing keys.
+	KMS KMSAccess
+	// CursorKey: the group lists things and needs CURSOR_KEY.
+	CursorKey bool
+	// MemoryMB and TimeoutSeconds size the function (see Groups).
+	MemoryMB       float64
+	TimeoutSeconds float64
+}
+
+// HTTP reports whether the group has API routes.
+func (g Group) HTTP() bool { return len(g.Routes) > 0 }
+
+// Bearer reports whether the group's routes take a bearer token (all or
+// none of a group's routes do).
+func (g Group) Bearer() bool {
+	return slices.ContainsFunc(g.Routes, func(r Route) bool { return r.Access != Public })
+}
+
+// Paths are the group's distinct paths in the order of Routes.
+func (g Group) Paths() []string {
+	var paths []string
+	for _, r := range g.Routes {
+		if !slices.Contains(paths, r.Path) {
+			paths = append(paths, r.Path)
+		}
+	}
+	return paths
+}
+
+// Lookup returns the group called name.
+func Lookup(name string) (Group, bool) {
+	groups := Groups()
+	i := slices.IndexFunc(groups, func(g Group) bool { return g.Name == name })
+	if i < 0 {
+		return Group{}, false
+	}
+	return groups[i], true
+}
+
+// The DynamoDB actions of the groups. TransactWriteItems needs no IAM action
+// of its own: DynamoDB authorises each Put, Update, Delete and ConditionCheck
+// inside it as that action (there is no dynamodb:TransactWriteItems permission).
+var (
+	// token: principals, failure and usage counters (Get/Put/UpdateItem),
+	// revocations (PutItem), and the token state introspection reads
+	// (revocation and principal in one BatchGetItem).
+	tokenTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	manageTableActions = []string{
+		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+	}
+	readTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+	indexQuery        = []string{"dynamodb:Query"}
+)
+
+// The 403 details of tokens of the wrong kind.
+const (
+	orgsNotForClients    = "organisations are managed with a partner's access token, not an organisation client's"
+	serversNotForClients = "authorisation servers are managed with a partner's access token, not an organisation client's"
+	usageNotForClients   = "usage is reported to the partner, not to an organisation's client"
+	auditNotForClients   = "audit events are shown to the partner, not to an organisation's client"
+	meNotForPartners     = "/v1/clients/me is the calling organisation client; a partner's token has none"
+)
+
+// Groups lists every endpoint group.
+//
+// Sizing: the HTTP groups are I/O-bound Go (DynamoDB and KMS round trips),
+// but CPU is allotted in proportion to memory (1,769 MB = 1 vCPU), and the
+// CPU work that remains, TLS handshakes at cold start and ES384/ES512/PS256
+// verification (0.9-3.4 ms per token on a full core), grows about 3.5x at
+// 512 MB and 7x at 256 MB. 512 MB keeps verification in single-digit
+// milliseconds at a negligible price on arm64. Timeout 10 s: well below API
+// Gateway's 29 s integration limit, so a stuck call ends as a Lambda timeout
+// (logged, metered, alarmed) rather than an anonymous 504, and long enough for
+// the SDK's retries of a throttled DynamoDB or KMS call. Admin is run by hand
+// and does a few item writes: 256 MB, 30 s.
+func Groups() []Group {
+	return []Group{
+		{
+			Name:   "token",
+			Errors: OAuth,
+			Routes: []Route{
+				{Method: "POST", Path: "/v1/token", Op: "createToken"},
+				{Method: "POST", Path: "/v1/token/introspect", Op: "introspectToken"},
+				{Method: "POST", Path: "/v1/token/revoke", Op: "revokeToken"},
+				{Method: "GET", Path: "/.well-known/jwks.json", Op: "getJWKS"},
+				{Method: "HEAD", Path: "/.well-known/jwks.json", Op: "getJWKS"},
+				{Method: "GET", Path: "/.well-known/oauth-authorization-server", Op: "getServerMetadata"},
+				{Method: "HEAD", Path: "/.well-known/oauth-authorization-server", Op: "getServerMetadata"},
+			},
+			TableActions: tokenTableActions,
+			KMS:          KMSSign,
+			MemoryMB:     512, TimeoutSeconds: 10,
+		},
+		{
+			Name:    "organisations",
+			Metered: true,
+			Routes: []Route{
+				partner("GET", "/v1/organisations", "listOrganisations", scope.OrganisationsRead, orgsNotForClients),
+				partner("POST", "/v1/organisations", "createOrganisation", scope.OrganisationsWrite, orgsNotForClients),
+				partner("GET", "/v1/organisations/{id}", "getOrganisation", scope.OrganisationsRead, orgsNotForClients),
+				partner("PUT", "/v1/organisations/{id}", "replaceOrganisation", scope.OrganisationsWrite, orgsNotForClients),
+				partner("PATCH", "/v1/organisations/{id}", "patchOrganisation", scope.OrganisationsWrite, orgsNotForClients),
+				partner("DELETE", "/v1/organisations/{id}", "deleteOrganisation", scope.OrganisationsWrite, orgsNotForClients),
+				partner("GET", "/v1/organisations/{id}/ui-config", "getOrganisationUIConfig", scope.OrganisationsRead, orgsNotForClients),
+				partner("PUT", "/v1/organisations/{id}/ui-config", "replaceOrganisationUIConfig", scope.OrganisationsWrite, orgsNotForClients),
+			},
+			TableActions: manageTableActions, IndexActions: indexQuery,
+			KMS: KMSVerify, CursorKey: true,
+			MemoryMB: 512, TimeoutSeconds: 10,
+		},
+		{
+			Name:    "clients",
+			Metered: true,
+			// The literal "me" is the calling client, never a client id
+			// (which is at least 5 characters).
+			Routes: []Route{
+				manager("GET", "/v1/organisations/{id}/clients", "listClients", scope.ClientsRead),
+				manager("POST", "/v1/organisations/{id}/clients", "createClient", scope.ClientsWrite),
+				manager("GET", "/v1/clients/{id}", "getClient", scope.ClientsRead),
+				manager("PUT", "/v1/clients/{id}", "replaceClient", scope.ClientsWrite),
+				manager("PATCH", "/v1/clients/{id}", "patchClient", scope.ClientsWrite),
+				manager("DELETE", "/v1/clients/{id}", "deleteClient", scope.ClientsWrite),
+				manager("POST", "/v1/clients/{id}/secret", "rotateClientSecret", scope.ClientsWrite),
+				{Method: "GET", Path: "/v1/clients/me", Op: "getClientMe", Access: Client, NotForPartners: meNotForPartners},
+				{Method: "POST", Path: "/v1/clients/me/secret", Op: "rotateClientMeSecret", Access: Client, NotForPartners: meNotForPartners},
+			},
+			TableActions: manageTableActions, IndexActions: indexQuery,
+			KMS: KMSVerify, CursorKey: true,
+			MemoryMB: 512, TimeoutSeconds: 10,
+		},
+		{
+			Name:    "authservers",
+			Metered: true,
+			Routes: []Route{
+				partner("GET", "/v1/organisations/{id}/authorisation-servers", "listAuthorisationServers", scope.OrganisationsRead, serversNotForClients),
+				partner("POST", "/v1/organisations/{id}/authorisation-servers", "createAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", "/v1/organisations/{id}/authorisation-servers/{as_id}", "getAuthorisationServer", scope.OrganisationsRead, serversNotForClients),
+				partner("PUT", "/v1/organisations/{id}/authorisation-servers/{as_id}", "replaceAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("PATCH", "/v1/organisations/{id}/authorisation-servers/{as_id}", "patchAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("DELETE", "/v1/organisations/{id}/authorisation-servers/{as_id}", "deleteAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+			},
+			TableActions: manageTableActions, IndexActions: indexQuery,
+			KMS: KMSVerify, CursorKey: true,
+			MemoryMB: 512, TimeoutSeconds: 10,
+		},
+		{
+			// Usage and audit reports are read-only and not metered (reading
+			// the bill is free): usage counters are written by the groups
+			// that count, audit records by the group that makes the change,
+			// in the same transaction.
+			Name: "usage",
+			Routes: []Route{
+				partner("GET", "/v1/usage", "getUsage", scope.UsageRead, usageNotForClients),
+				partner("GET", "/v1/audit-events", "listAuditEvents", scope.AuditRead, auditNotForClients),
+			},
+			TableActions: readTableActions, IndexActions: indexQuery,
+			KMS: KMSVerify, CursorKey: true,
+			MemoryMB: 512, TimeoutSeconds: 10,
+		},
+		{
+			// Direct invocation only (aws lambda invoke), no HTTP route.
+			Name:         "admin",
+			TableActions: adminTableActions,
+			KMS:          KMSNone,
+			MemoryMB:     256, TimeoutSeconds: 30,
+		},
+	}
+}
+
+func partner(method, path string, op Op, s, notForClients string) Route {
+	return Route{Method: method, Path: path, Op: op, Access: Partner, Scope: s, NotForClients: notForClients}
+}
+
+func manager(method, path string, op Op, s string) Route {
+	return Route{Method: method, Path: path, Op: op, Access: PartnerOrManager, Scope: s}
+}
