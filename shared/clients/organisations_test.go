@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/clients"
+	"github.com/partnerapi/partner-api/shared/fit"
 )
 
 // These tests check the rules that tie clients to their organisation, also
@@ -171,7 +171,7 @@ func TestConcurrentNarrowingAndClientWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range stored {
-			if out := clients.Outside(c, org); len(out) > 0 {
+			if out := fit.ClientOutside(c, org); len(out) > 0 {
 				t.Errorf("round %d: client %s outside its organisation in %v", round, c.ID, out)
 			}
 		}

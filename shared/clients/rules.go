@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/partnerapi/partner-api/shared/fit"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
@@ -109,7 +110,7 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 		c.SelectedProduct = *in.SelectedProduct
 		before := len(v.Errors)
 		validate.Text(v, "selected_product", c.SelectedProduct, "must not be empty; leave it out (or null) for no product")
-		if len(v.Errors) == before && !allowed(org.AllowedProducts, c.SelectedProduct) {
+		if len(v.Errors) == before && !fit.Allowed(org.AllowedProducts, c.SelectedProduct) {
 			v.Add("selected_product", "is not one of the organisation's allowed_products")
 		}
 	}
@@ -120,48 +121,11 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 	c.AllowedProviderGroups = nonNil(in.AllowedProviderGroups)
 	bad := validate.List(v, "allowed_provider_groups", c.AllowedProviderGroups, validate.MaxListItems, nil)
 	for i, g := range c.AllowedProviderGroups {
-		if !bad[i] && !allowed(org.AllowedProviderGroups, g) {
+		if !bad[i] && !fit.Allowed(org.AllowedProviderGroups, g) {
 			v.Add(fmt.Sprintf("allowed_provider_groups[%d]", i), "is not in the organisation's allowed_provider_groups")
 		}
 	}
 	return c
-}
-
-// Outside names the attributes of c that fall outside org, none when c
-// fits: the invariant every client keeps, checked for each client of an
-// organisation whose restrictions change.
-func Outside(c store.Client, org store.Organisation) []string {
-	var out []string
-	scopeOutside := func(s string) bool { return !scopeAllowed(org, s) }
-	if slices.ContainsFunc(c.AdditionalScopes, scopeOutside) {
-		out = append(out, "additional_scopes")
-	}
-	if slices.ContainsFunc(c.RequiredScopes, scopeOutside) {
-		out = append(out, "required_scopes")
-	}
-	if c.SelectedProduct != "" && !allowed(org.AllowedProducts, c.SelectedProduct) {
-		out = append(out, "selected_product")
-	}
-	if slices.ContainsFunc(c.AllowedProviderGroups, func(g string) bool { return !allowed(org.AllowedProviderGroups, g) }) {
-		out = append(out, "allowed_provider_groups")
-	}
-	if c.IsProduction && !org.HasProductionAccess {
-		out = append(out, "is_production")
-	}
-	return out
-}
-
-// allowed reports whether item is in list, an organisation's allowed_*
-// list: an empty list means unrestricted.
-func allowed(list []string, item string) bool {
-	return len(list) == 0 || slices.Contains(list, item)
-}
-
-// scopeAllowed reports whether a client of org may have scope s. The
-// reserved clients:manage is not an organisation scope: who may grant it is
-// the service's rule.
-func scopeAllowed(org store.Organisation, s string) bool {
-	return s == scope.ClientsManage || allowed(org.AllowedScopes, s)
 }
 
 // checkScopes checks the client scope list field and returns it sorted.
@@ -176,7 +140,7 @@ func checkScopes(v *problem.ValidationError, field string, list []string, org st
 			return "is a partner scope; an organisation's client cannot hold it"
 		case s == scope.ClientsManage && field == "required_scopes":
 			return scope.ClientsManage + " can be granted in additional_scopes only"
-		case !scopeAllowed(org, s):
+		case !fit.ScopeAllowed(org, s):
 			return "is not in the organisation's allowed_scopes"
 		case slices.Contains(required, s):
 			return "is also in required_scopes; list it once"

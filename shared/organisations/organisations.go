@@ -16,7 +16,7 @@
 //     that would leave a client outside the organisation (a scope, the
 //     selected product or a provider group it would lose, or is_production
 //     without production access), naming the clients (see
-//     clients.Outside). Nothing cascades: partners narrow the children and
+//     fit.ClientOutside). Nothing cascades: partners narrow the children and
 //     clients first.
 //   - Moving: parent_id may change with PUT or PATCH when the organisation
 //     has no children and fits inside the new parent; moving an organisation
@@ -48,10 +48,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/fit"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -233,7 +233,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 	next.Version, next.ChildCount, next.ClientCount, next.ChildSeq = cur.Version, cur.ChildCount, cur.ClientCount, cur.ChildSeq
 
 	u := store.OrganisationUpdate{Org: next, Before: cur, PreviousParentID: cur.ParentID}
-	moved, changed := next.ParentID != cur.ParentID, restrictionsChanged(cur, next)
+	moved, changed := next.ParentID != cur.ParentID, fit.RestrictionsChanged(cur, next)
 	if moved && cur.ChildCount > 0 {
 		return store.Organisation{}, problem.New(problem.ErrConflict,
 			"organisation %s has %d child organisation(s); moving an organisation with children is not supported: move or delete its children first", cur.ID, cur.ChildCount)
@@ -275,7 +275,7 @@ func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error
 	}
 	var wider []string
 	for _, c := range children {
-		if fields := Wider(c, o); len(fields) > 0 {
+		if fields := fit.ChildWider(c, o); len(fields) > 0 {
 			wider = append(wider, named(c.ID, fields))
 		}
 	}
@@ -291,7 +291,7 @@ func (s *Service) checkClients(ctx context.Context, o store.Organisation) error 
 	}
 	var outside []string
 	for _, c := range list {
-		if fields := clients.Outside(c, o); len(fields) > 0 {
+		if fields := fit.ClientOutside(c, o); len(fields) > 0 {
 			outside = append(outside, named(c.ID, fields))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/partnerapi/partner-api/shared/fit"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -41,24 +42,16 @@ type Input struct {
 // inputOptions refuses the generated attributes of the representation.
 var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "created_at", "updated_at"}}
 
-// restriction is one of the allowed_* lists, which narrow down the tree: a
-// child's list must be a subset of its parent's when the parent's is not
-// empty. An empty list means unrestricted.
-type restriction struct {
-	name  string
-	field func(*store.Organisation) *[]string
+// restrictions are the rules of the allowed_* lists (fit.Lists) on input:
+// where each comes from in an Input, and an extra rule for each item (the
+// violation, or "").
+var restrictions = map[string]struct {
 	input func(Input) []string
-	// item is an extra rule for each item: the violation, or "".
-	item func(string) string
-}
-
-var restrictions = []restriction{
-	{"allowed_scopes", func(o *store.Organisation) *[]string { return &o.AllowedScopes },
-		func(in Input) []string { return in.AllowedScopes }, scopeRule},
-	{"allowed_products", func(o *store.Organisation) *[]string { return &o.AllowedProducts },
-		func(in Input) []string { return in.AllowedProducts }, nil},
-	{"allowed_provider_groups", func(o *store.Organisation) *[]string { return &o.AllowedProviderGroups },
-		func(in Input) []string { return in.AllowedProviderGroups }, nil},
+	item  func(string) string
+}{
+	"allowed_scopes":          {func(in Input) []string { return in.AllowedScopes }, scopeRule},
+	"allowed_products":        {func(in Input) []string { return in.AllowedProducts }, nil},
+	"allowed_provider_groups": {func(in Input) []string { return in.AllowedProviderGroups }, nil},
 }
 
 func scopeRule(s string) string {
@@ -95,24 +88,25 @@ func Resolve(v *problem.ValidationError, in Input, parent *store.Organisation) s
 			v.Add("parent_id", "is at the deepest level allowed: trees are at most %d levels deep", MaxDepth)
 		}
 	}
-	for _, r := range restrictions {
+	for _, l := range fit.Lists {
+		r := restrictions[l.Name]
 		items := r.input(in)
-		bad := validate.List(v, r.name, items, MaxListItems, r.item)
+		bad := validate.List(v, l.Name, items, MaxListItems, r.item)
 		switch {
 		case items == nil && parent != nil:
-			items = slices.Clone(*r.field(parent))
-		case parent != nil && len(*r.field(parent)) > 0:
-			allowed := *r.field(parent)
+			items = slices.Clone(*l.Field(parent))
+		case parent != nil && len(*l.Field(parent)) > 0:
+			allowed := *l.Field(parent)
 			if len(items) == 0 {
-				v.Add(r.name, "must not be empty: the parent organisation restricts %s (an empty list means unrestricted); omit it to inherit the parent's", r.name)
+				v.Add(l.Name, "must not be empty: the parent organisation restricts %s (an empty list means unrestricted); omit it to inherit the parent's", l.Name)
 			}
 			for i, item := range items {
-				if !bad[i] && !slices.Contains(allowed, item) {
-					v.Add(fmt.Sprintf("%s[%d]", r.name, i), "is not in the parent organisation's %s", r.name)
+				if !bad[i] && !fit.Allowed(allowed, item) {
+					v.Add(fmt.Sprintf("%s[%d]", l.Name, i), "is not in the parent organisation's %s", l.Name)
 				}
 			}
 		}
-		*r.field(&o) = items
+		*l.Field(&o) = items
 	}
 	if in.EnableCustomLogo != nil {
 		o.EnableCustomLogo = *in.EnableCustomLogo
@@ -127,54 +121,6 @@ func Resolve(v *problem.ValidationError, in Input, parent *store.Organisation) s
 		o.Enabled = *in.Enabled
 	}
 	return o
-}
-
-// Wider names the attributes in which child is wider than parent allows,
-// none when child fits: the invariant every child keeps, checked for each
-// child of an organisation whose restrictions change.
-func Wider(child, parent store.Organisation) []string {
-	var out []string
-	for _, r := range restrictions {
-		if !within(*r.field(&child), *r.field(&parent)) {
-			out = append(out, r.name)
-		}
-	}
-	if child.HasProductionAccess && !parent.HasProductionAccess {
-		out = append(out, "has_production_access")
-	}
-	return out
-}
-
-// within reports whether list fits inside allowed: an empty allowed is
-// unrestricted, an empty list is unrestricted too.
-func within(list, allowed []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	if len(list) == 0 {
-		return false
-	}
-	for _, item := range list {
-		if !slices.Contains(allowed, item) {
-			return false
-		}
-	}
-	return true
-}
-
-// restrictionsChanged reports whether b restricts differently from a: another
-// allowed_* set or another production access.
-func restrictionsChanged(a, b store.Organisation) bool {
-	if a.HasProductionAccess != b.HasProductionAccess {
-		return true
-	}
-	for _, r := range restrictions {
-		x, y := *r.field(&a), *r.field(&b)
-		if !within(x, y) || !within(y, x) {
-			return true
-		}
-	}
-	return false
 }
 
 // Cyclic reports whether making parent the parent of the organisation orgID

@@ -105,49 +105,6 @@ func TestResolveViolations(t *testing.T) {
 	}
 }
 
-func TestWider(t *testing.T) {
-	parent := store.Organisation{AllowedProducts: []string{"a", "b"}, AllowedScopes: []string{"s"}}
-	cases := []struct {
-		name  string
-		child store.Organisation
-		want  []string
-	}{
-		{"inside", store.Organisation{AllowedProducts: []string{"b"}, AllowedScopes: []string{"s"}}, nil},
-		{"extra product", store.Organisation{AllowedProducts: []string{"b", "c"}, AllowedScopes: []string{"s"}}, []string{"allowed_products"}},
-		{"unrestricted child", store.Organisation{}, []string{"allowed_scopes", "allowed_products"}},
-		{"production access", store.Organisation{AllowedProducts: []string{"a"}, AllowedScopes: []string{"s"}, HasProductionAccess: true}, []string{"has_production_access"}},
-	}
-	for _, tc := range cases {
-		if got := Wider(tc.child, parent); !slices.Equal(got, tc.want) {
-			t.Errorf("%s: Wider = %q, want %q", tc.name, got, tc.want)
-		}
-	}
-	if got := Wider(store.Organisation{AllowedProducts: []string{"x"}, HasProductionAccess: false}, store.Organisation{}); got != nil {
-		t.Errorf("under an unrestricted parent: Wider = %q, want none", got)
-	}
-}
-
-func TestRestrictionsChanged(t *testing.T) {
-	base := store.Organisation{AllowedProducts: []string{"a", "b"}}
-	cases := []struct {
-		name string
-		b    store.Organisation
-		want bool
-	}{
-		{"same", store.Organisation{AllowedProducts: []string{"a", "b"}, Name: "renamed", Enabled: true}, false},
-		{"reordered", store.Organisation{AllowedProducts: []string{"b", "a"}}, false},
-		{"narrowed", store.Organisation{AllowedProducts: []string{"a"}}, true},
-		{"widened to unrestricted", store.Organisation{}, true},
-		{"production access", store.Organisation{AllowedProducts: []string{"a", "b"}, HasProductionAccess: true}, true},
-		{"scopes", store.Organisation{AllowedProducts: []string{"a", "b"}, AllowedScopes: []string{"s"}}, true},
-	}
-	for _, tc := range cases {
-		if got := restrictionsChanged(base, tc.b); got != tc.want {
-			t.Errorf("%s: restrictionsChanged = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-}
-
 func TestCyclic(t *testing.T) {
 	parent := store.Organisation{ID: "c", Path: []string{"a", "b"}}
 	for id, want := range map[string]bool{"a": true, "b": true, "c": true, "d": false} {
