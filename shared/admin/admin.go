@@ -16,11 +16,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
 
-	"github.com/partnerapi/partner-api/shared/clientid"
 	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -157,8 +155,8 @@ func validate(req Request) error {
 	v := &problem.ValidationError{}
 	switch req.Action {
 	case ActionCreate:
-		if req.PartnerID != "" && !clientid.Valid(req.PartnerID) {
-			v.Add("partner_id", clientid.Rule)
+		if req.PartnerID != "" && !credential.ValidID(req.PartnerID) {
+			v.Add("partner_id", credential.IDRule)
 		}
 		if n := strings.TrimSpace(req.Name); n == "" || len(n) > 255 || strings.ContainsAny(n, "<>") {
 			v.Add("name", "is required: 1 to 255 characters without '<' or '>'")
@@ -180,9 +178,9 @@ func validate(req Request) error {
 func (s *Service) create(ctx context.Context, req Request) (Response, error) {
 	id := req.PartnerID
 	if id == "" {
-		id = clientid.Generate()
+		id = credential.NewID()
 	}
-	sec := secret.Generate()
+	sec := credential.NewSecret()
 	p := s.newPartner(id, strings.TrimSpace(req.Name), sec)
 	if err := s.store.CreatePrincipal(ctx, p); err != nil {
 		return Response{}, fmt.Errorf("create partner %q: %w", id, err)
@@ -194,7 +192,7 @@ func (s *Service) newPartner(id, name, sec string) store.Principal {
 	now := s.now().UTC()
 	return store.Principal{
 		ID: id, Kind: store.KindPartner, PartnerID: id, Name: name, Enabled: true,
-		SecretHash: secret.Hash(sec), Scopes: scope.Partner(), CreatedAt: now, UpdatedAt: now, Version: 1,
+		SecretHash: credential.Hash(sec), Scopes: scope.Partner(), CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 }
 
@@ -237,8 +235,8 @@ func (s *Service) partner(ctx context.Context, id string) (store.Principal, erro
 // EnsurePartner makes the partner id exist, enabled, with the secret sec
 // (for the local server's LOCAL_PARTNERS). It reports whether it created it.
 func (s *Service) EnsurePartner(ctx context.Context, id, sec string) (bool, error) {
-	if !clientid.Valid(id) {
-		return false, problem.Invalid("partner_id", clientid.Rule)
+	if !credential.ValidID(id) {
+		return false, problem.Invalid("partner_id", credential.IDRule)
 	}
 	if sec == "" {
 		return false, problem.Invalid("client_secret", "is required")
@@ -248,7 +246,7 @@ func (s *Service) EnsurePartner(ctx context.Context, id, sec string) (bool, erro
 		return err == nil, err
 	}
 	_, err = s.update(ctx, id, func(p *store.Principal) string {
-		p.Enabled, p.SecretHash, p.PreviousSecretHash, p.PreviousSecretExpiresAt = true, secret.Hash(sec), "", time.Time{}
+		p.Enabled, p.SecretHash, p.PreviousSecretHash, p.PreviousSecretExpiresAt = true, credential.Hash(sec), "", time.Time{}
 		return ""
 	})
 	return false, err

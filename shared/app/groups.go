@@ -10,8 +10,8 @@ import (
 	"github.com/partnerapi/partner-api/shared/audit"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/authservers"
-	"github.com/partnerapi/partner-api/shared/clientid"
 	"github.com/partnerapi/partner-api/shared/clients"
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -40,7 +40,7 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 	},
 	"clients": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)
-		return clients.Operations(clients.NewService(a.Store, c, a.Now, clientid.Generate)), err
+		return clients.Operations(clients.NewService(a.Store, c, a.Now, credential.NewID)), err
 	},
 	"authservers": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)

@@ -3,11 +3,12 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
-	"github.com/partnerapi/partner-api/shared/lambdahttp"
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 
@@ -33,5 +34,12 @@ func StartHTTPFunction(name string) {
 		logger.Error("start function", "function", name, "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdahttp.Handler(h))
+	lambda.Start(LambdaHandler(h))
+}
+
+// LambdaHandler turns an endpoint group's http.Handler into the Lambda
+// handler of API Gateway REST API (v1) proxy events: the value a function's
+// main starts, which tests invoke with the JSON events of events/.
+func LambdaHandler(h http.Handler) lambda.Handler {
+	return lambda.NewHandler(httpadapter.New(h).ProxyWithContext)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/secret"
+	"github.com/partnerapi/partner-api/shared/credential"
 )
 
 func TestCreateGetReplacePatchDelete(t *testing.T) {
@@ -71,7 +71,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		!slices.Equal(pr.RequiredScopes, []string{"openid"}) || pr.Algorithm != "PS256" || pr.TokenLifetime != 300 || pr.Enabled {
 		t.Errorf("principal %+v (%v)", pr, err)
 	}
-	if ok, _ := secret.Verify(chosen, pr.SecretHash); !ok || strings.Contains(pr.SecretHash, chosen) {
+	if ok, _ := credential.Verify(chosen, pr.SecretHash); !ok || strings.Contains(pr.SecretHash, chosen) {
 		t.Error("stored hash does not verify the chosen secret (or holds it in clear)")
 	}
 
@@ -93,7 +93,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("PUT = %s", resp.Body)
 	}
 	// The secret survives updates.
-	if pr, _ := e.App.Store.GetPrincipal(context.Background(), full.ID); func() bool { ok, _ := secret.Verify(chosen, pr.SecretHash); return !ok }() {
+	if pr, _ := e.App.Store.GetPrincipal(context.Background(), full.ID); func() bool { ok, _ := credential.Verify(chosen, pr.SecretHash); return !ok }() {
 		t.Error("PUT changed the secret")
 	}
 

@@ -55,7 +55,6 @@ import (
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/auth"
-	"github.com/partnerapi/partner-api/shared/clientid"
 	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
@@ -64,7 +63,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/validate"
 )
@@ -101,7 +99,7 @@ type Service struct {
 }
 
 // NewService returns the service. now is the clock and newID generates
-// client ids (clientid.Generate in production).
+// client ids (credential.NewID in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
 	return &Service{store: s, cursors: cursors, now: now, newID: newID}
 }
@@ -116,7 +114,7 @@ type Issued struct {
 // Get returns the client id if the caller may see it; otherwise an error
 // wrapping problem.ErrNotFound.
 func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Client, error) {
-	if !clientid.Valid(id) {
+	if !credential.ValidID(id) {
 		return store.Client{}, notFound(id)
 	}
 	cl, err := s.store.GetClient(ctx, id)
@@ -165,10 +163,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
 		return Issued{}, err
 	}
-	id, sec := s.newID(), secret.Generate()
+	id, sec := s.newID(), credential.NewSecret()
 	if in.ClientID != nil {
-		if id = *in.ClientID; !clientid.Valid(id) {
-			v.Add("client_id", "%s", clientid.Rule)
+		if id = *in.ClientID; !credential.ValidID(id) {
+			v.Add("client_id", "%s", credential.IDRule)
 		}
 	}
 	if in.ClientSecret != nil {
@@ -189,7 +187,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		}
 		now := s.now().UTC()
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
-		next.SecretHash, next.CreatedAt, next.UpdatedAt = secret.Hash(sec), now, now
+		next.SecretHash, next.CreatedAt, next.UpdatedAt = credential.Hash(sec), now, now
 		created, err := s.store.CreateClient(ctx, next, org.Version)
 		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
 			continue

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/lambdahttp"
 )
 
 // TestLambdaEvents runs every sample event of events/clients through the
@@ -21,7 +21,7 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("clients handler: %v", err)
 	}
-	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "clients"), lambdahttp.Handler(h))
+	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "clients"), app.LambdaHandler(h))
 	var id string
 	invoke := func(file, token string, status int) (http.Header, map[string]any) {
 		t.Helper()

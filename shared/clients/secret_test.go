@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/secret"
+	"github.com/partnerapi/partner-api/shared/credential"
 )
 
 // rotated is the body of a rotation.
@@ -86,7 +86,7 @@ func TestSecretRotation(t *testing.T) {
 			t.Error("after the overlap: want only the newest accepted")
 		}
 		stored, err := e.App.Store.GetClient(context.Background(), cl.ID)
-		if ok, _ := secret.Verify(r2.Secret, stored.SecretHash); err != nil || !ok {
+		if ok, _ := credential.Verify(r2.Secret, stored.SecretHash); err != nil || !ok {
 			t.Errorf("stored hash does not verify the newest secret (%v)", err)
 		}
 	})

@@ -1,14 +1,14 @@
-// Package credential holds the rules of the secrets principals (partner
-// accounts and organisation clients) authenticate with: the strength of a
+// Package credential holds the credentials principals (partner accounts and
+// organisation clients) authenticate with: the client id rule, generated
+// secrets and their keyed hashes (secret.go), the strength of a
 // caller-chosen secret and rotation with an overlap, which the admin
-// function and the clients endpoints both apply.
+// function, the clients endpoints and the token endpoint all apply.
 package credential
 
 import (
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -30,13 +30,13 @@ func CheckOverlap(v *problem.ValidationError, field string, seconds int64) bool 
 // overlap (replacing any earlier previous secret); with 0 it stops at once.
 // Tokens already issued are not revoked.
 func Rotate(p *store.Principal, now time.Time, overlap time.Duration) string {
-	sec := secret.Generate()
+	sec := NewSecret()
 	p.PreviousSecretHash, p.PreviousSecretExpiresAt = "", time.Time{}
 	if overlap > 0 {
 		p.PreviousSecretHash = p.SecretHash
 		p.PreviousSecretExpiresAt = now.UTC().Add(overlap)
 	}
-	p.SecretHash = secret.Hash(sec)
+	p.SecretHash = Hash(sec)
 	return sec
 }
 
@@ -53,7 +53,7 @@ const SecretRule = "must be 32 to 512 printable ASCII characters without spaces,
 
 // CheckChosen adds a violation of field to v unless s is strong enough to
 // be stored with a fast keyed hash like a generated secret: at least
-// secret.MinLength (32) and at most MaxSecretLength characters, each
+// MinSecretLength (32) and at most MaxSecretLength characters, each
 // printable ASCII other than space (0x21 to 0x7E), at least MinDistinct of
 // them different. The length carries the strength (32 characters of a
 // random base64 alphabet are 192 bits); the distinct-character floor refuses
@@ -67,7 +67,7 @@ func CheckChosen(v *problem.ValidationError, field, s string) {
 		}
 		distinct[s[i]] = true
 	}
-	if len(s) < secret.MinLength || len(s) > MaxSecretLength || len(distinct) < MinDistinct {
+	if len(s) < MinSecretLength || len(s) > MaxSecretLength || len(distinct) < MinDistinct {
 		v.Add(field, "%s", SecretRule)
 	}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -52,17 +51,17 @@ func TestCheckOverlap(t *testing.T) {
 
 func TestRotate(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	p := store.Principal{SecretHash: secret.Hash("old-secret")}
+	p := store.Principal{SecretHash: credential.Hash("old-secret")}
 
 	first := credential.Rotate(&p, now, time.Hour)
-	if ok, _ := secret.Verify(first, p.SecretHash); !ok || len(first) < 43 {
+	if ok, _ := credential.Verify(first, p.SecretHash); !ok || len(first) < 43 {
 		t.Fatalf("new secret %d characters, verifies %v", len(first), ok)
 	}
-	if ok, _ := secret.Verify("old-secret", p.PreviousSecretHash); !ok || !p.PreviousSecretExpiresAt.Equal(now.Add(time.Hour)) {
+	if ok, _ := credential.Verify("old-secret", p.PreviousSecretHash); !ok || !p.PreviousSecretExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Errorf("previous = %q until %v, want the old secret until %v", p.PreviousSecretHash, p.PreviousSecretExpiresAt, now.Add(time.Hour))
 	}
 	second := credential.Rotate(&p, now, 0)
-	if ok, _ := secret.Verify(second, p.SecretHash); !ok || second == first {
+	if ok, _ := credential.Verify(second, p.SecretHash); !ok || second == first {
 		t.Error("second rotation: new secret does not verify")
 	}
 	if p.PreviousSecretHash != "" || !p.PreviousSecretExpiresAt.IsZero() {

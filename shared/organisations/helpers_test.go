@@ -11,8 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/scope"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/testenv"
 )
@@ -61,10 +61,10 @@ func (c *caller) withScopes(t *testing.T, scopes ...string) *caller {
 // orgID, with the organisation scopes.
 func (c *caller) orgClient(t *testing.T, orgID string) *caller {
 	t.Helper()
-	id, sec := "client-"+uuid.NewString()[:8], secret.Generate()
+	id, sec := "client-"+uuid.NewString()[:8], credential.NewSecret()
 	err := c.e.App.Store.CreatePrincipal(context.Background(), store.Principal{
 		ID: id, Kind: store.KindClient, PartnerID: c.partnerID, OrganisationID: orgID, Name: "client",
-		Enabled: true, SecretHash: secret.Hash(sec), Scopes: []string{scope.OrganisationsRead, scope.OrganisationsWrite},
+		Enabled: true, SecretHash: credential.Hash(sec), Scopes: []string{scope.OrganisationsRead, scope.OrganisationsWrite},
 	})
 	if err != nil {
 		t.Fatalf("create client: %v", err)

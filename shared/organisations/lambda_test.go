@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/lambdahttp"
 )
 
 // TestLambdaEvents runs every sample event of events/organisations through
@@ -20,7 +20,7 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("organisations handler: %v", err)
 	}
-	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "organisations"), lambdahttp.Handler(h))
+	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "organisations"), app.LambdaHandler(h))
 	var id string
 	invoke := func(t *testing.T, file, token string, status int) (http.Header, map[string]any) {
 		t.Helper()

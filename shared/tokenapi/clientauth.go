@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
-	"github.com/partnerapi/partner-api/shared/secret"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -67,7 +67,7 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 	}
 	if !cred.Found {
 		for _, sec := range secrets {
-			secret.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
+			credential.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
 		}
 		return store.Principal{}, failed()
 	}
@@ -117,7 +117,7 @@ func (h *handler) secretMatches(p store.Principal, candidates []string) (bool, e
 	match := false
 	for _, sec := range candidates {
 		for _, hash := range hashes {
-			ok, err := secret.Verify(sec, hash)
+			ok, err := credential.Verify(sec, hash)
 			if err != nil {
 				return false, err
 			}

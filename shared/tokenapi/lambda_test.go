@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/lambdahttp"
 )
 
 // The sample events sign in as this partner.
@@ -27,7 +27,7 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh := lambdahttp.Handler(h)
+	lh := app.LambdaHandler(h)
 	want := map[string]struct {
 		status   int
 		contains string

@@ -20,7 +20,6 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/lambdahttp"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/testenv"
@@ -305,7 +304,7 @@ func TestLambdaEvents(t *testing.T) {
 	if err != nil {
 		t.Fatalf("usage handler: %v", err)
 	}
-	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "usage"), lambdahttp.Handler(h))
+	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "usage"), app.LambdaHandler(h))
 	day := today(e)
 	fill := strings.NewReplacer("{{token}}", p.token, "{{from}}", day, "{{to}}", day)
 	_, body := events.Invoke(t, "report.json", fill, http.StatusOK)

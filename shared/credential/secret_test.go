@@ -1,4 +1,4 @@
-package secret
+package credential
 
 import (
 	"encoding/base64"
@@ -9,23 +9,23 @@ import (
 func TestGenerateHasEnoughEntropyAndIsUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		s := Generate()
+		s := NewSecret()
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		if err != nil {
-			t.Fatalf("Generate() = %q: not base64url: %v", s, err)
+			t.Fatalf("NewSecret() = %q: not base64url: %v", s, err)
 		}
 		if got, want := len(b)*8, 256; got < want {
-			t.Fatalf("Generate() has %d bits, want at least %d", got, want)
+			t.Fatalf("NewSecret() has %d bits, want at least %d", got, want)
 		}
 		if seen[s] {
-			t.Fatalf("Generate() repeated %q", s)
+			t.Fatalf("NewSecret() repeated %q", s)
 		}
 		seen[s] = true
 	}
 }
 
 func TestHashVerify(t *testing.T) {
-	s := Generate()
+	s := NewSecret()
 	h := Hash(s)
 	if strings.Contains(h, s) {
 		t.Fatalf("Hash(%q) = %q contains the secret", s, h)
@@ -39,7 +39,7 @@ func TestHashVerify(t *testing.T) {
 		want   bool
 	}{
 		{"right secret", s, true},
-		{"wrong secret", Generate(), false},
+		{"wrong secret", NewSecret(), false},
 		{"empty", "", false},
 		{"prefix", s[:len(s)-1], false},
 	}

@@ -1,12 +1,12 @@
-// Package secret generates client secrets and stores them only as keyed
-// hashes, compared in constant time.
+// Client secrets are generated here and stored only as keyed hashes,
+// compared in constant time.
 //
 // A generated secret carries 256 bits from crypto/rand, so a fast keyed hash
 // (HMAC-SHA-256 with a random per-secret salt as key) is as strong as a slow
 // password hash here while costing microseconds instead of milliseconds per
-// token request. Caller-chosen secrets must be at least MinLength characters
+// token request. Caller-chosen secrets must be at least MinSecretLength characters
 // (see issue on clients) for the same argument to hold.
-package secret
+package credential
 
 import (
 	"crypto/hmac"
@@ -18,8 +18,8 @@ import (
 	"strings"
 )
 
-// MinLength is the shortest caller-chosen secret accepted.
-const MinLength = 32
+// MinSecretLength is the shortest caller-chosen secret accepted.
+const MinSecretLength = 32
 
 const (
 	secretBytes = 32 // 256 bits
@@ -30,11 +30,11 @@ const (
 var enc = base64.RawURLEncoding
 
 // ErrMalformedHash is returned for a stored hash this package did not write.
-var ErrMalformedHash = errors.New("secret: malformed hash")
+var ErrMalformedHash = errors.New("credential: malformed secret hash")
 
-// Generate returns a new random secret: 32 bytes from crypto/rand, base64url
+// NewSecret returns a new random secret: 32 bytes from crypto/rand, base64url
 // encoded (43 characters).
-func Generate() string {
+func NewSecret() string {
 	b := make([]byte, secretBytes)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+).
 	return enc.EncodeToString(b)
