@@ -121,3 +121,45 @@ func TestInteractionIDInContext(t *testing.T) {
 		t.Errorf("got %q outside Wrap, want empty", id)
 	}
 }
+
+// TestSecurityHeaders: every response carries the baseline, errors the
+// middleware writes and panics included; a handler may override one.
+func TestSecurityHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		h        http.HandlerFunc
+		given    string
+		wantCC   string
+		wantCode int
+	}{
+		{"handler", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }, "", "no-store", 204},
+		{"override", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}, "", "public, max-age=300", 200},
+		{"middleware error", nil, "not-a-uuid", "no-store", 400},
+		{"panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") }, "", "no-store", 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
+			if tc.given != "" {
+				req.Header.Set(InteractionIDHeader, tc.given)
+			}
+			rec, _ := serve(tc.h, req)
+			if rec.Code != tc.wantCode {
+				t.Fatalf("status = %d, want %d", rec.Code, tc.wantCode)
+			}
+			for k, v := range map[string]string{
+				"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+				"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+				"Referrer-Policy":         "no-referrer", "Cache-Control": tc.wantCC,
+			} {
+				if got := rec.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+			if !strings.HasPrefix(rec.Header().Get("Strict-Transport-Security"), "max-age=") {
+				t.Errorf("no Strict-Transport-Security")
+			}
+		})
+	}
+}
