@@ -108,9 +108,9 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 	}
 	if in.SelectedProduct != nil {
 		c.SelectedProduct = *in.SelectedProduct
-		before := len(v.Errors)
+		before := v.Count()
 		validate.Text(v, "selected_product", c.SelectedProduct, "must not be empty; leave it out (or null) for no product")
-		if len(v.Errors) == before && !fit.Allowed(org.AllowedProducts, c.SelectedProduct) {
+		if v.Count() == before && !fit.Allowed(org.AllowedProducts, c.SelectedProduct) {
 			v.Add("selected_product", "is not one of the organisation's allowed_products")
 		}
 	}

@@ -105,7 +105,7 @@ func ListParams(v *problem.ValidationError, q url.Values, extra ...string) Pagin
 	limit, err := cursor.ParseLimit(q.Get("limit"))
 	var fe *problem.ValidationError
 	if errors.As(err, &fe) {
-		v.Errors = append(v.Errors, fe.Errors...)
+		v.Merge(fe)
 	}
 	return Paging{Limit: limit, Cursor: q.Get("cursor")}
 }

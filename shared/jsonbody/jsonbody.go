@@ -36,7 +36,7 @@ const (
 )
 
 // MaxErrors bounds the violations Unmarshal reports for one body.
-const MaxErrors = 100
+const MaxErrors = problem.MaxErrors
 
 // maxNameInPath bounds how much of an unknown member's name is echoed.
 const maxNameInPath = 64

@@ -3,6 +3,7 @@ package organisations_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 )
 
@@ -557,5 +559,31 @@ func TestTenantIsolation(t *testing.T) {
 	// A's data is untouched.
 	if got := a.get(t, parent.ID); got.Name != "A parent" {
 		t.Errorf("A's parent = %+v", got)
+	}
+}
+
+// TestErrorListCapped: one bad element per member of a body-sized array
+// gives a bounded error list whose detail says that more were found (it gave
+// 65,506 errors, a 4.7 MB response, before the cap).
+func TestErrorListCapped(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	// 100 items are allowed; each of these is not a scope token.
+	bad := make([]string, 100)
+	for i := range bad {
+		bad[i] = fmt.Sprintf("bad scope %d", i)
+	}
+	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{
+		"name": "<x>", "allowed_scopes": bad, "allowed_products": []string{"", ""},
+	})
+	var body struct {
+		Detail string
+		Errors []struct{ Field string }
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("got %d %v, want 400", resp.StatusCode, err)
+	}
+	if len(body.Errors) != problem.MaxErrors || !strings.Contains(body.Detail, "more were found") || len(resp.Body) > 16<<10 {
+		t.Errorf("got %d errors, detail %q, %d bytes; want %d, a note of the rest, a small body", len(body.Errors), body.Detail, len(resp.Body), problem.MaxErrors)
 	}
 }

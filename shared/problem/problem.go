@@ -39,10 +39,15 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// ValidationError lists every violation found in a request. It is an
-// ErrInvalid.
+// MaxErrors bounds the violations a ValidationError lists: a body with
+// thousands of bad array elements gets a bounded answer and log line.
+const MaxErrors = 100
+
+// ValidationError lists the violations found in a request, the first
+// MaxErrors of them; Omitted counts the others. It is an ErrInvalid.
 type ValidationError struct {
-	Errors []FieldError
+	Errors  []FieldError
+	Omitted int
 }
 
 func (e *ValidationError) Error() string {
@@ -50,15 +55,34 @@ func (e *ValidationError) Error() string {
 	for i, f := range e.Errors {
 		parts[i] = f.Field + ": " + f.Message
 	}
+	if e.Omitted > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", e.Omitted))
+	}
 	return "invalid request: " + strings.Join(parts, "; ")
 }
 
 // Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// Add records a violation of field.
+// Add records a violation of field (counts it in Omitted past MaxErrors).
 func (e *ValidationError) Add(field, format string, args ...any) {
+	if len(e.Errors) >= MaxErrors {
+		e.Omitted++
+		return
+	}
 	e.Errors = append(e.Errors, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Count is the number of violations found, listed or not: compare it
+// before and after a check to tell whether the check found one.
+func (e *ValidationError) Count() int { return len(e.Errors) + e.Omitted }
+
+// Merge records the violations of o after e's, within MaxErrors.
+func (e *ValidationError) Merge(o *ValidationError) {
+	for _, f := range o.Errors {
+		e.Add(f.Field, "%s", f.Message)
+	}
+	e.Omitted += o.Omitted
 }
 
 // Err returns e when it holds a violation, else nil.
@@ -150,6 +174,9 @@ func From(err error) Problem {
 			p.Errors = v.Errors
 			if p.Detail == "" {
 				p.Detail = "The request has invalid fields; see errors."
+			}
+			if v.Omitted > 0 {
+				p.Detail += fmt.Sprintf(" Only the first %d are listed: %d more were found.", MaxErrors, v.Omitted)
 			}
 		}
 	}

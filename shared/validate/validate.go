@@ -41,7 +41,7 @@ func Decode(v *problem.ValidationError, body []byte, dst any, opts jsonbody.Opti
 	if !errors.As(err, &bad) {
 		return err
 	}
-	v.Errors = append(v.Errors, bad.Errors...)
+	v.Merge(bad)
 	failed := map[string]bool{}
 	for _, f := range bad.Errors {
 		failed[member(f.Field)] = true
@@ -133,17 +133,17 @@ func List(v *problem.ValidationError, field string, items []string, max int, ite
 	}
 	for i, s := range items {
 		path := fmt.Sprintf("%s[%d]", field, i)
-		before := len(v.Errors)
+		before := v.Count()
 		Text(v, path, s, "must not be empty")
-		if len(v.Errors) == before && item != nil {
+		if v.Count() == before && item != nil {
 			if msg := item(s); msg != "" {
 				v.Add(path, "%s", msg)
 			}
 		}
-		if j := slices.Index(items, s); len(v.Errors) == before && j < i {
+		if j := slices.Index(items, s); v.Count() == before && j < i {
 			v.Add(path, "repeats %s[%d]", field, j)
 		}
-		bad[i] = len(v.Errors) > before
+		bad[i] = v.Count() > before
 	}
 	return bad
 }
