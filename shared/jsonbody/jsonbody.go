@@ -24,7 +24,9 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/partnerapi/partner-api/shared/problem"
 )
@@ -131,6 +133,8 @@ func Unmarshal(data []byte, dst any, opts Options) error {
 		}
 		idx, known := fields[m.name]
 		switch {
+		case !m.text:
+			v.Add(pathName(m.name), "must be valid UTF-8 text (no invalid bytes or unpaired surrogate escapes)")
 		case seen[m.name]:
 			v.Add(pathName(m.name), "is given more than once")
 		case slices.Contains(opts.ReadOnly, m.name):
@@ -148,6 +152,10 @@ func Unmarshal(data []byte, dst any, opts Options) error {
 type member struct {
 	name string
 	raw  json.RawMessage
+	// text is false when the member's name or value is not valid UTF-8
+	// or escapes an unpaired surrogate, which encoding/json would turn
+	// silently into U+FFFD.
+	text bool
 }
 
 // objectMembers returns the members of the JSON object data in order,
@@ -161,19 +169,71 @@ func objectMembers(data []byte) ([]member, error) {
 		return nil, fmt.Errorf("jsonbody: read object: %w", err)
 	}
 	var out []member
+	nameStart := dec.InputOffset()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, fmt.Errorf("jsonbody: read member name: %w", err)
 		}
 		name, _ := tok.(string)
+		nameEnd := dec.InputOffset()
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, fmt.Errorf("jsonbody: read member %q: %w", name, err)
 		}
-		out = append(out, member{name: name, raw: raw})
+		out = append(out, member{name: name, raw: raw, text: validText(data[nameStart:nameEnd]) && validText(raw)})
+		nameStart = dec.InputOffset()
 	}
 	return out, nil
+}
+
+// validText reports whether the JSON text b is valid UTF-8 and each \u
+// escape of a surrogate is one half of a pair (RFC 8259 §8.2).
+func validText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	high := false // the previous escape was a high surrogate
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			if high {
+				return false
+			}
+			continue
+		}
+		if i+1 < len(b) && b[i+1] != 'u' {
+			if high {
+				return false
+			}
+			i++
+			continue
+		}
+		if i+6 > len(b) {
+			return false
+		}
+		r, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		if err != nil {
+			return false
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if high {
+				return false
+			}
+			high = true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			if !high {
+				return false
+			}
+			high = false
+		default:
+			if high {
+				return false
+			}
+		}
+		i += 5
+	}
+	return !high
 }
 
 // fieldIndex maps the json names of t's decodable fields to their index.

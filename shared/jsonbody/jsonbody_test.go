@@ -201,3 +201,38 @@ func TestWrite(t *testing.T) {
 		t.Errorf("body %s", w.Body)
 	}
 }
+
+// TestUnmarshalRefusesInvalidText: invalid UTF-8 and unpaired surrogate
+// escapes are refused naming the member, where encoding/json alone would
+// store U+FFFD; valid text, surrogate pairs and escaped backslashes pass.
+func TestUnmarshalRefusesInvalidText(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		wantField  string
+	}{
+		{"invalid byte in a value", "{\"name\":\"a\xffb\"}", "name"},
+		{"invalid byte in an array", "{\"tags\":[\"ok\",\"\xc3\"]}", "tags"},
+		{"lone high surrogate", `{"name":"\ud800"}`, "name"},
+		{"lone low surrogate", `{"name":"x\udc00"}`, "name"},
+		{"high surrogate then text", `{"name":"\ud800x"}`, "name"},
+		{"two high surrogates", `{"name":"\ud800\ud800"}`, "name"},
+		{"invalid byte in a member name", "{\"na\xffme\":\"x\"}", "na\ufffdme"},
+		{"pair", `{"name":"\ud83d\ude00"}`, ""},
+		{"escaped backslash before u", `{"name":"\\ud800"}`, ""},
+		{"multi-byte text", `{"name":"Zoë 日本 😀"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got body
+			err := jsonbody.Unmarshal([]byte(tc.data), &got, opts)
+			if tc.wantField == "" {
+				if err != nil {
+					t.Fatalf("err = %v, want none", err)
+				}
+				return
+			}
+			if f := fields(err); len(f) != 1 || f[0] != tc.wantField {
+				t.Errorf("fields = %q (%v), want [%s]", f, err, tc.wantField)
+			}
+		})
+	}
+}
