@@ -18,6 +18,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Methods dispatches a route's requests by method; others get 405 with
@@ -138,7 +139,7 @@ func ListParams(v *problem.ValidationError, q url.Values, extra ...string) Pagin
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(known, k):
-			v.Add(truncate(k), "is not a query parameter of this list (use %s)", strings.Join(known, ", "))
+			v.Add(truncate.String(k, 64), "is not a query parameter of this list (use %s)", strings.Join(known, ", "))
 		case len(q[k]) > 1:
 			v.Add(k, "is given more than once")
 		}
@@ -205,11 +206,4 @@ func Raced(err error, cond etag.Condition) error {
 		return problem.New(problem.ErrConflict, "the resource was changed by another request while this one ran; retry")
 	}
 	return err
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Media types of request bodies.
@@ -251,10 +252,7 @@ func plural(t reflect.Type) string {
 // pathName returns a member name as it appears in a field path, cut short
 // when a caller sent a very long one.
 func pathName(name string) string {
-	if len(name) > maxNameInPath {
-		return name[:maxNameInPath] + "…"
-	}
-	return name
+	return truncate.String(name, maxNameInPath)
 }
 
 // MergePatch applies the RFC 7396 JSON merge patch patch to the JSON document

@@ -45,12 +45,16 @@ type ValidationError struct {
 	Errors []FieldError
 }
 
-func (e *ValidationError) Error() string {
+func (e *ValidationError) Error() string { return "invalid request: " + e.Summary() }
+
+// Summary lists every violation as "field: message", separated by "; ",
+// for a response that has no errors[] (e.g. an RFC 6749 error_description).
+func (e *ValidationError) Summary() string {
 	parts := make([]string, len(e.Errors))
 	for i, f := range e.Errors {
 		parts[i] = f.Field + ": " + f.Message
 	}
-	return "invalid request: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.

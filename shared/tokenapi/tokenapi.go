@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/logging"
@@ -23,6 +22,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Token lifetimes and the default algorithm of client tokens. A client's
@@ -109,12 +109,19 @@ func New(d Deps) (http.Handler, error) {
 	return mux, nil
 }
 
-// WriteError writes any error in the RFC 6749 format: errors of the
-// middleware (problem kinds) become invalid_request.
+// WriteError writes any error in the RFC 6749 format. Invalid requests the
+// middleware refuses (problem kinds) become invalid_request with the same
+// caller-facing text; any other error that is not an *oautherr.Error
+// becomes server_error.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var oe *oautherr.Error
-	if !errors.As(err, &oe) && errors.Is(err, problem.ErrInvalid) {
-		err = oautherr.InvalidRequest(strings.TrimPrefix(err.Error(), "invalid request: "))
+	if _, ok := errors.AsType[*oautherr.Error](err); !ok && errors.Is(err, problem.ErrInvalid) {
+		description := "the request is invalid"
+		if v, ok := errors.AsType[*problem.ValidationError](err); ok {
+			description = v.Summary()
+		} else if d, ok := errors.AsType[*problem.Detailed](err); ok {
+			description = d.Detail
+		}
+		err = oautherr.InvalidRequest(description)
 	}
 	oautherr.Write(w, r, err)
 }
@@ -139,12 +146,12 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		return
 	case "client_credentials":
 	default:
-		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate(gt))))
+		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate.String(gt, 40))))
 		return
 	}
 	requested, err := scope.Parse(form.Get("scope"))
 	if err != nil {
-		WriteError(w, r, oautherr.InvalidScope(err.Error()))
+		WriteError(w, r, err)
 		return
 	}
 	p, err := h.authenticate(r, form)
@@ -154,7 +161,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 	}
 	granted, err := scope.Narrow(requested, p.Scopes)
 	if err != nil {
-		WriteError(w, r, oautherr.InvalidScope(err.Error()))
+		WriteError(w, r, err)
 		return
 	}
 	sub, err := h.subject(p, scope.Union(granted, p.RequiredScopes))
@@ -248,7 +255,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	}
 	for k, vs := range form {
 		if len(vs) > 1 {
-			return nil, oautherr.InvalidRequest(fmt.Sprintf("parameter %q is repeated", truncate(k)))
+			return nil, oautherr.InvalidRequest(fmt.Sprintf("parameter %q is repeated", truncate.String(k, 40)))
 		}
 	}
 	return form, nil
@@ -260,11 +267,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }
