@@ -50,16 +50,6 @@ type Options struct {
 	ReadOnly []string
 }
 
-// Decode reads r's body, which must be a JSON object sent as
-// application/json, into dst (a pointer to a struct) with Unmarshal.
-func Decode(r *http.Request, dst any, opts Options) error {
-	data, err := Read(r, MediaType)
-	if err != nil {
-		return err
-	}
-	return Unmarshal(data, dst, opts)
-}
-
 // Read returns r's body after checking that its Content-Type is one of
 // mediaTypes (problem.ErrUnsupportedMedia otherwise; a charset, if given,
 // must be UTF-8), that it was not cut by the body limit
