@@ -43,19 +43,26 @@ type api struct {
 	client           *http.Client
 }
 
+// target returns the API under test; every response its client receives is
+// checked against openapi.yaml (see contract).
 func target(t *testing.T) *api {
 	t.Helper()
-	a := &api{client: &http.Client{Timeout: 30 * time.Second}}
+	a := &api{}
 	if base := os.Getenv("E2E_BASE_URL"); base != "" {
 		a.base, a.id, a.secret = strings.TrimSuffix(base, "/"), os.Getenv("E2E_CLIENT_ID"), os.Getenv("E2E_CLIENT_SECRET")
 		if a.id == "" || a.secret == "" {
 			t.Fatal("E2E_BASE_URL is set: E2E_CLIENT_ID and E2E_CLIENT_SECRET must be too")
 		}
-		return a
+	} else {
+		e := apptest.New(t, apptest.Options{})
+		a.base = e.Server.URL
+		a.id, a.secret = e.Partner(t)
 	}
-	e := apptest.New(t, apptest.Options{})
-	a.base = e.Server.URL
-	a.id, a.secret = e.Partner(t)
+	checked, err := newContract(a.base, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.client = &http.Client{Timeout: 30 * time.Second, Transport: checked}
 	return a
 }
 
@@ -107,7 +114,7 @@ func (a *api) token(t *testing.T, form url.Values) response {
 	req.SetBasicAuth(url.QueryEscape(a.id), url.QueryEscape(a.secret))
 	resp, err := a.client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("POST /v1/token: %v", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
