@@ -43,19 +43,26 @@ type api struct {
 	client           *http.Client
 }
 
+// target returns the API under test; every response its client receives is
+// checked against openapi.yaml (see contract).
 func target(t *testing.T) *api {
 	t.Helper()
-	a := &api{client: &http.Client{Timeout: 30 * time.Second}}
+	a := &api{}
 	if base := os.Getenv("E2E_BASE_URL"); base != "" {
 		a.base, a.id, a.secret = strings.TrimSuffix(base, "/"), os.Getenv("E2E_CLIENT_ID"), os.Getenv("E2E_CLIENT_SECRET")
 		if a.id == "" || a.secret == "" {
 			t.Fatal("E2E_BASE_URL is set: E2E_CLIENT_ID and E2E_CLIENT_SECRET must be too")
 		}
-		return a
+	} else {
+		e := apptest.New(t, apptest.Options{})
+		a.base = e.Server.URL
+		a.id, a.secret = e.Partner(t)
 	}
-	e := apptest.New(t, apptest.Options{})
-	a.base = e.Server.URL
-	a.id, a.secret = e.Partner(t)
+	checked, err := newContract(a.base, http.DefaultTransport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.client = &http.Client{Timeout: 30 * time.Second, Transport: checked}
 	return a
 }
 
@@ -107,7 +114,7 @@ func (a *api) token(t *testing.T, form url.Values) response {
 	req.SetBasicAuth(url.QueryEscape(a.id), url.QueryEscape(a.secret))
 	resp, err := a.client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("POST /v1/token: %v", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -356,5 +363,70 @@ func TestClientLifecycle(t *testing.T) {
 	}
 	if r := a.call(t, tok, http.MethodDelete, "/v1/clients/"+client.id, ""); r.status != 204 {
 		t.Errorf("delete client: status %d", r.status)
+	}
+}
+
+// TestReadmeWalkthrough follows the README's curl walkthrough past what the
+// other tests cover (UI configuration, an organisation's clients and
+// authorisation servers, a client's own calls, usage in JSON and CSV, the
+// audit log, introspection of a foreign token), so that those responses are
+// checked against openapi.yaml too.
+func TestReadmeWalkthrough(t *testing.T) {
+	a := target(t)
+	tok := a.accessToken(t)
+	want := func(r response, status int, what string) response {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
+		}
+		return r
+	}
+	org := want(a.call(t, tok, http.MethodPost, "/v1/organisations",
+		`{"name":"e2e walkthrough `+uuid.NewString()[:8]+`","allowed_products":["sign_up"],"allowed_scopes":["openid","accounts"]}`), 201, "create organisation").json(t)
+	orgID := org["id"].(string)
+	t.Cleanup(func() { a.call(t, tok, http.MethodDelete, "/v1/organisations/"+orgID, "") })
+
+	want(a.call(t, tok, http.MethodPut, "/v1/organisations/"+orgID+"/ui-config",
+		`{"display_name":"Acme Retail","primary_colour":"#0B5FFF"}`), 200, "put ui-config")
+	want(a.call(t, tok, http.MethodGet, "/v1/organisations/"+orgID+"/ui-config", ""), 200, "get ui-config")
+
+	as := want(a.call(t, tok, http.MethodPost, "/v1/organisations/"+orgID+"/authorisation-servers",
+		`{"auto_registration_supported":true,"customer_friendly_name":"Acme Bank","customer_friendly_description":"Retail banking",`+
+			`"openid_discovery_document":"https://auth.acme.example/.well-known/openid-configuration"}`), 201, "create authorisation server").json(t)
+	asPath := "/v1/organisations/" + orgID + "/authorisation-servers/" + as["id"].(string)
+	want(a.call(t, tok, http.MethodGet, "/v1/organisations/"+orgID+"/authorisation-servers", ""), 200, "list authorisation servers")
+	want(a.call(t, tok, http.MethodGet, asPath, ""), 200, "get authorisation server")
+	want(a.call(t, tok, http.MethodDelete, asPath, ""), 204, "delete authorisation server")
+
+	created := want(a.call(t, tok, http.MethodPost, "/v1/organisations/"+orgID+"/clients",
+		`{"name":"e2e walkthrough web","selected_product":"sign_up","return_urls":["https://acme.example/callback"],"additional_scopes":["accounts"],"required_scopes":["openid"]}`),
+		201, "create client").json(t)
+	client := &api{base: a.base, id: created["id"].(string), secret: created["secret"].(string), client: a.client}
+	t.Cleanup(func() { a.call(t, tok, http.MethodDelete, "/v1/clients/"+client.id, "") })
+	want(a.call(t, tok, http.MethodGet, "/v1/organisations/"+orgID+"/clients", ""), 200, "list clients")
+	ctok := client.accessToken(t)
+	want(client.call(t, ctok, http.MethodGet, "/v1/clients/me", ""), 200, "client reads itself")
+	want(client.call(t, ctok, http.MethodGet, "/v1/usage?from=2026-01-01&to=2026-01-31", ""), 403, "client reads usage")
+
+	// A partner introspecting a token of another partner learns nothing.
+	form := url.Values{"token": {"not.a.token"}}
+	in := want(a.do(t, http.MethodPost, "/v1/token/introspect", []byte(form.Encode()),
+		"Content-Type", "application/x-www-form-urlencoded", "Authorization", "Basic "+basic(a.id, a.secret)), 200, "introspect").json(t)
+	if in["active"] != false {
+		t.Errorf("introspection of garbage = %v, want inactive", in)
+	}
+
+	today := time.Now().UTC().Format(time.DateOnly)
+	for _, group := range []string{"organisation", "client", "day"} {
+		want(a.call(t, tok, http.MethodGet, "/v1/usage?from="+today+"&to="+today+"&group_by="+group, ""), 200, "usage by "+group)
+	}
+	csv := want(a.call(t, tok, http.MethodGet, "/v1/usage?from="+today+"&to="+today+"&group_by=client", "", "Accept", "text/csv"), 200, "usage as CSV")
+	if !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("usage as CSV: Content-Type %q", csv.header.Get("Content-Type"))
+	}
+	want(a.call(t, tok, http.MethodGet, "/v1/usage", ""), 400, "usage without from and to")
+	events := want(a.call(t, tok, http.MethodGet, "/v1/audit-events?resource_id="+orgID+"&limit=20", ""), 200, "audit events").json(t)
+	if items, _ := events["items"].([]any); len(items) == 0 {
+		t.Errorf("audit events of the organisation = %v, want its changes", events)
 	}
 }

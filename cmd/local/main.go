@@ -3,17 +3,21 @@
 // LocalStack), it starts DynamoDB Local and moto's KMS first, and stops them
 // on exit. It creates the table and keys, and the partners of LOCAL_PARTNERS
 // ("id1:secret1,id2:secret2"), or one demo partner whose credentials it prints.
+//
+// It listens on 127.0.0.1:$PORT (8080; 0 takes a free port, printed). On
+// SIGINT or SIGTERM it stops accepting, waits (at most shutdownTimeout) for
+// the requests in flight, and only then stops the emulators.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,6 +39,17 @@ func main() {
 	}
 }
 
+// Server timeouts: a slow or idle client cannot hold a connection for
+// ever; WriteTimeout is above the slowest request (a Lambda's own timeout).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	// shutdownTimeout bounds the wait for requests in flight on Ctrl-C.
+	shutdownTimeout = 10 * time.Second
+)
+
 func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -42,6 +57,14 @@ func run() error {
 	if port == "" {
 		port = "8080"
 	}
+	// Listen first: a port in use fails before any emulator starts, and
+	// PORT=0 takes a free port with no race (the listener is the server's).
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	if os.Getenv("ISSUER_URL") == "" {
 		os.Setenv("ISSUER_URL", "http://localhost:"+port)
 	}
@@ -52,6 +75,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Deferred before the server's shutdown, so it runs after it: the
+	// emulators outlive every request in flight.
 	defer stack.Stop()
 	for _, kv := range stack.Env() {
 		k, v, _ := strings.Cut(kv, "=")
@@ -69,7 +94,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	creds, err := partners(ctx, a.Admin(), os.Getenv("LOCAL_PARTNERS"))
+	base := "http://localhost:" + port
+	creds, err := partners(ctx, a.Admin(), os.Getenv("LOCAL_PARTNERS"), base)
 	if err != nil {
 		return err
 	}
@@ -77,28 +103,34 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
-	if err != nil {
-		return err
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	base := "http://" + l.Addr().String()
-	fmt.Fprintf(os.Stderr, "\nPartner API listening on %s (issuer %s)\n%s\nCtrl-C stops the server and the emulators it started.\n\n", base, cfg.IssuerURL, creds)
-	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	fmt.Fprintf(os.Stderr, "\nPartner API listening on http://%s (issuer %s)\n%s\nCtrl-C stops the server and the emulators it started.\n\n", l.Addr(), cfg.IssuerURL, creds)
+	select {
+	case err := <-served:
 		return err
+	case <-ctx.Done():
+	}
+	stop() // a second Ctrl-C ends the process at once
+	fmt.Fprintln(os.Stderr, "Stopping: waiting for requests in flight.")
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
 
 // partners creates the partners of spec ("id:secret,..."), or the demo
 // partner with a new secret, and returns text telling how to use them.
-func partners(ctx context.Context, svc *admin.Service, spec string) (string, error) {
+func partners(ctx context.Context, svc *admin.Service, spec, base string) (string, error) {
 	if spec == "" {
 		resp, err := svc.Handle(ctx, admin.Request{Action: admin.ActionGet, PartnerID: demoPartner})
 		if err == nil && resp.PartnerID != "" {
@@ -109,8 +141,8 @@ func partners(ctx context.Context, svc *admin.Service, spec string) (string, err
 		if err != nil {
 			return "", fmt.Errorf("demo partner: %w", err)
 		}
-		return fmt.Sprintf("Demo partner (LOCAL_PARTNERS unset):\n  client_id:     %s\n  client_secret: %s\nTry:\n  curl -u %s:%s -d grant_type=client_credentials http://localhost:%s/v1/token\n",
-			resp.PartnerID, resp.ClientSecret, resp.PartnerID, resp.ClientSecret, portOf()), nil
+		return fmt.Sprintf("Demo partner (LOCAL_PARTNERS unset):\n  client_id:     %s\n  client_secret: %s\nTry:\n  curl -u %s:%s -d grant_type=client_credentials %s/v1/token\n",
+			resp.PartnerID, resp.ClientSecret, resp.PartnerID, resp.ClientSecret, base), nil
 	}
 	var ids []string
 	for _, entry := range strings.Split(spec, ",") {
@@ -124,11 +156,4 @@ func partners(ctx context.Context, svc *admin.Service, spec string) (string, err
 		ids = append(ids, id)
 	}
 	return fmt.Sprintf("Partners from LOCAL_PARTNERS: %s (secrets as given)\n", strings.Join(ids, ", ")), nil
-}
-
-func portOf() string {
-	if p := os.Getenv("PORT"); p != "" {
-		return p
-	}
-	return "8080"
 }

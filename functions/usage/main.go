@@ -1,5 +1,6 @@
 // Command usage is the Lambda function of the usage and billing endpoint
-// group: GET /v1/usage.
+// group: GET /v1/usage (the usage report) and GET /v1/audit-events (the
+// audit log).
 package main
 
 import "github.com/partnerapi/partner-api/shared/app"

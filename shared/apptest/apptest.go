@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -34,7 +33,8 @@ type Env struct {
 	App    *app.App
 	Server *httptest.Server
 	Clock  *Clock
-	Log    *SyncBuffer
+	// Log is what the service logged, through the production Lambda logger.
+	Log *testenv.Log
 }
 
 // Options change the configuration of New.
@@ -71,8 +71,9 @@ func New(t testing.TB, opts Options) *Env {
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
-	e := &Env{Clock: NewClock(time.Now()), Log: &SyncBuffer{}}
-	logger := slog.New(slog.NewJSONHandler(e.Log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &Env{Clock: NewClock(time.Now())}
+	logger, log := testenv.LambdaLogger(t)
+	e.Log = log
 	full, err := app.New(ctx, cfg, awsCfg, logger)
 	if err != nil {
 		t.Fatalf("app: %v", err)

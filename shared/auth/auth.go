@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/token"
@@ -47,7 +48,9 @@ func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, ctxKey{}, c)
 }
 
-// Verifier checks a bearer token (satisfied by *token.Verifier).
+// Verifier checks a bearer token (satisfied by *token.Verifier). A token it
+// refuses gives an invalid_token *oautherr.Error, whose description the 401
+// shows; any other error means it could not tell (a 5xx).
 type Verifier interface {
 	Verify(ctx context.Context, raw string) (token.Claims, error)
 }
@@ -62,8 +65,8 @@ func Require(v Verifier, next http.Handler) http.Handler {
 			return
 		}
 		claims, err := v.Verify(r.Context(), raw)
-		if errors.Is(err, token.ErrInvalid) {
-			problem.Write(w, r, challenge("invalid_token", strings.TrimPrefix(err.Error(), token.ErrInvalid.Error()+": ")))
+		if invalid, ok := errors.AsType[*oautherr.Error](err); ok && invalid.Code == oautherr.CodeInvalidToken {
+			problem.Write(w, r, challenge(invalid.Code, invalid.Description))
 			return
 		}
 		if err != nil {

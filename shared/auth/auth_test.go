@@ -78,6 +78,9 @@ func TestRequire(t *testing.T) {
 	foreign := jwt.NewWithClaims(jwt.SigningMethodES384, jwt.MapClaims(decodeSegment(t, parts[1])))
 	foreign.Header["kid"], foreign.Header["typ"] = header["kid"], "at+jwt"
 	foreignToken, _ := foreign.SignedString(foreignKey)
+	// The same, naming a kid the service does not publish.
+	foreign.Header["kid"] = "no-such-key"
+	unknownKid, _ := foreign.SignedString(foreignKey)
 	// ES512 header on the ES384 key.
 	otherAlg := encodeSegment(t, map[string]any{"alg": "ES512", "typ": "at+jwt", "kid": header["kid"]}) + "." + parts[1] + "." + parts[2]
 	// Signed by our keys but for another issuer, another audience, or not an access token.
@@ -91,27 +94,29 @@ func TestRequire(t *testing.T) {
 		advance   time.Duration
 		status    int
 		challenge string
+		detail    string // the problem's detail, which the challenge's error explains
 	}{
-		{"valid", "Bearer " + good, 0, 200, ""},
-		{"scheme is case-insensitive", "bEaReR " + good, 0, 200, ""},
-		{"no header", "", 0, 401, `Bearer realm="partner-api"`},
-		{"basic scheme", "Basic " + good, 0, 401, `Bearer realm="partner-api"`},
-		{"empty token", "Bearer ", 0, 401, `Bearer realm="partner-api"`},
-		{"garbage", "Bearer not.a.jwt", 0, 401, `error="invalid_token"`},
-		{"tampered payload", "Bearer " + tampered, 0, 401, `error="invalid_token"`},
-		{"alg none", "Bearer " + none, 0, 401, `error="invalid_token"`},
-		{"HS256 confusion", "Bearer " + hsToken, 0, 401, `error="invalid_token"`},
-		{"unknown signing key", "Bearer " + foreignToken, 0, 401, `error="invalid_token"`},
-		{"alg does not match key", "Bearer " + otherAlg, 0, 401, `error="invalid_token"`},
-		{"other issuer", "Bearer " + otherIssuer, 0, 401, `error="invalid_token"`},
-		{"other audience", "Bearer " + otherAudience, 0, 401, `error="invalid_token"`},
-		{"not an access token", "Bearer " + idToken, 0, 401, `error="invalid_token"`},
-		{"revoked", "Bearer " + revoked, 0, 401, `error="invalid_token"`},
-		{"partner disabled after issuance", "Bearer " + disabledToken, 0, 401, `error="invalid_token"`},
-		{"insufficient scope", "Bearer " + readOnly, 0, 403, `error="insufficient_scope"`},
-		{"within clock skew after expiry", "Bearer " + good, 24*time.Hour + 20*time.Second, 200, ""},
-		{"expired", "Bearer " + good, 24*time.Hour + time.Minute, 401, `error="invalid_token"`},
-		{"not yet valid", "Bearer " + good, -time.Minute, 401, `error="invalid_token"`},
+		{"valid", "Bearer " + good, 0, 200, "", ""},
+		{"scheme is case-insensitive", "bEaReR " + good, 0, 200, "", ""},
+		{"no header", "", 0, 401, `Bearer realm="partner-api"`, "Authorization: Bearer <access_token> is required"},
+		{"basic scheme", "Basic " + good, 0, 401, `Bearer realm="partner-api"`, "Authorization: Bearer <access_token> is required"},
+		{"empty token", "Bearer ", 0, 401, `Bearer realm="partner-api"`, "Authorization: Bearer <access_token> is required"},
+		{"garbage", "Bearer not.a.jwt", 0, 401, `error="invalid_token"`, "malformed token"},
+		{"tampered payload", "Bearer " + tampered, 0, 401, `error="invalid_token"`, "signature is invalid"},
+		{"alg none", "Bearer " + none, 0, 401, `error="invalid_token"`, "signature is invalid"},
+		{"HS256 confusion", "Bearer " + hsToken, 0, 401, `error="invalid_token"`, "signature is invalid"},
+		{"unknown signing key", "Bearer " + foreignToken, 0, 401, `error="invalid_token"`, "signature is invalid"},
+		{"unknown kid", "Bearer " + unknownKid, 0, 401, `error="invalid_token"`, "token cannot be verified: unknown key"},
+		{"alg does not match key", "Bearer " + otherAlg, 0, 401, `error="invalid_token"`, "token cannot be verified: algorithm does not match the key"},
+		{"other issuer", "Bearer " + otherIssuer, 0, 401, `error="invalid_token"`, "token is from another issuer"},
+		{"other audience", "Bearer " + otherAudience, 0, 401, `error="invalid_token"`, "token is for another audience"},
+		{"not an access token", "Bearer " + idToken, 0, 401, `error="invalid_token"`, "token cannot be verified: not an access token"},
+		{"revoked", "Bearer " + revoked, 0, 401, `error="invalid_token"`, "token is revoked"},
+		{"partner disabled after issuance", "Bearer " + disabledToken, 0, 401, `error="invalid_token"`, "the client, its organisation or its partner account is disabled or deleted"},
+		{"insufficient scope", "Bearer " + readOnly, 0, 403, `error="insufficient_scope"`, "the access token lacks the scope organisations:write"},
+		{"within clock skew after expiry", "Bearer " + good, 24*time.Hour + 20*time.Second, 200, "", ""},
+		{"expired", "Bearer " + good, 24*time.Hour + time.Minute, 401, `error="invalid_token"`, "token is expired"},
+		{"not yet valid", "Bearer " + good, -time.Minute, 401, `error="invalid_token"`, "token is not valid yet"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,8 +144,8 @@ func TestRequire(t *testing.T) {
 				t.Errorf("Content-Type = %q, want application/problem+json", got)
 			}
 			var p problem.Problem
-			if err := json.Unmarshal(resp.Body, &p); err != nil || p.Status != tc.status || p.Code == "" || p.Detail == "" {
-				t.Errorf("problem = %+v (%v)", p, err)
+			if err := json.Unmarshal(resp.Body, &p); err != nil || p.Status != tc.status || p.Code == "" || p.Detail != tc.detail {
+				t.Errorf("problem = %+v (%v), want status %d, detail %q", p, err, tc.status, tc.detail)
 			}
 		})
 	}

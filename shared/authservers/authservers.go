@@ -51,6 +51,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/truncate"
 	"github.com/partnerapi/partner-api/shared/validate"
 )
 
@@ -322,16 +323,9 @@ func canonicalID(id string) (string, bool) {
 }
 
 func notFound(orgID, id string) error {
-	return problem.New(problem.ErrNotFound, "no authorisation server %q in organisation %q", truncate(id), truncate(orgID))
+	return problem.New(problem.ErrNotFound, "no authorisation server %q in organisation %q", truncate.String(id, 64), truncate.String(orgID, 64))
 }
 
 func orgNotFound(id string) error {
-	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate.String(id, 64))
 }

@@ -64,6 +64,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/truncate"
 	"github.com/partnerapi/partner-api/shared/validate"
 )
 
@@ -433,16 +434,9 @@ func inputOf(c store.Client) Input {
 }
 
 func notFound(id string) error {
-	return problem.New(problem.ErrNotFound, "no client %q", truncate(id))
+	return problem.New(problem.ErrNotFound, "no client %q", truncate.String(id, 64))
 }
 
 func orgNotFound(id string) error {
-	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate.String(id, 64))
 }

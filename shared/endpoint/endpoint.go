@@ -18,6 +18,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Caller returns the request's caller; outside auth.Require, a 401 error.
@@ -97,7 +98,7 @@ func ListParams(v *problem.ValidationError, q url.Values, extra ...string) Pagin
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(known, k):
-			v.Add(truncate(k), "is not a query parameter of this list (use %s)", strings.Join(known, ", "))
+			v.Add(truncate.String(k, 64), "is not a query parameter of this list (use %s)", strings.Join(known, ", "))
 		case len(q[k]) > 1:
 			v.Add(k, "is given more than once")
 		}
@@ -164,11 +165,4 @@ func Raced(err error, cond etag.Condition) error {
 		return problem.New(problem.ErrConflict, "the resource was changed by another request while this one ran; retry")
 	}
 	return err
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }

@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Media types of request bodies.
@@ -49,16 +50,6 @@ type Options struct {
 	// may not set (e.g. "id", "created_at"); they are refused with a message
 	// saying so rather than as unknown.
 	ReadOnly []string
-}
-
-// Decode reads r's body, which must be a JSON object sent as
-// application/json, into dst (a pointer to a struct) with Unmarshal.
-func Decode(r *http.Request, dst any, opts Options) error {
-	data, err := Read(r, MediaType)
-	if err != nil {
-		return err
-	}
-	return Unmarshal(data, dst, opts)
 }
 
 // Read returns r's body after checking that its Content-Type is one of
@@ -311,10 +302,7 @@ func plural(t reflect.Type) string {
 // pathName returns a member name as it appears in a field path, cut short
 // when a caller sent a very long one.
 func pathName(name string) string {
-	if len(name) > maxNameInPath {
-		return name[:maxNameInPath] + "…"
-	}
-	return name
+	return truncate.String(name, maxNameInPath)
 }
 
 // MergePatch applies the RFC 7396 JSON merge patch patch to the JSON document

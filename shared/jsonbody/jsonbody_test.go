@@ -45,7 +45,7 @@ func fields(err error) []string {
 
 func TestDecode(t *testing.T) {
 	var got body
-	err := jsonbody.Decode(request("application/json; charset=UTF-8", `{"name":"a","enabled":false,"tags":["x","y"],"count":2}`), &got, opts)
+	err := decode(request("application/json; charset=UTF-8", `{"name":"a","enabled":false,"tags":["x","y"],"count":2}`), &got, opts)
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestDecodeRefuses(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got body
-			err := jsonbody.Decode(request(tc.contentType, tc.body), &got, opts)
+			err := decode(request(tc.contentType, tc.body), &got, opts)
 			if !errors.Is(err, tc.wantKind) {
 				t.Fatalf("Decode = %v, want %v", err, tc.wantKind)
 			}
@@ -98,16 +98,16 @@ func TestDecodeRefuses(t *testing.T) {
 
 func TestDecodeMessages(t *testing.T) {
 	var got body
-	err := jsonbody.Decode(request("application/json", `{"name": tru}`), &got, opts)
+	err := decode(request("application/json", `{"name": tru}`), &got, opts)
 	if p := problem.From(err); !strings.Contains(p.Detail, "not valid JSON") || !strings.Contains(p.Detail, "at byte") {
 		t.Errorf("detail = %q, want the syntax error and its position", p.Detail)
 	}
-	err = jsonbody.Decode(request("application/json", `{"tags":[1]}`), &got, opts)
+	err = decode(request("application/json", `{"tags":[1]}`), &got, opts)
 	var v *problem.ValidationError
 	if !errors.As(err, &v) || v.Errors[0].Message != "must be a string" {
 		t.Errorf("got %v, want tags[0]: must be a string", err)
 	}
-	err = jsonbody.Decode(request("application/json", `{"tags":{}}`), &got, opts)
+	err = decode(request("application/json", `{"tags":{}}`), &got, opts)
 	if !errors.As(err, &v) || v.Errors[0].Message != "must be an array of strings" {
 		t.Errorf("got %v, want tags: must be an array of strings", err)
 	}
@@ -118,7 +118,7 @@ func TestDecodeTooLarge(t *testing.T) {
 	w := httptest.NewRecorder()
 	r.Body = http.MaxBytesReader(w, r.Body, 50)
 	var got body
-	err := jsonbody.Decode(r, &got, opts)
+	err := decode(r, &got, opts)
 	if !errors.Is(err, problem.ErrTooLarge) {
 		t.Fatalf("Decode = %v, want ErrTooLarge", err)
 	}
@@ -235,4 +235,13 @@ func TestUnmarshalRefusesInvalidText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// decode reads r's body as the handlers do: Read, then Unmarshal.
+func decode(r *http.Request, dst any, opts jsonbody.Options) error {
+	data, err := jsonbody.Read(r, jsonbody.MediaType)
+	if err != nil {
+		return err
+	}
+	return jsonbody.Unmarshal(data, dst, opts)
 }

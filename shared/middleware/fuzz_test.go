@@ -1,12 +1,14 @@
 package middleware
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // FuzzInteractionID: any x-fapi-interaction-id header is echoed only when
@@ -18,10 +20,13 @@ func FuzzInteractionID(f *testing.F) {
 		f.Add(s)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	// The logger's output is not under test here (see TestInteractionID).
+	h := Wrap(ok, Options{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 10, WriteError: problem.Write})
 	f.Fuzz(func(t *testing.T, given string) {
 		req := httptest.NewRequest(http.MethodGet, "/x", nil)
 		req.Header[http.CanonicalHeaderKey(InteractionIDHeader)] = []string{given}
-		rec, _ := serve(ok, req)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
 		got := rec.Header().Get(InteractionIDHeader)
 		valid := len(given) == 36 && uuid.Validate(given) == nil
 		switch {

@@ -1,21 +1,27 @@
 package middleware
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
-func serve(h http.Handler, req *http.Request) (*httptest.ResponseRecorder, string) {
-	var log bytes.Buffer
-	wrapped := Wrap(h, Options{Logger: slog.New(slog.NewJSONHandler(&log, nil)), MaxBodyBytes: 10, WriteError: problem.Write})
+// TestMain runs the tests under Lambda's log environment, so that serve logs
+// what a function logs.
+func TestMain(m *testing.M) { testenv.Unit(m) }
+
+// serve runs req through h behind Wrap, logging with the production Lambda
+// logger, and returns the response and the log.
+func serve(t *testing.T, h http.Handler, req *http.Request) (*httptest.ResponseRecorder, string) {
+	t.Helper()
+	logger, log := testenv.LambdaLogger(t)
+	wrapped := Wrap(h, Options{Logger: logger, MaxBodyBytes: 10, WriteError: problem.Write})
 	rec := httptest.NewRecorder()
 	wrapped.ServeHTTP(rec, req)
 	return rec, log.String()
@@ -42,7 +48,7 @@ func TestInteractionID(t *testing.T) {
 			if tc.given != "" {
 				req.Header.Set(InteractionIDHeader, tc.given)
 			}
-			rec, log := serve(ok, req)
+			rec, log := serve(t, ok, req)
 			if rec.Code != tc.status {
 				t.Fatalf("status = %d, want %d", rec.Code, tc.status)
 			}
@@ -65,7 +71,7 @@ func TestInteractionID(t *testing.T) {
 
 func TestRecoverGives500WithoutCause(t *testing.T) {
 	boom := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("database password is hunter2") })
-	rec, log := serve(boom, httptest.NewRequest(http.MethodGet, "/", nil))
+	rec, log := serve(t, boom, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "hunter2") {
 		t.Errorf("got %d %s, want a 500 hiding the panic", rec.Code, rec.Body)
 	}
@@ -86,7 +92,7 @@ func TestBodyLimit(t *testing.T) {
 		body   string
 		status int
 	}{{"0123456789", 200}, {"0123456789a", 413}} {
-		rec, _ := serve(read, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body)))
+		rec, _ := serve(t, read, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body)))
 		if rec.Code != tc.status {
 			t.Errorf("body of %d bytes: status %d, want %d", len(tc.body), rec.Code, tc.status)
 		}
@@ -94,13 +100,14 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
-	_, log := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) }),
+	_, log := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) }),
 		httptest.NewRequest(http.MethodPost, "/v1/things?secret=x", nil))
 	var line map[string]any
 	if err := json.Unmarshal([]byte(strings.TrimSpace(log)), &line); err != nil {
 		t.Fatalf("log %q: %v", log, err)
 	}
-	if line["msg"] != "request" || line["status"] != float64(201) || line["path"] != "/v1/things" || line["method"] != "POST" {
+	// The keys Lambda's logger writes: "message", not slog's "msg".
+	if line["message"] != "request" || line["status"] != float64(201) || line["path"] != "/v1/things" || line["method"] != "POST" {
 		t.Errorf("access log = %v", line)
 	}
 	if strings.Contains(log, "secret=x") {
@@ -113,7 +120,7 @@ func TestInteractionIDInContext(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = InteractionID(r.Context()) })
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set(InteractionIDHeader, "9b2f8a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b")
-	rec, _ := serve(h, req)
+	rec, _ := serve(t, h, req)
 	if got != "9b2f8a1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b" || rec.Header().Get(InteractionIDHeader) != got {
 		t.Errorf("got %q in the context, header %q, want the given id in both", got, rec.Header().Get(InteractionIDHeader))
 	}
@@ -144,7 +151,7 @@ func TestSecurityHeaders(t *testing.T) {
 			if tc.given != "" {
 				req.Header.Set(InteractionIDHeader, tc.given)
 			}
-			rec, _ := serve(tc.h, req)
+			rec, _ := serve(t, tc.h, req)
 			if rec.Code != tc.wantCode {
 				t.Fatalf("status = %d, want %d", rec.Code, tc.wantCode)
 			}

@@ -1,9 +1,12 @@
-// Package oautherr holds the RFC 6749 §5.2 errors of the OAuth endpoints
-// (token, introspection, revocation) and writes them.
+// Package oautherr holds the OAuth 2.0 errors: those of RFC 6749 §5.2 that the
+// OAuth endpoints (token, introspection, revocation) answer, and RFC 6750's
+// invalid_token of a bearer token that fails verification; and it writes the
+// former.
 //
-// An Error carries a caller-facing description and, apart from it, a hidden
-// cause that goes to the log only (as fosite does), so nothing internal ever
-// reaches the response.
+// An Error carries its code and a caller-facing description and, apart from
+// them, a hidden cause that goes to the log only (as fosite does), so nothing
+// internal ever reaches the response and no caller parses Error() to find
+// the code.
 package oautherr
 
 import (
@@ -15,7 +18,8 @@ import (
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 
-// Error is an OAuth 2.0 error response.
+// Error is an OAuth 2.0 error: its code, a description safe to show the
+// caller, and a hidden cause for the log.
 type Error struct {
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
@@ -34,6 +38,14 @@ func (e *Error) Error() string {
 // Unwrap returns the hidden cause.
 func (e *Error) Unwrap() error { return e.cause }
 
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, token.ErrInvalid) matches every invalid_token error
+// whatever its description.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
 // Status is the HTTP status of the error.
 func (e *Error) Status() int { return e.status }
 
@@ -43,6 +55,9 @@ func (e *Error) WithCause(cause error) *Error {
 	c.cause = cause
 	return &c
 }
+
+// CodeInvalidToken is RFC 6750's error code of a refused bearer token.
+const CodeInvalidToken = "invalid_token"
 
 func newError(code string, status int, description string) *Error {
 	return &Error{Code: code, Description: description, status: status}
@@ -58,16 +73,6 @@ func InvalidClient(description string) *Error {
 	return newError("invalid_client", http.StatusUnauthorized, description)
 }
 
-// InvalidGrant is an invalid authorization grant (400).
-func InvalidGrant(description string) *Error {
-	return newError("invalid_grant", http.StatusBadRequest, description)
-}
-
-// UnauthorizedClient is a client not allowed this grant (400).
-func UnauthorizedClient(description string) *Error {
-	return newError("unauthorized_client", http.StatusBadRequest, description)
-}
-
 // UnsupportedGrantType is a grant type this server does not issue (400).
 func UnsupportedGrantType(description string) *Error {
 	return newError("unsupported_grant_type", http.StatusBadRequest, description)
@@ -81,6 +86,12 @@ func InvalidScope(description string) *Error {
 // UnsupportedTokenType is a revocation of a token type not supported (RFC 7009, 400).
 func UnsupportedTokenType(description string) *Error {
 	return newError("unsupported_token_type", http.StatusBadRequest, description)
+}
+
+// InvalidToken is a bearer token that is malformed, badly signed, expired,
+// revoked or otherwise refused (RFC 6750 §3.1, 401).
+func InvalidToken(description string) *Error {
+	return newError(CodeInvalidToken, http.StatusUnauthorized, description)
 }
 
 // ServerError is an unexpected failure (500); its description reveals nothing.

@@ -55,6 +55,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/truncate"
 	"github.com/partnerapi/partner-api/shared/validate"
 )
 
@@ -391,12 +392,5 @@ func canonicalID(id string) (string, bool) {
 }
 
 func notFound(id string) error {
-	return problem.New(problem.ErrNotFound, "no organisation %q", truncate(id))
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
+	return problem.New(problem.ErrNotFound, "no organisation %q", truncate.String(id, 64))
 }

@@ -50,7 +50,11 @@ type ValidationError struct {
 	Omitted int
 }
 
-func (e *ValidationError) Error() string {
+func (e *ValidationError) Error() string { return "invalid request: " + e.Summary() }
+
+// Summary lists every violation as "field: message", separated by "; ",
+// for a response that has no errors[] (e.g. an RFC 6749 error_description).
+func (e *ValidationError) Summary() string {
 	parts := make([]string, len(e.Errors))
 	for i, f := range e.Errors {
 		parts[i] = f.Field + ": " + f.Message
@@ -58,7 +62,7 @@ func (e *ValidationError) Error() string {
 	if e.Omitted > 0 {
 		parts = append(parts, fmt.Sprintf("and %d more", e.Omitted))
 	}
-	return "invalid request: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // Is makes errors.Is(err, ErrInvalid) true for a *ValidationError.

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/partnerapi/partner-api/shared/oautherr"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // The scopes a partner token may carry. A partner token gets all of them
@@ -49,7 +52,8 @@ func Valid(s string) bool {
 }
 
 // Parse splits a space-delimited scope parameter into sorted, unique tokens.
-// An empty parameter gives nil.
+// An empty parameter gives nil; an invalid token gives an invalid_scope
+// *oautherr.Error.
 func Parse(param string) ([]string, error) {
 	if param == "" {
 		return nil, nil
@@ -57,7 +61,7 @@ func Parse(param string) ([]string, error) {
 	var out []string
 	for _, s := range strings.Split(param, " ") {
 		if !Valid(s) {
-			return nil, fmt.Errorf("scope %q is not a valid scope token", truncate(s))
+			return nil, oautherr.InvalidScope(fmt.Sprintf("scope %q is not a valid scope token", truncate.String(s, 40)))
 		}
 		out = append(out, s)
 	}
@@ -67,14 +71,15 @@ func Parse(param string) ([]string, error) {
 
 // Narrow returns the scopes a token gets when requested (parsed) is asked
 // for and allowed is what the principal may have: all of allowed when nothing
-// is requested, else requested, which must be a subset of allowed.
+// is requested, else requested, which must be a subset of allowed (an
+// invalid_scope *oautherr.Error otherwise).
 func Narrow(requested, allowed []string) ([]string, error) {
 	if len(requested) == 0 {
 		return slices.Sorted(slices.Values(allowed)), nil
 	}
 	for _, s := range requested {
 		if !slices.Contains(allowed, s) {
-			return nil, fmt.Errorf("scope %q is not allowed for this client", s)
+			return nil, oautherr.InvalidScope(fmt.Sprintf("scope %q is not allowed for this client", s))
 		}
 	}
 	return requested, nil
@@ -89,10 +94,3 @@ func Union(a, b []string) []string {
 
 // Format joins scopes with spaces.
 func Format(scopes []string) string { return strings.Join(scopes, " ") }
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
-}

@@ -6,13 +6,21 @@
 // them afterwards; `make test` starts them once and passes their endpoints in
 // the environment instead. A missing emulator fails the run: it is never a
 // silent skip.
+//
+// Main (and Unit, for packages that need no AWS endpoint) also run the tests
+// under the log environment Lambda gives a function whose LoggingFormat is
+// JSON, so LambdaLogger gives tests the production logger writing exactly
+// what it writes on Lambda.
 package testenv
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,11 +29,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/partnerapi/partner-api/shared/devstack"
+	"github.com/partnerapi/partner-api/shared/logging"
 )
 
 // Main runs the tests of m with the emulators they need, then exits.
 func Main(m *testing.M) {
+	lambdaLogEnvironment()
 	os.Exit(run(m))
+}
+
+// Unit runs the tests of m, which need no AWS endpoint, then exits.
+func Unit(m *testing.M) {
+	lambdaLogEnvironment()
+	os.Exit(m.Run())
 }
 
 func run(m *testing.M) int {
@@ -76,4 +92,69 @@ func requireEndpoint(t testing.TB, service string) {
 	if os.Getenv("AWS_ENDPOINT_URL") == "" && os.Getenv("AWS_ENDPOINT_URL_"+service) == "" {
 		t.Fatalf("no endpoint for %s: call testenv.Main from TestMain, or set AWS_ENDPOINT_URL_%s", service, service)
 	}
+}
+
+// lambdaLogFormat and lambdaLogLevel are what Lambda sets for a function
+// whose logging format is JSON (the stack's setting); the tests log at
+// DEBUG, so that no level hides a secret written to the log.
+const (
+	lambdaLogFormat = "JSON"
+	lambdaLogLevel  = "DEBUG"
+)
+
+// lambdaLogEnvironment makes the test process run under Lambda's log
+// variables. lambdacontext reads them once, when the process starts, so a
+// process without them starts itself again with them.
+func lambdaLogEnvironment() {
+	if os.Getenv("AWS_LAMBDA_LOG_FORMAT") == lambdaLogFormat {
+		return
+	}
+	os.Setenv("AWS_LAMBDA_LOG_FORMAT", lambdaLogFormat)
+	if os.Getenv("AWS_LAMBDA_LOG_LEVEL") == "" {
+		os.Setenv("AWS_LAMBDA_LOG_LEVEL", lambdaLogLevel)
+	}
+	self, err := os.Executable()
+	if err == nil {
+		err = syscall.Exec(self, os.Args, os.Environ())
+	}
+	fmt.Fprintln(os.Stderr, "testenv: start the tests again with AWS_LAMBDA_LOG_FORMAT=JSON:", err)
+	os.Exit(1)
+}
+
+// Log is what a LambdaLogger wrote: a file, so every line is there as soon
+// as the call that logged it returns.
+type Log struct{ f *os.File }
+
+// String returns every line written so far.
+func (l *Log) String() string {
+	b, err := os.ReadFile(l.f.Name())
+	if err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	return string(b)
+}
+
+// stdoutMu serialises the moment LambdaLogger points os.Stdout elsewhere.
+var stdoutMu sync.Mutex
+
+// LambdaLogger returns the production Lambda logger, logging.Lambda(), and
+// what it writes. That logger writes to the process's stdout, so stdout
+// points at the Log's file while it is built. It needs Main or Unit.
+func LambdaLogger(t testing.TB) (*slog.Logger, *Log) {
+	t.Helper()
+	if os.Getenv("AWS_LAMBDA_LOG_FORMAT") != lambdaLogFormat {
+		t.Fatal("AWS_LAMBDA_LOG_FORMAT is not JSON: call testenv.Main or testenv.Unit from TestMain")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "lambda-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	stdoutMu.Lock()
+	stdout := os.Stdout
+	os.Stdout = f
+	logger := logging.Lambda()
+	os.Stdout = stdout
+	stdoutMu.Unlock()
+	return logger, &Log{f: f}
 }

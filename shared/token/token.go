@@ -17,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -104,10 +105,12 @@ type States interface {
 	TokenState(ctx context.Context, ref store.TokenRef) (store.TokenState, error)
 }
 
-// ErrInvalid is a token that is malformed, badly signed, expired, not yet
-// valid, for another issuer or audience, or revoked. Its message says which,
-// and is safe to show the caller.
-var ErrInvalid = errors.New("invalid token")
+// ErrInvalid matches, with errors.Is, every token that is malformed, badly
+// signed, expired, not yet valid, for another issuer or audience, or
+// revoked. Each such error is an *oautherr.Error with the code invalid_token
+// whose Description says which check failed and is safe to show the
+// caller; the JWT library's own error, if any, is its hidden cause.
+var ErrInvalid = oautherr.InvalidToken("")
 
 // Verifier checks access tokens.
 type Verifier struct {
@@ -129,8 +132,8 @@ func NewVerifier(keys Keys, states States, issuer, audience string, now func() t
 var algorithms = []string{string(signer.PS256), string(signer.ES384), string(signer.ES512)}
 
 // Verify checks raw and returns its claims. A token that fails a check gives
-// an error wrapping ErrInvalid; a state lookup that fails gives another
-// error (the caller answers 503, not 401).
+// an invalid_token *oautherr.Error (errors.Is ErrInvalid); a state lookup
+// that fails gives another error (the caller answers 503, not 401).
 func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	c, err := v.Parse(raw)
 	if err != nil {
@@ -144,10 +147,10 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 		return Claims{}, fmt.Errorf("verify token: %w", err)
 	}
 	if state.Revoked {
-		return Claims{}, fmt.Errorf("%w: token is revoked", ErrInvalid)
+		return Claims{}, oautherr.InvalidToken("token is revoked")
 	}
 	if !state.Active {
-		return Claims{}, fmt.Errorf("%w: the client, its organisation or its partner account is disabled or deleted", ErrInvalid)
+		return Claims{}, oautherr.InvalidToken("the client, its organisation or its partner account is disabled or deleted")
 	}
 	return c, nil
 }
@@ -166,33 +169,41 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 	)
 	_, err := parser.ParseWithClaims(raw, &c, v.keyFor)
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: %s", ErrInvalid, reason(err))
+		return Claims{}, oautherr.InvalidToken(reason(err)).WithCause(err)
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID != c.Subject {
-		return Claims{}, fmt.Errorf("%w: required claim missing", ErrInvalid)
+		return Claims{}, oautherr.InvalidToken("required claim missing")
 	}
 	return c, nil
 }
 
-// keyFor pins the algorithm to the key named by kid.
+// keyFor pins the algorithm to the key named by kid. Its refusals are
+// keyRefusals, whose text reason shows the caller.
 func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if typ, _ := t.Header["typ"].(string); typ != Type {
-		return nil, errors.New("not an access token")
+		return nil, keyRefusal("not an access token")
 	}
 	kid, _ := t.Header["kid"].(string)
 	key, ok := v.keys.Key(kid)
 	if !ok {
-		return nil, errors.New("unknown key")
+		return nil, keyRefusal("unknown key")
 	}
 	if t.Method.Alg() != string(key.Algorithm) {
-		return nil, errors.New("algorithm does not match the key")
+		return nil, keyRefusal("algorithm does not match the key")
 	}
 	return key.Public, nil
 }
 
-// reason turns a jwt error into a short message that reveals nothing but
+// keyRefusal is why keyFor gives no key; it names nothing the caller cannot
+// see in its own token's header.
+type keyRefusal string
+
+func (k keyRefusal) Error() string { return string(k) }
+
+// reason turns a jwt error into a short description that reveals nothing but
 // what the caller can already see in its own token.
 func reason(err error) string {
+	var refused keyRefusal
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return "malformed token"
@@ -206,22 +217,11 @@ func reason(err error) string {
 		return "token is for another audience"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return "signature is invalid"
+	case errors.As(err, &refused):
+		return "token cannot be verified: " + string(refused)
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return "token cannot be verified: " + unwrapLast(err)
+		return "token cannot be verified"
 	default:
 		return "token is invalid"
-	}
-}
-
-func unwrapLast(err error) string {
-	for {
-		var next error
-		if u, ok := err.(interface{ Unwrap() []error }); ok {
-			errs := u.Unwrap()
-			next = errs[len(errs)-1]
-		} else if next = errors.Unwrap(err); next == nil {
-			return err.Error()
-		}
-		err = next
 	}
 }

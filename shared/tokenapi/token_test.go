@@ -189,6 +189,14 @@ func TestTokenBadInput(t *testing.T) {
 		{"bad form encoding", "", "", "grant_type=%zz", basic(id, sec), 400, "invalid_request"},
 		{"bad interaction id", "", "", good, func(r *http.Request) { basic(id, sec)(r); r.Header.Set("x-fapi-interaction-id", "nope") }, 400, "invalid_request"},
 	}
+	// Descriptions carried by typed errors from other packages (scope, the
+	// middleware), pinned byte for byte.
+	descriptions := map[string]string{
+		"unknown scope":      `scope "admin" is not allowed for this client`,
+		"malformed scope":    `scope "" is not a valid scope token`,
+		"bad interaction id": "x-fapi-interaction-id: must be an RFC 4122 UUID",
+		"wrong grant_type":   `grant_type "password" is not supported; use client_credentials`,
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := tc.path
@@ -215,6 +223,9 @@ func TestTokenBadInput(t *testing.T) {
 			}
 			if body.Error != tc.code || body.Description == "" {
 				t.Errorf("error = %q (%q), want %q with a description", body.Error, body.Description, tc.code)
+			}
+			if want, ok := descriptions[tc.name]; ok && body.Description != want {
+				t.Errorf("error_description = %q, want %q", body.Description, want)
 			}
 			if tc.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
 				t.Errorf("WWW-Authenticate = %q, want a Basic challenge", resp.Header.Get("WWW-Authenticate"))

@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/endpoint"
@@ -24,6 +23,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // Token lifetimes and the default algorithm of client tokens. A client's
@@ -108,14 +108,17 @@ func writes(f http.HandlerFunc) endpoint.Operation {
 	}
 }
 
-// WriteError writes any error in the RFC 6749 format: errors of the
-// middleware (problem kinds) become invalid_request.
+// WriteError writes any error in the RFC 6749 format. Invalid requests the
+// middleware refuses (problem kinds) and a method a path does not serve
+// become invalid_request with the same caller-facing text (405 with Allow
+// for the method); a path the group does not serve is a 404 problem; any
+// other error that is not an *oautherr.Error becomes server_error.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var oe *oautherr.Error
-	var pe *problem.Detailed
+	_, isOAuth := errors.AsType[*oautherr.Error](err)
+	pe, isDetailed := errors.AsType[*problem.Detailed](err)
 	switch {
-	case errors.As(err, &oe):
-	case errors.As(err, &pe) && pe.Kind == problem.ErrMethodNotAllowed:
+	case isOAuth:
+	case isDetailed && pe.Kind == problem.ErrMethodNotAllowed:
 		e := oautherr.InvalidRequest(pe.Detail).WithStatus(http.StatusMethodNotAllowed)
 		for _, allow := range pe.Header.Values("Allow") {
 			e = e.WithHeader("Allow", allow)
@@ -125,7 +128,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		problem.Write(w, r, err)
 		return
 	case errors.Is(err, problem.ErrInvalid):
-		err = oautherr.InvalidRequest(strings.TrimPrefix(err.Error(), "invalid request: "))
+		description := "the request is invalid"
+		if v, ok := errors.AsType[*problem.ValidationError](err); ok {
+			description = v.Summary()
+		} else if isDetailed {
+			description = pe.Detail
+		}
+		err = oautherr.InvalidRequest(description)
 	}
 	oautherr.Write(w, r, err)
 }
@@ -150,12 +159,12 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		return
 	case "client_credentials":
 	default:
-		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate(gt))))
+		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate.String(gt, 40))))
 		return
 	}
 	requested, err := scope.Parse(form.Get("scope"))
 	if err != nil {
-		WriteError(w, r, oautherr.InvalidScope(err.Error()))
+		WriteError(w, r, err)
 		return
 	}
 	p, err := h.authenticate(r, form)
@@ -165,7 +174,7 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 	}
 	granted, err := scope.Narrow(requested, p.Scopes)
 	if err != nil {
-		WriteError(w, r, oautherr.InvalidScope(err.Error()))
+		WriteError(w, r, err)
 		return
 	}
 	sub, err := h.subject(p, scope.Union(granted, p.RequiredScopes))
@@ -251,7 +260,7 @@ func readForm(r *http.Request) (url.Values, error) {
 	}
 	for k, vs := range form {
 		if len(vs) > 1 {
-			return nil, oautherr.InvalidRequest(fmt.Sprintf("parameter %q is repeated", truncate(k)))
+			return nil, oautherr.InvalidRequest(fmt.Sprintf("parameter %q is repeated", truncate.String(k, 40)))
 		}
 	}
 	return form, nil
@@ -263,11 +272,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func truncate(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
-	}
-	return s
 }

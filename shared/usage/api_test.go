@@ -265,9 +265,9 @@ func TestMeteringFailure(t *testing.T) {
 	id, secret := e.Partner(t)
 	for _, slow := range []bool{false, true} {
 		t.Run("slow="+strconv.FormatBool(slow), func(t *testing.T) {
-			log := &apptest.SyncBuffer{}
+			logger, log := testenv.LambdaLogger(t)
 			a := app.NewWith(e.App.Config, failingDB{DynamoDB: testenv.DynamoDB(t), slow: slow}, e.App.Signer,
-				testLogger(log), e.Clock.Now)
+				logger, e.Clock.Now)
 			const timeout = 100 * time.Millisecond
 			a.Meter = a.Meter.WithTimeout(timeout)
 			h, err := a.Handler("token")
@@ -288,7 +288,8 @@ func TestMeteringFailure(t *testing.T) {
 			if slow && time.Since(began) > 5*time.Second {
 				t.Errorf("got the token after %s, want it within the meter's timeout (%s) plus the request", time.Since(began), timeout)
 			}
-			if !strings.Contains(log.String(), `"level":"WARN","msg":"`+usage.FailedMessage+`"`) {
+			// As Lambda writes it: the message under "message", not "msg".
+			if !strings.Contains(log.String(), `"level":"WARN","message":"`+usage.FailedMessage+`"`) {
 				t.Errorf("got log %s, want a WARN %q", log, usage.FailedMessage)
 			}
 		})

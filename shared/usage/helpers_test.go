@@ -3,8 +3,6 @@ package usage_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -152,8 +150,4 @@ func describe(items []item) string {
 		parts = append(parts, fmt.Sprintf("{%s token=%d api=%d}", key, it.Token, it.API))
 	}
 	return "[" + strings.Join(parts, " ") + "]"
-}
-
-func testLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

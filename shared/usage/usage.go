@@ -16,6 +16,7 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // MaxDays bounds the date range of one report (a leap year).
@@ -47,7 +48,7 @@ func ParseQuery(q url.Values) (Query, error) {
 	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(known, k):
-			v.Add(truncate(k), "is not a query parameter of this report (use %s)", strings.Join(known, ", "))
+			v.Add(truncate.String(k, 64), "is not a query parameter of this report (use %s)", strings.Join(known, ", "))
 		case len(q[k]) > 1:
 			v.Add(k, "is given more than once")
 		}
@@ -165,11 +166,4 @@ func (s *Service) Report(ctx context.Context, partnerID string, q Query) (Report
 	}
 	slices.SortFunc(rep.Rows, func(a, b Row) int { return cmp.Compare(a.Key, b.Key) })
 	return rep, nil
-}
-
-func truncate(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
-	}
-	return s
 }
