@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/partnerapi/partner-api/shared/logging"
 )
@@ -60,7 +61,26 @@ func (e *Error) WithCause(cause error) *Error {
 const CodeInvalidToken = "invalid_token"
 
 func newError(code string, status int, description string) *Error {
-	return &Error{Code: code, Description: description, status: status}
+	return &Error{Code: code, Description: Description(description), status: status}
+}
+
+// Description returns s as an RFC 6749 §5.2 error_description may carry
+// it: printable ASCII without '"' or '\' (%x20-21 / %x23-5B / %x5D-7E).
+// Quotes become apostrophes, backslashes slashes, an ellipsis three dots,
+// and any other character '?', so that a description quoting the caller's
+// input stays readable and valid.
+func Description(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r == '\\':
+			return '/'
+		case r < 0x20 || r > 0x7e:
+			return '?'
+		}
+		return r
+	}, strings.ReplaceAll(s, "…", "..."))
 }
 
 // InvalidRequest is a malformed request (400).

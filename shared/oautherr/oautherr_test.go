@@ -31,3 +31,19 @@ func TestErrorIsByCode(t *testing.T) {
 		t.Errorf("got %+v, want invalid_token, its description and 401", e)
 	}
 }
+
+// TestDescriptionCharacters: error_description never carries '"', '\' or
+// characters outside %x20-7E (RFC 6749 §5.2), whatever the caller sent.
+func TestDescriptionCharacters(t *testing.T) {
+	for in, want := range map[string]string{
+		`parameter "scope" is repeated`: `parameter 'scope' is repeated`,
+		`back\slash`:                   `back/slash`,
+		"ctl\x00\n":                    "ctl??",
+		"naïve…":                       "na?ve...",
+		"plain text":                   "plain text",
+	} {
+		if got := InvalidRequest(in).Description; got != want {
+			t.Errorf("Description(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -192,10 +192,10 @@ func TestTokenBadInput(t *testing.T) {
 	// Descriptions carried by typed errors from other packages (scope, the
 	// middleware), pinned byte for byte.
 	descriptions := map[string]string{
-		"unknown scope":      `scope "admin" is not allowed for this client`,
-		"malformed scope":    `scope "" is not a valid scope token`,
+		"unknown scope":      `scope 'admin' is not allowed for this client`,
+		"malformed scope":    `scope '' is not a valid scope token`,
 		"bad interaction id": "x-fapi-interaction-id: must be an RFC 4122 UUID",
-		"wrong grant_type":   `grant_type "password" is not supported; use client_credentials`,
+		"wrong grant_type":   `grant_type 'password' is not supported; use client_credentials`,
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
