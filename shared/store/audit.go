@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 )
 
 // Actor types of audit records. ActorSystem marks a write made outside any
@@ -191,7 +192,7 @@ func (t *Table) audit(ctx context.Context, x *txn, partnerID string, res Resourc
 	o := OriginFrom(ctx)
 	now := t.now().UTC()
 	e := AuditEvent{
-		EventID: t.newEventID(), Time: now, Actor: o.Actor, PartnerID: partnerID, Resource: res,
+		EventID: uuid.NewString(), Time: now, Actor: o.Actor, PartnerID: partnerID, Resource: res,
 		Action: action, ChangedFields: fields, RequestID: o.RequestID, InteractionID: o.InteractionID,
 		ExpiresAt: now.Add(t.auditRetention).Truncate(time.Second),
 	}

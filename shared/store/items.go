@@ -15,15 +15,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // conditionError reports that the condition of item Index of a transaction
-// failed; callers turn it into ErrNotFound, ErrConflict or ErrPrecondition
-// according to which item it was.
+// failed; callers turn it into ErrNotFound, a *VersionError or a
+// *ConflictError according to which item it was. Old is the item as it was
+// when the condition failed, when the transaction item asked for it
+// (ReturnValuesOnConditionCheckFailure ALL_OLD) and it existed; nil
+// otherwise.
 type conditionError struct {
 	Index int
+	Old   map[string]types.AttributeValue
 	err   error
 }
 
@@ -44,8 +46,9 @@ const (
 // transact writes items atomically with TransactWriteItems. A transaction
 // cancelled only by conflicts with concurrent transactions or by throttling
 // is retried with jittered backoff (nothing was written); when retries run
-// out the error wraps problem.ErrUnavailable. A failed condition gives a
-// *conditionError naming the first item whose condition failed.
+// out the error wraps ErrUnavailable. A failed condition gives a
+// *conditionError naming the first item whose condition failed, with the
+// old item DynamoDB returned in the cancellation reason.
 func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) error {
 	delay := transactFirstDelay
 	for attempt := 1; ; attempt++ {
@@ -61,7 +64,7 @@ func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) e
 		for i, r := range tc.CancellationReasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed":
-				return &conditionError{Index: i, err: err}
+				return &conditionError{Index: i, Old: r.Item, err: err}
 			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
 			default:
 				retry = false
@@ -71,7 +74,7 @@ func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) e
 			return err
 		}
 		if attempt == transactAttempts {
-			return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -121,14 +124,14 @@ func optional(s string) *string {
 }
 
 // getItem reads the item at key consistently into out (attributevalue
-// decoding). A missing item gives problem.ErrNotFound.
+// decoding). A missing item gives ErrNotFound.
 func (t *Table) getItem(ctx context.Context, key map[string]types.AttributeValue, out any) error {
 	res, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return unavailable(err)
 	}
 	if res.Item == nil {
-		return problem.ErrNotFound
+		return ErrNotFound
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
 		return fmt.Errorf("decode: %w", err)
@@ -150,7 +153,7 @@ func (t *Table) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		delay := transactFirstDelay
 		for attempt := 1; len(pending) > 0; attempt++ {
 			if attempt > transactAttempts {
-				return nil, fmt.Errorf("batch get: %w: keys left unprocessed", problem.ErrUnavailable)
+				return nil, fmt.Errorf("batch get: %w: keys left unprocessed", ErrUnavailable)
 			}
 			if attempt > 1 {
 				select {
@@ -230,12 +233,40 @@ func (t *Table) linked(ctx context.Context, partnerID, prefix, idAttr string, ke
 // explain a failure of its condition to the caller.
 type txn struct {
 	items  []types.TransactWriteItem
-	onFail []func(ctx context.Context) error
+	onFail []explainFunc
 }
 
+// explainFunc builds the error of a transaction item whose condition
+// failed from old, the item as it was then (nil when it did not exist or
+// was not asked for).
+type explainFunc func(old map[string]types.AttributeValue) error
+
 // add appends item; onFail (nil when item has no condition) builds the
-// error returned when its condition fails.
-func (x *txn) add(item types.TransactWriteItem, onFail func(ctx context.Context) error) {
+// error returned when its condition fails, without the old item.
+func (x *txn) add(item types.TransactWriteItem, onFail func() error) {
+	var f explainFunc
+	if onFail != nil {
+		f = func(map[string]types.AttributeValue) error { return onFail() }
+	}
+	x.items = append(x.items, item)
+	x.onFail = append(x.onFail, f)
+}
+
+// addExplained appends item, asking DynamoDB to return the item as it was
+// when its condition fails (ALL_OLD in the cancellation reason), which
+// onFail explains: no second read, so no race with writes that follow.
+func (x *txn) addExplained(item types.TransactWriteItem, onFail explainFunc) {
+	const old = types.ReturnValuesOnConditionCheckFailureAllOld
+	switch {
+	case item.Put != nil:
+		item.Put.ReturnValuesOnConditionCheckFailure = old
+	case item.Update != nil:
+		item.Update.ReturnValuesOnConditionCheckFailure = old
+	case item.Delete != nil:
+		item.Delete.ReturnValuesOnConditionCheckFailure = old
+	case item.ConditionCheck != nil:
+		item.ConditionCheck.ReturnValuesOnConditionCheckFailure = old
+	}
 	x.items = append(x.items, item)
 	x.onFail = append(x.onFail, onFail)
 }
@@ -246,7 +277,11 @@ func (t *Table) run(ctx context.Context, x *txn) error {
 	err := t.transact(ctx, x.items)
 	var ce *conditionError
 	if errors.As(err, &ce) && ce.Index < len(x.onFail) && x.onFail[ce.Index] != nil {
-		return x.onFail[ce.Index](ctx)
+		old := ce.Old
+		if len(old) == 0 {
+			old = nil
+		}
+		return x.onFail[ce.Index](old)
 	}
 	return err
 }

@@ -12,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 const (
@@ -118,7 +116,7 @@ var orgMutable = []string{
 }
 
 // GetOrganisation returns the partner's organisation orgID, read
-// consistently. It returns an error wrapping problem.ErrNotFound when the
+// consistently. It returns an error wrapping ErrNotFound when the
 // partner has no such organisation (another partner's is never found: the
 // partner is part of the key).
 func (t *Table) GetOrganisation(ctx context.Context, partnerID, orgID string) (Organisation, error) {
@@ -194,8 +192,11 @@ func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID st
 // CreateOrganisation stores o as a new organisation at version 1 with zero
 // counters. When o has a parent, the same transaction links o to it and
 // counts it among its children, on condition that the parent still exists at
-// parentVersion, the version o's attributes were checked against; otherwise
-// the error wraps problem.ErrConflict.
+// parentVersion, the version o's attributes were checked against.
+//
+// Errors: a *ConflictError with ConflictIDTaken when o.ID exists,
+// ConflictParentChanged when the parent is gone or at another version;
+// ErrUnavailable when DynamoDB throttles.
 func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVersion int64) (Organisation, error) {
 	o.Version, o.ChildCount, o.ClientCount, o.AuthServerCount, o.ChildSeq = 1, 0, 0, 0, 0
 	item, err := orgItemMap(o)
@@ -203,8 +204,8 @@ func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVe
 		return Organisation{}, fmt.Errorf("create organisation: %w", err)
 	}
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
-		return problem.New(problem.ErrConflict, "organisation id %s is taken", o.ID)
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
+		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityOrganisation, ID: o.ID}
 	})
 	if o.ParentID != "" {
 		if err := t.addChild(x, o, parentVersion); err != nil {
@@ -224,7 +225,7 @@ func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVe
 // hierarchy rules need.
 type OrganisationUpdate struct {
 	// Org is the new state; Org.Version is the version it replaces (the
-	// write fails with problem.ErrPrecondition when the stored one differs).
+	// write fails with a *VersionError when the stored one differs).
 	Org Organisation
 	// Before is the organisation as read, which the audit record compares
 	// Org with to name the changed fields.
@@ -247,9 +248,16 @@ type OrganisationUpdate struct {
 	NoLogo bool
 }
 
-// UpdateOrganisation applies u and returns the organisation as stored. A
-// missing organisation gives an error wrapping problem.ErrNotFound, a version
-// mismatch problem.ErrPrecondition, a failed guard problem.ErrConflict.
+// UpdateOrganisation applies u and returns the organisation as stored.
+//
+// Errors: ErrNotFound when the organisation is missing; a *VersionError
+// (with the current version) when it is not at u.Org.Version; a
+// *ConflictError with ConflictChildrenChanged when its ChildSeq is not
+// *u.ChildSeq, ConflictParentChanged (naming the parent) when a parent is
+// gone or not at u.ParentVersion, ConflictLogoSet when u.NoLogo and the UI
+// config has a logo; ErrUnavailable when DynamoDB throttles. The
+// organisation's own failure is explained from the item DynamoDB returns
+// with the cancellation, not from a second read.
 func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (Organisation, error) {
 	o := u.Org
 	expected := o.Version
@@ -268,9 +276,8 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 		values[":seq"] = numberValue(*u.ChildSeq)
 	}
 	x := &txn{}
-	x.add(t.txUpdate(orgKey(o.PartnerID, o.ID), update, cond, names, values), func(ctx context.Context) error {
-		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, expected,
-			problem.New(problem.ErrConflict, "the child organisations of %s changed while the request ran; retry", o.ID))
+	x.addExplained(t.txUpdate(orgKey(o.PartnerID, o.ID), update, cond, names, values), func(old map[string]types.AttributeValue) error {
+		return explainOrgFailure(old, o.ID, expected, ConflictChildrenChanged)
 	})
 	switch {
 	case u.PreviousParentID != o.ParentID:
@@ -287,8 +294,8 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion), parentChanged(o.ParentID))
 	}
 	if u.NoLogo {
-		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func(context.Context) error {
-			return problem.New(problem.ErrConflict, "a logo_url was set in the organisation's ui-config while the request ran; remove it before turning enable_custom_logo off")
+		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func() error {
+			return &ConflictError{Reason: ConflictLogoSet, Entity: EntityOrganisation, ID: o.ID}
 		})
 	}
 	var before map[string]types.AttributeValue
@@ -308,18 +315,22 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 
 // DeleteOrganisation deletes o, its UI config and its link to its parent, and
 // uncounts it from its parent, on condition that it is still at o.Version
-// and has no children, no clients and no authorisation servers. A missing
-// organisation gives an error wrapping problem.ErrNotFound, a version
-// mismatch problem.ErrPrecondition, remaining children, clients or
-// authorisation servers problem.ErrConflict saying how many.
+// and has no children, no clients and no authorisation servers.
+//
+// Errors: ErrNotFound when the organisation is missing; a *VersionError
+// (with the current version) when it is not at o.Version; a *ConflictError
+// with ConflictChildrenRemain (Children, Clients) or ConflictServersRemain
+// (Servers) saying how many remain, ConflictParentChanged when its parent
+// is gone, ConflictChanged otherwise; ErrUnavailable when DynamoDB
+// throttles.
 func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 	x := &txn{}
-	x.add(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero"+
+	x.addExplained(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero"+
 		" AND (attribute_not_exists(auth_server_count) OR auth_server_count = :zero)",
 		map[string]string{"#version": "version"},
 		map[string]types.AttributeValue{":expected": numberValue(o.Version), ":zero": numberValue(0)},
-	), func(ctx context.Context) error {
-		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, o.Version, nil)
+	), func(old map[string]types.AttributeValue) error {
+		return explainOrgFailure(old, o.ID, o.Version, 0)
 	})
 	x.add(t.txDelete(uiConfigKey(o.PartnerID, o.ID), "", nil, nil), nil)
 	if o.ParentID != "" {
@@ -333,54 +344,6 @@ func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
 	}
 	return nil
-}
-
-// OrganisationChainEnabled reports whether the partner's organisation orgID
-// and every one of its ancestors are enabled: the check to make before
-// issuing a token to a client of orgID, since disabling an organisation stops
-// the tokens of its whole subtree. It reads the organisation, then all its
-// ancestors with one BatchGetItem, consistently; a missing ancestor counts as
-// disabled. A missing organisation gives an error wrapping
-// problem.ErrNotFound.
-func (t *Table) OrganisationChainEnabled(ctx context.Context, partnerID, orgID string) (bool, error) {
-	names := map[string]string{"#path": "path"}
-	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.name), Key: orgKey(partnerID, orgID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("enabled, #path"), ExpressionAttributeNames: names,
-	})
-	if err != nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, unavailable(err))
-	}
-	if out.Item == nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, problem.ErrNotFound)
-	}
-	var self struct {
-		Enabled bool     `dynamodbav:"enabled"`
-		Path    []string `dynamodbav:"path"`
-	}
-	if err := attributevalue.UnmarshalMap(out.Item, &self); err != nil {
-		return false, fmt.Errorf("organisation chain of %s: decode: %w", orgID, err)
-	}
-	if !self.Enabled || len(self.Path) == 0 {
-		return self.Enabled, nil
-	}
-	keys := make([]map[string]types.AttributeValue, len(self.Path))
-	for i, id := range self.Path {
-		keys[i] = orgKey(partnerID, id)
-	}
-	items, err := t.batchGet(ctx, keys, "enabled", nil)
-	if err != nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, err)
-	}
-	if len(items) != len(keys) {
-		return false, nil
-	}
-	for _, item := range items {
-		if b, ok := item["enabled"].(*types.AttributeValueMemberBOOL); !ok || !b.Value {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // addChild adds to x what makes o a child of o.ParentID: its link, and the
@@ -435,32 +398,43 @@ func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVers
 	return t.txUpdate(orgKey(partnerID, orgID), update, cond, names, values)
 }
 
-// explainOrgFailure re-reads an organisation whose write condition failed
-// and says why: gone (ErrNotFound), another version (ErrPrecondition),
-// children or clients left (ErrConflict), or else other.
-func (t *Table) explainOrgFailure(ctx context.Context, partnerID, orgID string, expected int64, other error) error {
-	cur, err := t.GetOrganisation(ctx, partnerID, orgID)
-	switch {
-	case err != nil:
-		return err
-	case cur.Version != expected:
-		return problem.New(problem.ErrPrecondition, "organisation %s was changed by another request (now at version %d)", orgID, cur.Version)
-	case other != nil:
-		return other
-	case cur.ChildCount > 0 || cur.ClientCount > 0:
-		return problem.New(problem.ErrConflict, "organisation %s still has %d child organisation(s) and %d client(s); delete them first",
-			orgID, cur.ChildCount, cur.ClientCount)
-	case cur.AuthServerCount > 0:
-		return problem.New(problem.ErrConflict, "organisation %s still has %d authorisation server(s); delete them first",
-			orgID, cur.AuthServerCount)
+// explainOrgFailure says why the condition of a write of the organisation
+// orgID failed, from old, the item as it was then (nil: gone): ErrNotFound,
+// a *VersionError when it is not at expected, else a *ConflictError: other
+// when not zero, remaining children, clients or servers, or else
+// ConflictChanged.
+func explainOrgFailure(old map[string]types.AttributeValue, orgID string, expected int64, other ConflictReason) error {
+	if old == nil {
+		return ErrNotFound
 	}
-	return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", orgID)
+	var cur orgItem
+	if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
+		return fmt.Errorf("explain failed condition: decode: %w", err)
+	}
+	conflict := func(r ConflictReason) *ConflictError {
+		return &ConflictError{Reason: r, Entity: EntityOrganisation, ID: orgID}
+	}
+	switch {
+	case cur.Version != expected:
+		return &VersionError{Entity: EntityOrganisation, ID: orgID, Current: cur.Version}
+	case other != 0:
+		return conflict(other)
+	case cur.ChildCount > 0 || cur.ClientCount > 0:
+		c := conflict(ConflictChildrenRemain)
+		c.Children, c.Clients = cur.ChildCount, cur.ClientCount
+		return c
+	case cur.AuthServerCount > 0:
+		c := conflict(ConflictServersRemain)
+		c.Servers = cur.AuthServerCount
+		return c
+	}
+	return conflict(ConflictChanged)
 }
 
 // parentChanged explains a failed condition on a parent organisation.
-func parentChanged(parentID string) func(context.Context) error {
-	return func(context.Context) error {
-		return problem.New(problem.ErrConflict, "the parent organisation %s was changed or deleted while the request ran; retry", parentID)
+func parentChanged(parentID string) func() error {
+	return func() error {
+		return &ConflictError{Reason: ConflictParentChanged, Entity: EntityOrganisation, ID: parentID}
 	}
 }
 
