@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 )
 
 // newAuthServer returns an authorisation server of org, not yet stored.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
 )
 
 // newClient returns a client of org, not yet stored.
