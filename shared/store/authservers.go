@@ -210,13 +210,9 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 	if err != nil {
 		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
 	}
-	update, names, values := setOrRemove(item, authServerMutable, "#version = :next")
-	names["#version"] = "version"
-	values[":next"] = numberValue(next.Version)
-	values[":expected"] = numberValue(expected)
 	x := &txn{}
-	x.addExplained(t.txUpdate(authServerKey(next.PartnerID, next.OrganisationID, next.ID), update,
-		"attribute_exists(pk) AND #version = :expected", names, values), authServerChanged(cur))
+	x.addExplained(x.built(t.txUpdateBuilt(authServerKey(next.PartnerID, next.OrganisationID, next.ID),
+		setOrRemove(item, authServerMutable, next.Version), exists().And(atVersion(expected)))), authServerChanged(cur))
 	t.addRefChanges(x, next, refDeltas(cur.References(), next.References()))
 	prev, err := authServerItemMap(cur)
 	if err != nil {

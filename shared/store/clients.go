@@ -151,7 +151,7 @@ func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (C
 	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
 		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityClient, ID: c.ID}
 	})
-	x.addExplained(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 1, orgVersion), organisationChanged(c))
+	x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 1, orgVersion)), organisationChanged(c))
 	x.add(t.txPut(link, "", nil, nil), nil)
 	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionCreate, changedFields(nil, item)); err != nil {
 		return Client{}, fmt.Errorf("create client %s: %w", c.ID, err)
@@ -185,7 +185,7 @@ func (t *Table) UpdateClient(ctx context.Context, before, c Client, orgVersion i
 	x := &txn{}
 	x.addExplained(t.txPut(item, clientCondition, clientNames, clientValues(c.PartnerID, expected)), clientChanged(c.ID, c.PartnerID))
 	if orgVersion != 0 {
-		x.addExplained(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 0, orgVersion), organisationChanged(c))
+		x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 0, orgVersion)), organisationChanged(c))
 	}
 	var prev map[string]types.AttributeValue
 	if before.ID != "" {
@@ -214,7 +214,7 @@ func (t *Table) DeleteClient(ctx context.Context, c Client) error {
 	x := &txn{}
 	x.addExplained(t.txDelete(principalKey(c.ID), clientCondition, clientNames, clientValues(c.PartnerID, c.Version)), clientChanged(c.ID, c.PartnerID))
 	x.add(t.txDelete(clientLinkKey(c.PartnerID, c.OrganisationID, c.ID), "", nil, nil), nil)
-	x.addExplained(t.orgClientCountChange(c.PartnerID, c.OrganisationID, -1, 0), organisationChanged(c))
+	x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, -1, 0)), organisationChanged(c))
 	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionDelete, nil); err != nil {
 		return fmt.Errorf("delete client %s: %w", c.ID, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -114,6 +115,68 @@ func (t *Table) txCheck(key map[string]types.AttributeValue, cond string, names 
 		TableName: aws.String(t.name), Key: key, ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 	}}
+}
+
+// txUpdateBuilt is the transaction item of the update u of key on
+// condition cond, both built with the SDK's expression builder (which
+// aliases every name and value).
+func (t *Table) txUpdateBuilt(key map[string]types.AttributeValue, u expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build update expression: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(t.name), Key: key, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// txCheckBuilt is the condition check cond of key, built with the SDK's
+// expression builder.
+func (t *Table) txCheckBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build condition expression: %w", err)
+	}
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// txDeleteBuilt is the delete of key on condition cond, built with the
+// SDK's expression builder.
+func (t *Table) txDeleteBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build condition expression: %w", err)
+	}
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// exists is the condition that the item exists.
+func exists() expression.ConditionBuilder { return expression.Name(AttrPK).AttributeExists() }
+
+// atVersion is the condition that the item is at version v.
+func atVersion(v int64) expression.ConditionBuilder {
+	return expression.Name("version").Equal(expression.Value(v))
+}
+
+// setOrRemove is the update that sets each of attrs to its value in item
+// and removes those item lacks, then sets version to version.
+func setOrRemove(item map[string]types.AttributeValue, attrs []string, version int64) expression.UpdateBuilder {
+	u := expression.Set(expression.Name("version"), expression.Value(version))
+	for _, a := range attrs {
+		if av, ok := item[a]; ok {
+			u = u.Set(expression.Name(a), expression.Value(av))
+		} else {
+			u = u.Remove(expression.Name(a))
+		}
+	}
+	return u
 }
 
 func optional(s string) *string {
@@ -234,6 +297,18 @@ func (t *Table) linked(ctx context.Context, partnerID, prefix, idAttr string, ke
 type txn struct {
 	items  []types.TransactWriteItem
 	onFail []explainFunc
+	// err is the first error building an item (see built); run returns it
+	// without writing anything.
+	err error
+}
+
+// built returns item, keeping err, an error building it, for run to
+// return: so item builders that may fail compose with add.
+func (x *txn) built(item types.TransactWriteItem, err error) types.TransactWriteItem {
+	if err != nil && x.err == nil {
+		x.err = err
+	}
+	return item
 }
 
 // explainFunc builds the error of a transaction item whose condition
@@ -274,6 +349,9 @@ func (x *txn) addExplained(item types.TransactWriteItem, onFail explainFunc) {
 // run writes x with transact, turning a failed condition into the error its
 // item's onFail builds.
 func (t *Table) run(ctx context.Context, x *txn) error {
+	if x.err != nil {
+		return x.err
+	}
 	err := t.transact(ctx, x.items)
 	var ce *conditionError
 	if errors.As(err, &ce) && ce.Index < len(x.onFail) && x.onFail[ce.Index] != nil {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -266,24 +265,19 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 	if err != nil {
 		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
 	}
-	update, names, values := setOrRemove(item, orgMutable, "#version = :next")
-	names["#version"] = "version"
-	values[":next"] = numberValue(o.Version)
-	values[":expected"] = numberValue(expected)
-	cond := "attribute_exists(pk) AND #version = :expected"
+	cond := exists().And(atVersion(expected))
 	if u.ChildSeq != nil {
-		cond += " AND child_seq = :seq"
-		values[":seq"] = numberValue(*u.ChildSeq)
+		cond = cond.And(expression.Name("child_seq").Equal(expression.Value(*u.ChildSeq)))
 	}
 	x := &txn{}
-	x.addExplained(t.txUpdate(orgKey(o.PartnerID, o.ID), update, cond, names, values), func(old map[string]types.AttributeValue) error {
+	x.addExplained(x.built(t.txUpdateBuilt(orgKey(o.PartnerID, o.ID), setOrRemove(item, orgMutable, o.Version), cond)), func(old map[string]types.AttributeValue) error {
 		return explainOrgFailure(old, o.ID, expected, ConflictChildrenChanged)
 	})
 	switch {
 	case u.PreviousParentID != o.ParentID:
 		if u.PreviousParentID != "" {
 			x.add(t.txDelete(orgLinkKey(o.PartnerID, u.PreviousParentID, o.ID), "", nil, nil), nil)
-			x.add(t.orgChildCountChange(o.PartnerID, u.PreviousParentID, -1, 0), parentChanged(u.PreviousParentID))
+			x.add(x.built(t.orgChildCountChange(o.PartnerID, u.PreviousParentID, -1, 0)), parentChanged(u.PreviousParentID))
 		}
 		if o.ParentID != "" {
 			if err := t.addChild(x, o, u.ParentVersion); err != nil {
@@ -291,7 +285,7 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 			}
 		}
 	case u.ParentVersion != 0 && o.ParentID != "":
-		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion), parentChanged(o.ParentID))
+		x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion)), parentChanged(o.ParentID))
 	}
 	if u.NoLogo {
 		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func() error {
@@ -325,17 +319,16 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 // throttles.
 func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 	x := &txn{}
-	x.addExplained(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero"+
-		" AND (attribute_not_exists(auth_server_count) OR auth_server_count = :zero)",
-		map[string]string{"#version": "version"},
-		map[string]types.AttributeValue{":expected": numberValue(o.Version), ":zero": numberValue(0)},
-	), func(old map[string]types.AttributeValue) error {
+	zero := func(attr string) expression.ConditionBuilder { return expression.Name(attr).Equal(expression.Value(0)) }
+	cond := exists().And(atVersion(o.Version), zero("child_count"), zero("client_count"),
+		expression.Name("auth_server_count").AttributeNotExists().Or(zero("auth_server_count")))
+	x.addExplained(x.built(t.txDeleteBuilt(orgKey(o.PartnerID, o.ID), cond)), func(old map[string]types.AttributeValue) error {
 		return explainOrgFailure(old, o.ID, o.Version, 0)
 	})
 	x.add(t.txDelete(uiConfigKey(o.PartnerID, o.ID), "", nil, nil), nil)
 	if o.ParentID != "" {
 		x.add(t.txDelete(orgLinkKey(o.PartnerID, o.ParentID, o.ID), "", nil, nil), nil)
-		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0), parentChanged(o.ParentID))
+		x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0)), parentChanged(o.ParentID))
 	}
 	if err := t.audit(ctx, x, o.PartnerID, orgResource(o.ID), ActionDelete, nil); err != nil {
 		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
@@ -357,7 +350,7 @@ func (t *Table) addChild(x *txn, o Organisation, parentVersion int64) error {
 	if err != nil {
 		return fmt.Errorf("encode link: %w", err)
 	}
-	x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 1, parentVersion), parentChanged(o.ParentID))
+	x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, 1, parentVersion)), parentChanged(o.ParentID))
 	x.add(t.txPut(link, "", nil, nil), nil)
 	return nil
 }
@@ -365,16 +358,14 @@ func (t *Table) addChild(x *txn, o Organisation, parentVersion int64) error {
 // orgChildCountChange is the transaction item that adds delta to the child
 // count of the organisation parentID and bumps its ChildSeq, on condition
 // that it exists and, when parentVersion is not zero, is at that version.
-func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, parentVersion int64) types.TransactWriteItem {
-	cond := "attribute_exists(pk)"
-	var names map[string]string
-	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta)), ":one": numberValue(1)}
+func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, parentVersion int64) (types.TransactWriteItem, error) {
+	u := expression.Add(expression.Name("child_count"), expression.Value(delta)).
+		Add(expression.Name("child_seq"), expression.Value(1))
+	cond := exists()
 	if parentVersion != 0 {
-		cond += " AND #version = :pv"
-		names = map[string]string{"#version": "version"}
-		values[":pv"] = numberValue(parentVersion)
+		cond = cond.And(atVersion(parentVersion))
 	}
-	return t.txUpdate(orgKey(partnerID, parentID), "ADD child_count :delta, child_seq :one", cond, names, values)
+	return t.txUpdateBuilt(orgKey(partnerID, parentID), u, cond)
 }
 
 // orgClientCountChange is the item of a client's create (delta 1), update
@@ -385,17 +376,14 @@ func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, paren
 // requires the organisation to be at that version, the one the client was
 // checked against, and bumps its ChildSeq, so that a narrowing of the
 // organisation that checked its clients before this write fails.
-func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVersion int64) types.TransactWriteItem {
-	update, cond := "ADD client_count :delta", "attribute_exists(pk)"
-	var names map[string]string
-	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta))}
+func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVersion int64) (types.TransactWriteItem, error) {
+	u := expression.Add(expression.Name("client_count"), expression.Value(delta))
+	cond := exists()
 	if orgVersion != 0 {
-		update += ", child_seq :one"
-		cond += " AND #version = :ov"
-		names = map[string]string{"#version": "version"}
-		values[":one"], values[":ov"] = numberValue(1), numberValue(orgVersion)
+		u = u.Add(expression.Name("child_seq"), expression.Value(1))
+		cond = cond.And(atVersion(orgVersion))
 	}
-	return t.txUpdate(orgKey(partnerID, orgID), update, cond, names, values)
+	return t.txUpdateBuilt(orgKey(partnerID, orgID), u, cond)
 }
 
 // explainOrgFailure says why the condition of a write of the organisation
@@ -460,27 +448,4 @@ func decodeOrg(item map[string]types.AttributeValue) (Organisation, error) {
 		return Organisation{}, errors.New("decode: not an organisation item")
 	}
 	return it.Organisation, nil
-}
-
-// setOrRemove builds an update expression that sets each of attrs to its
-// value in item, removes those item lacks, and adds the SET clauses extra.
-func setOrRemove(item map[string]types.AttributeValue, attrs []string, extra ...string) (string, map[string]string, map[string]types.AttributeValue) {
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	var set, remove []string
-	for i, a := range attrs {
-		n, v := "#a"+strconv.Itoa(i), ":a"+strconv.Itoa(i)
-		names[n] = a
-		if av, ok := item[a]; ok {
-			values[v] = av
-			set = append(set, n+" = "+v)
-		} else {
-			remove = append(remove, n)
-		}
-	}
-	expr := "SET " + strings.Join(append(set, extra...), ", ")
-	if len(remove) > 0 {
-		expr += " REMOVE " + strings.Join(remove, ", ")
-	}
-	return expr, names, values
 }

@@ -171,18 +171,18 @@ func TestDeleteOrganisation(t *testing.T) {
 	}
 
 	// A client of child, counted as the clients' transactions will.
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, 1, 0)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", child.ID, 1, 0))}); err != nil {
 		t.Fatalf("count a client: %v", err)
 	}
 	err = tb.DeleteOrganisation(ctx, child)
 	if !errors.Is(err, ErrConflict) || Conflict(err).Children != 0 || Conflict(err).Clients != 1 {
 		t.Errorf("delete with a client = %v, want a conflict naming the client", err)
 	}
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, -1, 0)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", child.ID, -1, 0))}); err != nil {
 		t.Fatalf("uncount a client: %v", err)
 	}
 	var ce *conditionError
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", uuid.NewString(), 1, 0)}); !errors.As(err, &ce) {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", uuid.NewString(), 1, 0))}); !errors.As(err, &ce) {
 		t.Errorf("client of a missing organisation = %v, want a failed condition", err)
 	}
 
@@ -390,5 +390,16 @@ func TestCancellationReasonCarriesOldItem(t *testing.T) {
 	var ve *VersionError
 	if !errors.As(err, &ve) || ve.Current != o.Version || ve.ID != o.ID || ve.Entity != EntityOrganisation {
 		t.Errorf("stale update = %v, want a VersionError at version %d", err, o.Version)
+	}
+}
+
+// item returns a transaction item from its builder, failing t on an error.
+func item(t *testing.T) func(types.TransactWriteItem, error) types.TransactWriteItem {
+	return func(it types.TransactWriteItem, err error) types.TransactWriteItem {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -87,12 +88,11 @@ func (t *Table) PutUIConfig(ctx context.Context, before, c UIConfig) (UIConfig, 
 	if err != nil {
 		return UIConfig{}, fmt.Errorf("put ui config of %s: %w", c.OrganisationID, err)
 	}
-	orgCond, orgValues := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
+	orgCond := exists()
 	if c.LogoURL != "" {
-		orgCond += " AND enable_custom_logo = :true"
-		orgValues = map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}
+		orgCond = orgCond.And(expression.Name("enable_custom_logo").Equal(expression.Value(true)))
 	}
-	x.addExplained(t.txCheck(orgKey(c.PartnerID, c.OrganisationID), orgCond, nil, orgValues), func(old map[string]types.AttributeValue) error {
+	x.addExplained(x.built(t.txCheckBuilt(orgKey(c.PartnerID, c.OrganisationID), orgCond)), func(old map[string]types.AttributeValue) error {
 		if old == nil {
 			return ErrNotFound
 		}
