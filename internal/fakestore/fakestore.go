@@ -153,11 +153,18 @@ func (s *Store) ListOrganisations(ctx context.Context, partnerID, parentID, afte
 			all = append(all, o)
 		}
 	}
-	slices.SortFunc(all, func(a, b store.Organisation) int { return cmp.Compare(a.ID, b.ID) })
-	if len(all) > limit {
-		return all[:limit], true, nil
+	list, more := page(all, func(o store.Organisation) string { return o.ID }, limit)
+	return list, more, nil
+}
+
+// page sorts items by id and returns the first limit of them, and whether
+// more follow.
+func page[T any](items []T, id func(T) string, limit int) ([]T, bool) {
+	slices.SortFunc(items, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
+	if len(items) > limit {
+		return items[:limit], true
 	}
-	return all, false, nil
+	return items, false
 }
 
 // OrganisationChildren returns the children of the partner's organisation
@@ -380,11 +387,8 @@ func (s *Store) ListClients(ctx context.Context, partnerID, orgID, after string,
 			all = append(all, c)
 		}
 	}
-	slices.SortFunc(all, func(a, b store.Client) int { return cmp.Compare(a.ID, b.ID) })
-	if len(all) > limit {
-		return all[:limit], true, nil
-	}
-	return all, false, nil
+	list, more := page(all, func(c store.Client) string { return c.ID }, limit)
+	return list, more, nil
 }
 
 // CreateClient stores c at version 1 and counts it on its organisation, as

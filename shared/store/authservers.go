@@ -336,12 +336,9 @@ func authServerOrgGone(a AuthServer) explainFunc {
 // else ConflictChanged.
 func authServerChanged(a AuthServer) explainFunc {
 	return func(old map[string]types.AttributeValue) error {
-		if old == nil {
-			return ErrNotFound
-		}
 		var cur authServerItem
-		if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
-			return fmt.Errorf("explain failed condition: decode: %w", err)
+		if err := decodeOld(old, &cur); err != nil {
+			return err
 		}
 		if cur.Version != a.Version {
 			return &VersionError{Entity: EntityAuthServer, ID: a.ID, Current: cur.Version}

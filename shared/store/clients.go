@@ -243,12 +243,9 @@ func clientValues(partnerID string, expected int64) map[string]types.AttributeVa
 // version (*VersionError).
 func clientChanged(clientID, partnerID string) explainFunc {
 	return func(old map[string]types.AttributeValue) error {
-		if old == nil {
-			return ErrNotFound
-		}
 		var cur clientItem
-		if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
-			return fmt.Errorf("explain failed condition: decode: %w", err)
+		if err := decodeOld(old, &cur); err != nil {
+			return err
 		}
 		if cur.Kind != KindClient || cur.PartnerID != partnerID {
 			return ErrNotFound

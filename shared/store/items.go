@@ -134,27 +134,31 @@ func (t *Table) txUpdateBuilt(key map[string]types.AttributeValue, u expression.
 // txCheckBuilt is the condition check cond of key, built with the SDK's
 // expression builder.
 func (t *Table) txCheckBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("build condition expression: %w", err)
-	}
+	expr, err := buildCondition(cond)
 	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
 		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	}}, err
 }
 
 // txDeleteBuilt is the delete of key on condition cond, built with the
 // SDK's expression builder.
 func (t *Table) txDeleteBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("build condition expression: %w", err)
-	}
+	expr, err := buildCondition(cond)
 	return types.TransactWriteItem{Delete: &types.Delete{
 		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	}}, err
+}
+
+// buildCondition builds cond; on an error the expression is empty (and the
+// item that uses it is never written: see txn.built).
+func buildCondition(cond expression.ConditionBuilder) (expression.Expression, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return expression.Expression{}, fmt.Errorf("build condition expression: %w", err)
+	}
+	return expr, nil
 }
 
 // exists is the condition that the item exists.
@@ -362,6 +366,18 @@ func (t *Table) run(ctx context.Context, x *txn) error {
 		return x.onFail[ce.Index](old)
 	}
 	return err
+}
+
+// decodeOld decodes old, the item a failed condition returned with the
+// cancellation, into out; no item (nil) gives ErrNotFound.
+func decodeOld(old map[string]types.AttributeValue, out any) error {
+	if old == nil {
+		return ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(old, out); err != nil {
+		return fmt.Errorf("explain failed condition: decode: %w", err)
+	}
+	return nil
 }
 
 // numberValue is n as a DynamoDB number.

@@ -392,12 +392,9 @@ func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVers
 // when not zero, remaining children, clients or servers, or else
 // ConflictChanged.
 func explainOrgFailure(old map[string]types.AttributeValue, orgID string, expected int64, other ConflictReason) error {
-	if old == nil {
-		return ErrNotFound
-	}
 	var cur orgItem
-	if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
-		return fmt.Errorf("explain failed condition: decode: %w", err)
+	if err := decodeOld(old, &cur); err != nil {
+		return err
 	}
 	conflict := func(r ConflictReason) *ConflictError {
 		return &ConflictError{Reason: r, Entity: EntityOrganisation, ID: orgID}

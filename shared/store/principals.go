@@ -135,12 +135,9 @@ func (t *Table) ReplacePrincipal(ctx context.Context, before, p Principal) (Prin
 		":v":    numberValue(expected),
 		":kind": &types.AttributeValueMemberS{Value: KindPartner},
 	}), func(old map[string]types.AttributeValue) error {
-		if old == nil {
-			return ErrNotFound
-		}
 		var cur principalItem
-		if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
-			return fmt.Errorf("explain failed condition: decode: %w", err)
+		if err := decodeOld(old, &cur); err != nil {
+			return err
 		}
 		return &VersionError{Entity: EntityPrincipal, ID: p.ID, Current: cur.Version}
 	})

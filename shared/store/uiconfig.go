@@ -102,9 +102,9 @@ func (t *Table) PutUIConfig(ctx context.Context, before, c UIConfig) (UIConfig, 
 		var cur struct {
 			Version int64 `dynamodbav:"version"`
 		}
-		if old != nil {
-			if err := attributevalue.UnmarshalMap(old, &cur); err != nil {
-				return fmt.Errorf("explain failed condition: decode: %w", err)
+		if old != nil { // none when the config is gone: version 0
+			if err := decodeOld(old, &cur); err != nil {
+				return err
 			}
 		}
 		return &VersionError{Entity: EntityUIConfig, ID: c.OrganisationID, Current: cur.Version}
