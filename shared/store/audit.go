@@ -141,6 +141,8 @@ type AuditFilter struct {
 // matching f, newest first, starting after the record whose sort key is
 // after ("" for the first page), and whether more follow. The resource
 // filter reads GSI1 and is eventually consistent.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no records is an empty page, not an error.
 func (t *Table) ListAuditEvents(ctx context.Context, partnerID string, f AuditFilter, after string, limit int) ([]AuditEvent, bool, error) {
 	lo, hi := "0", "~"
 	if !f.From.IsZero() {

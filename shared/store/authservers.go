@@ -112,6 +112,8 @@ func (t *Table) GetAuthServer(ctx context.Context, partnerID, orgID, id string) 
 // partner's organisation orgID in id order, starting after the server id
 // after ("" for the first page), and whether more follow (pattern 16, read
 // consistently).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; an organisation without servers (or none at all) gives an empty page.
 func (t *Table) ListAuthServers(ctx context.Context, partnerID, orgID, after string, limit int) ([]AuthServer, bool, error) {
 	var start map[string]types.AttributeValue
 	if after != "" {
@@ -130,6 +132,8 @@ func (t *Table) ListAuthServers(ctx context.Context, partnerID, orgID, after str
 
 // OrganisationAuthServers returns every authorisation server of the
 // partner's organisation orgID, read consistently (pattern 16, all pages).
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationAuthServers(ctx context.Context, partnerID, orgID string) ([]AuthServer, error) {
 	var items []map[string]types.AttributeValue
 	p := dynamodb.NewQueryPaginator(t.db, t.authServersQuery(partnerID, orgID))
@@ -269,6 +273,8 @@ func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 // ReferencingAuthServers returns the ids, sorted, of the servers of a's
 // organisation that reference a as parent or superseded-by, read
 // consistently.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) ReferencingAuthServers(ctx context.Context, a AuthServer) ([]string, error) {
 	all, err := t.OrganisationAuthServers(ctx, a.PartnerID, a.OrganisationID)
 	if err != nil {

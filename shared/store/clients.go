@@ -87,6 +87,8 @@ func (t *Table) GetClient(ctx context.Context, clientID string) (Client, error) 
 // ListClients returns up to limit clients of the partner's organisation
 // orgID in id order, starting after the client id after ("" for the first
 // page), and whether more follow (pattern 6: GSI1, eventually consistent).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no clients is an empty page.
 func (t *Table) ListClients(ctx context.Context, partnerID, orgID, after string, limit int) ([]Client, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(t.name), IndexName: aws.String(IndexGSI1),
@@ -113,6 +115,8 @@ func (t *Table) ListClients(ctx context.Context, partnerID, orgID, after string,
 // OrganisationClients returns every client of the partner's organisation
 // orgID, read consistently: its links, then the clients with BatchGetItem
 // (pattern 20). Narrowing an organisation checks them.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationClients(ctx context.Context, partnerID, orgID string) ([]Client, error) {
 	items, err := t.linked(ctx, partnerID, clientLinkPrefix(orgID), "client_id", principalKey)
 	if err != nil {

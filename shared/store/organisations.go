@@ -130,6 +130,8 @@ func (t *Table) GetOrganisation(ctx context.Context, partnerID, orgID string) (O
 // id order, starting after the organisation id after ("" for the first
 // page), and whether more follow. With parentID set it lists that
 // organisation's children only (GSI1, eventually consistent).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no organisations is an empty page.
 func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]Organisation, bool, error) {
 	in := &dynamodb.QueryInput{TableName: aws.String(t.name)}
 	var start map[string]types.AttributeValue
@@ -170,6 +172,8 @@ func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, afte
 // OrganisationChildren returns the current children of the partner's
 // organisation parentID, read consistently: the links in the table, then the
 // children with BatchGetItem.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]Organisation, error) {
 	items, err := t.linked(ctx, partnerID, orgLinkPrefix(parentID), "organisation_id", func(id string) map[string]types.AttributeValue {
 		return orgKey(partnerID, id)
