@@ -69,7 +69,7 @@ func TestClientLifecycle(t *testing.T) {
 	// The organisation must be at the version the client was checked
 	// against, and exist.
 	if _, err := tb.CreateClient(ctx, newClient(org, "client-2"), org.Version+1); !IsConflict(err, ConflictOrganisationChanged) {
-		t.Errorf("create against a stale organisation = %v, want ErrOrganisationChanged", err)
+		t.Errorf("create against a stale organisation = %v, want ConflictOrganisationChanged", err)
 	}
 	gone := org
 	gone.ID = uuid.NewString()
@@ -102,7 +102,7 @@ func TestClientLifecycle(t *testing.T) {
 		t.Errorf("stale update = %v, want ErrVersionMismatch", err)
 	}
 	if _, err := tb.UpdateClient(ctx, Client{}, c, org.Version+5); !IsConflict(err, ConflictOrganisationChanged) {
-		t.Errorf("update against a stale organisation = %v, want ErrOrganisationChanged", err)
+		t.Errorf("update against a stale organisation = %v, want ConflictOrganisationChanged", err)
 	}
 	other := c
 	other.PartnerID = "q"
