@@ -3,8 +3,8 @@
 // the store becomes an answer of the API. It is test-only (nothing in
 // shared/ or functions/ imports it).
 //
-// Store implements the narrow storage interfaces of organisations.Service
-// and clients.Service with the store's error contract (store.ErrNotFound,
+// Store implements the narrow storage interfaces of organisations.Service,
+// clients.Service and authservers.Service with the store's error contract (store.ErrNotFound,
 // *store.VersionError, *store.ConflictError with its reasons), its
 // versions and its counters, but not its concurrency: every method runs
 // under one lock. Tests that need a failure the fake would not produce on
@@ -13,7 +13,9 @@
 // the data behind the caller's back) before each call of a method.
 //
 // Integration tests of the store itself, and of the API end to end, run
-// against DynamoDB Local; this fake is no substitute for them.
+// against DynamoDB Local; this fake is no substitute for them. The store's
+// TestFakeKeepsTheContract runs the same refused writes on both and checks
+// they fail with the same typed errors.
 package fakestore
 
 import (
@@ -33,6 +35,7 @@ type Store struct {
 	orgs    map[key]store.Organisation
 	configs map[key]store.UIConfig
 	clients map[string]store.Client
+	servers map[serverKey]store.AuthServer
 	hooks   map[string][]func(ctx context.Context) error
 	calls   map[string]int
 }
@@ -44,7 +47,7 @@ type key struct{ partnerID, id string }
 func New() *Store {
 	return &Store{
 		orgs: map[key]store.Organisation{}, configs: map[key]store.UIConfig{}, clients: map[string]store.Client{},
-		hooks: map[string][]func(context.Context) error{}, calls: map[string]int{},
+		servers: map[serverKey]store.AuthServer{}, hooks: map[string][]func(context.Context) error{}, calls: map[string]int{},
 	}
 }
 

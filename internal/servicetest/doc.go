@@ -1,5 +1,5 @@
 // Package servicetest holds the tests of the domain services (organisations,
-// clients) that run on internal/fakestore: the rules of the organisation
+// clients, authorisation servers) that run on internal/fakestore: the rules of the organisation
 // tree and of clients, and how each error of the store becomes the API's
 // answer (problem kind, status and detail), with failures injected where
 // the real store would only fail under a race or an outage.
