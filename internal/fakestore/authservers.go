@@ -110,12 +110,9 @@ func (s *Store) UpdateAuthServer(ctx context.Context, cur, next store.AuthServer
 	defer s.mu.Unlock()
 	op := "update authorisation server " + next.ID
 	k := serverKey{next.PartnerID, next.OrganisationID, next.ID}
-	stored, ok := s.servers[k]
-	switch {
-	case !ok:
-		return store.AuthServer{}, notFound(op)
-	case stored.Version != next.Version:
-		return store.AuthServer{}, fmt.Errorf("%s: %w", op, &store.VersionError{Entity: store.EntityAuthServer, ID: next.ID, Current: stored.Version})
+	stored, err := s.serverAt(next)
+	if err != nil {
+		return store.AuthServer{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if err := s.checkReferences(next, cur.References()); err != nil {
 		return store.AuthServer{}, fmt.Errorf("%s: %w", op, err)
@@ -137,12 +134,9 @@ func (s *Store) DeleteAuthServer(ctx context.Context, a store.AuthServer) error 
 	defer s.mu.Unlock()
 	op := "delete authorisation server " + a.ID
 	k := serverKey{a.PartnerID, a.OrganisationID, a.ID}
-	stored, ok := s.servers[k]
-	switch {
-	case !ok:
-		return notFound(op)
-	case stored.Version != a.Version:
-		return fmt.Errorf("%s: %w", op, &store.VersionError{Entity: store.EntityAuthServer, ID: a.ID, Current: stored.Version})
+	stored, err := s.serverAt(a)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if ids := s.referencing(a); len(ids) > 0 {
 		return fmt.Errorf("%s: %w", op, &store.ConflictError{Reason: store.ConflictReferenced, Entity: store.EntityAuthServer, ID: a.ID, IDs: ids})
@@ -154,6 +148,18 @@ func (s *Store) DeleteAuthServer(ctx context.Context, a store.AuthServer) error 
 	s.orgs[orgKey] = org
 	delete(s.servers, k)
 	return nil
+}
+
+// serverAt returns the stored a, checking that it is at a.Version.
+func (s *Store) serverAt(a store.AuthServer) (store.AuthServer, error) {
+	stored, ok := s.servers[serverKey{a.PartnerID, a.OrganisationID, a.ID}]
+	switch {
+	case !ok:
+		return store.AuthServer{}, store.ErrNotFound
+	case stored.Version != a.Version:
+		return store.AuthServer{}, &store.VersionError{Entity: store.EntityAuthServer, ID: a.ID, Current: stored.Version}
+	}
+	return stored, nil
 }
 
 // countRefs adds delta to the reference count of each server of a's
