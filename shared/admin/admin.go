@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/shared/credential"
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -58,10 +59,12 @@ type Response struct {
 }
 
 // Store is the storage the service needs (satisfied by *store.Table).
-// GetPrincipal and ReplacePrincipal return errors wrapping problem.ErrNotFound
-// for an unknown id; CreatePrincipal one wrapping problem.ErrConflict for a
-// taken id; ReplacePrincipal one wrapping problem.ErrPrecondition when the
-// version moved.
+// GetPrincipal and ReplacePrincipal return errors wrapping store.ErrNotFound
+// for an unknown id; CreatePrincipal a *store.ConflictError with
+// store.ConflictIDTaken for a taken id; ReplacePrincipal a
+// *store.VersionError when the version moved; any of them
+// store.ErrUnavailable when DynamoDB throttles. storeError turns them into
+// problem kinds.
 type Store interface {
 	GetPrincipal(ctx context.Context, clientID string) (store.Principal, error)
 	CreatePrincipal(ctx context.Context, p store.Principal) error
@@ -183,7 +186,7 @@ func (s *Service) create(ctx context.Context, req Request) (Response, error) {
 	sec := credential.NewSecret()
 	p := s.newPartner(id, strings.TrimSpace(req.Name), sec)
 	if err := s.store.CreatePrincipal(ctx, p); err != nil {
-		return Response{}, fmt.Errorf("create partner %q: %w", id, err)
+		return Response{}, fmt.Errorf("create partner %q: %w", id, storeError(err))
 	}
 	return response(p, sec), nil
 }
@@ -209,11 +212,11 @@ func (s *Service) update(ctx context.Context, id string, change func(*store.Prin
 		sec := change(&p)
 		p.UpdatedAt = s.now().UTC()
 		p, err = s.store.ReplacePrincipal(ctx, cur, p)
-		if errors.Is(err, problem.ErrPrecondition) && attempt < 3 {
+		if errors.Is(err, store.ErrVersionMismatch) && attempt < 3 {
 			continue
 		}
 		if err != nil {
-			return Response{}, fmt.Errorf("update partner %q: %w", id, err)
+			return Response{}, fmt.Errorf("update partner %q: %w", id, storeError(err))
 		}
 		return response(p, sec), nil
 	}
@@ -224,9 +227,10 @@ func (s *Service) update(ctx context.Context, id string, change func(*store.Prin
 func (s *Service) partner(ctx context.Context, id string) (store.Principal, error) {
 	p, err := s.store.GetPrincipal(ctx, id)
 	if err == nil && p.Kind != store.KindPartner {
-		err = problem.ErrNotFound
+		err = store.ErrNotFound
 	}
 	if err != nil {
+		err = storeError(err)
 		return store.Principal{}, fmt.Errorf("partner %q: %w", id, err)
 	}
 	return p, nil
@@ -242,14 +246,23 @@ func (s *Service) EnsurePartner(ctx context.Context, id, sec string) (bool, erro
 		return false, problem.Invalid("client_secret", "is required")
 	}
 	err := s.store.CreatePrincipal(ctx, s.newPartner(id, id, sec))
-	if !errors.Is(err, problem.ErrConflict) {
-		return err == nil, err
+	if !store.IsConflict(err, store.ConflictIDTaken) {
+		return err == nil, storeError(err)
 	}
 	_, err = s.update(ctx, id, func(p *store.Principal) string {
 		p.Enabled, p.SecretHash, p.PreviousSecretHash, p.PreviousSecretExpiresAt = true, credential.Hash(sec), "", time.Time{}
 		return ""
 	})
 	return false, err
+}
+
+// storeError translates the store's errors into problem kinds: a taken id
+// with its detail, the rest by endpoint.StoreError.
+func storeError(err error) error {
+	if ce := store.Conflict(err); ce != nil && ce.Reason == store.ConflictIDTaken {
+		return endpoint.Translated(err, problem.ErrConflict, "client id %q is taken", ce.ID)
+	}
+	return endpoint.StoreError(err)
 }
 
 func response(p store.Principal, sec string) Response {

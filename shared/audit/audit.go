@@ -20,7 +20,7 @@ const listKind = "audit-events"
 
 // Store reads audit records (satisfied by *store.Table). ListAuditEvents
 // returns the partner's records newest first after the sort key after, and
-// whether more follow; errors wrap problem.ErrUnavailable when DynamoDB
+// whether more follow; errors wrap store.ErrUnavailable when DynamoDB
 // fails.
 type Store interface {
 	ListAuditEvents(ctx context.Context, partnerID string, f store.AuditFilter, after string, limit int) ([]store.AuditEvent, bool, error)
@@ -56,7 +56,8 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	page, err := endpoint.ListPage(h.cursors, b, p, store.AuditCursor,
 		func(after string, limit int) ([]store.AuditEvent, bool, error) {
-			return h.store.ListAuditEvents(r.Context(), c.PartnerID, f, after, limit)
+			events, more, err := h.store.ListAuditEvents(r.Context(), c.PartnerID, f, after, limit)
+			return events, more, endpoint.StoreError(err)
 		})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
+	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
 )
 
@@ -70,7 +72,7 @@ func Require(v Verifier, next http.Handler) http.Handler {
 			return
 		}
 		if err != nil {
-			problem.Write(w, r, err)
+			problem.Write(w, r, stateError(err))
 			return
 		}
 		scopes, _ := scope.Parse(claims.Scope)
@@ -116,4 +118,14 @@ func challenge(code, detail string) error {
 		c += `, error="` + code + `"`
 	}
 	return &problem.Detailed{Kind: problem.ErrUnauthenticated, Detail: detail, Header: http.Header{"Www-Authenticate": {c}}}
+}
+
+// stateError gives a failed check of a token's state its kind: 503 when
+// DynamoDB throttles (the caller may retry), else the 500 of an unknown
+// error, whose cause is logged only.
+func stateError(err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+	}
+	return err
 }

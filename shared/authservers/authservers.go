@@ -42,6 +42,7 @@ package authservers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -56,10 +57,11 @@ import (
 )
 
 // Store is the storage the service needs (satisfied by *store.Table). Its
-// errors wrap the problem kinds: ErrNotFound for a missing organisation or
-// server, ErrPrecondition when the stored version is not the expected one,
-// ErrConflict when a referenced server was deleted meanwhile or a server to
-// delete is still referenced.
+// errors are the store's: store.ErrNotFound for a missing organisation or
+// server, a *store.VersionError when the stored version is not the expected
+// one, a *store.ConflictError when a referenced server was deleted meanwhile
+// or a server to delete is still referenced, store.ErrUnavailable when
+// DynamoDB throttles. storeError turns them into the API's answers.
 type Store interface {
 	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
 	GetAuthServer(ctx context.Context, partnerID, orgID, id string) (store.AuthServer, error)
@@ -103,7 +105,8 @@ func (s *Service) List(ctx context.Context, partnerID, orgID string, p endpoint.
 	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "organisation_id=" + org.ID}
 	return endpoint.ListPage(s.cursors, b, p, func(a store.AuthServer) string { return a.ID },
 		func(after string, limit int) ([]store.AuthServer, bool, error) {
-			return s.store.ListAuthServers(ctx, partnerID, org.ID, after, limit)
+			list, more, err := s.store.ListAuthServers(ctx, partnerID, org.ID, after, limit)
+			return list, more, storeError(err)
 		})
 }
 
@@ -116,10 +119,10 @@ func (s *Service) Get(ctx context.Context, partnerID, orgID, id string) (store.A
 		return store.AuthServer{}, notFound(orgID, id)
 	}
 	a, err := s.store.GetAuthServer(ctx, partnerID, org, sid)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return store.AuthServer{}, notFound(orgID, id)
 	}
-	return a, err
+	return a, storeError(err)
 }
 
 // Create checks body (an Input as JSON) and stores it as a new server of
@@ -140,7 +143,8 @@ func (s *Service) Create(ctx context.Context, partnerID, orgID string, body []by
 		return store.AuthServer{}, err
 	}
 	next.CreatedAt, next.UpdatedAt = now, now
-	return s.store.CreateAuthServer(ctx, next)
+	created, err := s.store.CreateAuthServer(ctx, next)
+	return created, storeError(err)
 }
 
 // Replace sets every mutable attribute of server id from body, an Input as
@@ -184,13 +188,13 @@ func (s *Service) Delete(ctx context.Context, partnerID, orgID, id string, cond 
 	if cur.RefCount > 0 {
 		ids, err := s.store.ReferencingAuthServers(ctx, cur)
 		if err != nil {
-			return err
+			return storeError(err)
 		}
 		if len(ids) > 0 {
-			return store.ReferencedError(cur.ID, ids)
+			return referencedError(cur.ID, ids)
 		}
 	}
-	return endpoint.Raced(s.store.DeleteAuthServer(ctx, cur), cond)
+	return endpoint.Raced(storeError(s.store.DeleteAuthServer(ctx, cur)), cond)
 }
 
 // current returns the server a write applies to, after checking the
@@ -215,7 +219,7 @@ func (s *Service) update(ctx context.Context, cur store.AuthServer, cond etag.Co
 	}
 	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.now().UTC(), cur.Version
 	updated, err := s.store.UpdateAuthServer(ctx, cur, next)
-	return updated, endpoint.Raced(err, cond)
+	return updated, endpoint.Raced(storeError(err), cond)
 }
 
 // resolve applies Resolve and the reference checks to in as the state of
@@ -255,12 +259,12 @@ func (s *Service) checkReference(ctx context.Context, v *problem.ValidationError
 		return nil
 	}
 	_, err := s.store.GetAuthServer(ctx, self.PartnerID, self.OrganisationID, canonical)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		v.Add(field, "no authorisation server %q in this organisation", *id)
 		return nil
 	}
 	*id = canonical
-	return err
+	return storeError(err)
 }
 
 // organisation returns the partner's organisation orgID, or a 404 error.
@@ -270,10 +274,10 @@ func (s *Service) organisation(ctx context.Context, partnerID, orgID string) (st
 		return store.Organisation{}, orgNotFound(orgID)
 	}
 	org, err := s.store.GetOrganisation(ctx, partnerID, id)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, orgNotFound(orgID)
 	}
-	return org, err
+	return org, storeError(err)
 }
 
 // inputOf is the Input that would recreate a: the document a PATCH merges
@@ -320,6 +324,54 @@ func canonicalID(id string) (string, bool) {
 		return id, false
 	}
 	return strings.ToLower(id), true
+}
+
+// storeError translates the store's errors into the API's answers: the
+// problem kind and the caller-facing detail of each guard of the server
+// writes, then endpoint.StoreError for the rest (503 when DynamoDB
+// throttles; 500 without the cause for an unknown error).
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *store.VersionError
+	if errors.As(err, &ve) && ve.Entity == store.EntityAuthServer {
+		return endpoint.Translated(err, problem.ErrPrecondition,
+			"authorisation server %s was changed by another request (now at version %d)", ve.ID, ve.Current)
+	}
+	ce := store.Conflict(err)
+	if ce == nil {
+		return endpoint.StoreError(err)
+	}
+	switch ce.Reason {
+	case store.ConflictIDTaken:
+		return endpoint.Translated(err, problem.ErrConflict, "authorisation server %s exists", ce.ID)
+	case store.ConflictReferenced:
+		return fmt.Errorf("%w (%w)", referencedError(ce.ID, ce.IDs), err)
+	case store.ConflictReferenceGone:
+		return endpoint.Translated(err, problem.ErrConflict, "the referenced authorisation server %s was deleted while the request ran", ce.ID)
+	case store.ConflictOrganisationChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "organisation %s changed while the request ran; retry", ce.ID)
+	case store.ConflictChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "authorisation server %s changed while the request ran; retry", ce.ID)
+	}
+	return endpoint.StoreError(err)
+}
+
+// referencedError is the 409 of a delete of authorisation server id while
+// the servers ids reference it (named, at most 20 of them).
+func referencedError(id string, ids []string) error {
+	const max = 20
+	more := ""
+	if len(ids) > max {
+		more = fmt.Sprintf(" and %d more", len(ids)-max)
+		ids = ids[:max]
+	}
+	if len(ids) == 0 {
+		return problem.New(problem.ErrConflict, "authorisation server %s is referenced by another server of the organisation; retry", id)
+	}
+	return problem.New(problem.ErrConflict,
+		"authorisation server %s is the parent or superseding server of %s%s; change or delete them first", id, strings.Join(ids, ", "), more)
 }
 
 func notFound(orgID, id string) error {

@@ -69,10 +69,12 @@ import (
 )
 
 // Store is the storage the service needs (satisfied by *store.Table). Its
-// errors wrap the problem kinds: ErrNotFound for a missing client or
-// organisation, ErrConflict for a taken client id, ErrPrecondition when the
-// stored version is not the expected one, and store.ErrOrganisationChanged
-// when the organisation moved on while a client was written.
+// errors are the store's: store.ErrNotFound for a missing client or
+// organisation, a *store.ConflictError with store.ConflictIDTaken for a
+// taken client id or store.ConflictOrganisationChanged when the
+// organisation moved on while a client was written, a *store.VersionError
+// when the stored version is not the expected one, store.ErrUnavailable
+// when DynamoDB throttles. storeError turns them into the API's answers.
 type Store interface {
 	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
 	GetClient(ctx context.Context, clientID string) (store.Client, error)
@@ -119,10 +121,10 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Clie
 		return store.Client{}, notFound(id)
 	}
 	cl, err := s.store.GetClient(ctx, id)
-	if errors.Is(err, problem.ErrNotFound) || err == nil && !visible(c, cl.PartnerID, cl.OrganisationID) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && !visible(c, cl.PartnerID, cl.OrganisationID) {
 		return store.Client{}, notFound(id)
 	}
-	return cl, err
+	return cl, storeError(err)
 }
 
 // RequireManager returns a 403 error unless the client c (a caller that is
@@ -131,10 +133,10 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Clie
 // of the scope take effect at once rather than when the token expires.
 func (s *Service) RequireManager(ctx context.Context, c auth.Caller) error {
 	self, err := s.store.GetClient(ctx, c.ClientID)
-	if errors.Is(err, problem.ErrNotFound) || err == nil && !slices.Contains(self.AdditionalScopes, scope.ClientsManage) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && !slices.Contains(self.AdditionalScopes, scope.ClientsManage) {
 		return problem.New(problem.ErrForbidden, "the client no longer holds %s", scope.ClientsManage)
 	}
-	return err
+	return storeError(err)
 }
 
 // Page is one page of a list.
@@ -151,7 +153,8 @@ func (s *Service) List(ctx context.Context, c auth.Caller, orgID string, p endpo
 	b := cursor.Binding{PartnerID: c.PartnerID, List: listKind, Filter: "organisation_id=" + org.ID}
 	return endpoint.ListPage(s.cursors, b, p, func(cl store.Client) string { return cl.ID },
 		func(after string, limit int) ([]store.Client, bool, error) {
-			return s.store.ListClients(ctx, c.PartnerID, org.ID, after, limit)
+			list, more, err := s.store.ListClients(ctx, c.PartnerID, org.ID, after, limit)
+			return list, more, storeError(err)
 		})
 }
 
@@ -190,11 +193,11 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
 		next.SecretHash, next.CreatedAt, next.UpdatedAt = credential.Hash(sec), now, now
 		created, err := s.store.CreateClient(ctx, next, org.Version)
-		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
+		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
 		}
 		if err != nil {
-			return Issued{}, err
+			return Issued{}, storeError(err)
 		}
 		return Issued{Client: created, Secret: sec}, nil
 	}
@@ -241,7 +244,7 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, id string, cond eta
 	if cur.ID == c.ClientID {
 		return problem.New(problem.ErrForbidden, "a client cannot delete itself; the partner can")
 	}
-	return endpoint.Raced(s.store.DeleteClient(ctx, cur), cond)
+	return endpoint.Raced(storeError(s.store.DeleteClient(ctx, cur)), cond)
 }
 
 // rotation is the optional body of a secret rotation.
@@ -279,11 +282,11 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 		next.UpdatedAt = now
 		// Only the credential changes: no new check against the organisation.
 		rotated, err := s.store.UpdateClient(ctx, cur, next, 0)
-		if errors.Is(err, problem.ErrPrecondition) && !cond.Present() && attempt < attempts {
+		if errors.Is(err, store.ErrVersionMismatch) && !cond.Present() && attempt < attempts {
 			continue
 		}
 		if err != nil {
-			return Issued{}, endpoint.Raced(err, cond)
+			return Issued{}, endpoint.Raced(storeError(err), cond)
 		}
 		return Issued{Client: rotated, Secret: sec}, nil
 	}
@@ -321,7 +324,7 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 	for attempt := 1; ; attempt++ {
 		org, err := s.store.GetOrganisation(ctx, cur.PartnerID, cur.OrganisationID)
 		if err != nil {
-			return store.Client{}, err
+			return store.Client{}, storeError(err)
 		}
 		next, err := s.resolve(&problem.ValidationError{Errors: slices.Clone(v.Errors)}, in, org)
 		if err != nil {
@@ -338,10 +341,10 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 			orgVersion = org.Version
 		}
 		updated, err := s.store.UpdateClient(ctx, cur, next, orgVersion)
-		if errors.Is(err, store.ErrOrganisationChanged) && attempt < attempts {
+		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
 		}
-		return updated, endpoint.Raced(err, cond)
+		return updated, endpoint.Raced(storeError(err), cond)
 	}
 }
 
@@ -361,10 +364,10 @@ func (s *Service) organisation(ctx context.Context, c auth.Caller, orgID string)
 		return store.Organisation{}, orgNotFound(orgID)
 	}
 	org, err := s.store.GetOrganisation(ctx, c.PartnerID, id)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, orgNotFound(orgID)
 	}
-	return org, err
+	return org, storeError(err)
 }
 
 // delegated refuses, with 403, what a client caller may not do to cur
@@ -431,6 +434,28 @@ func inputOf(c store.Client) Input {
 		in.SelectedProduct = &c.SelectedProduct
 	}
 	return in
+}
+
+// storeError translates the store's errors into the API's answers: the
+// problem kind and the caller-facing detail of each guard of the client
+// writes, then endpoint.StoreError for the rest (503 when DynamoDB
+// throttles; 500 without the cause for an unknown error).
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *store.VersionError
+	if errors.As(err, &ve) && ve.Entity == store.EntityClient {
+		return endpoint.Translated(err, problem.ErrPrecondition, "client %s was changed by another request (now at version %d)", ve.ID, ve.Current)
+	}
+	switch ce := store.Conflict(err); {
+	case ce == nil:
+	case ce.Reason == store.ConflictIDTaken:
+		return endpoint.Translated(err, problem.ErrConflict, "client_id %q is taken", ce.ID)
+	case ce.Reason == store.ConflictOrganisationChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "the client's organisation was changed by another request while this one ran; retry")
+	}
+	return endpoint.StoreError(err)
 }
 
 func notFound(id string) error {

@@ -270,7 +270,7 @@ func TestHierarchy(t *testing.T) {
 		}
 		// ...and its path follows: disabling its new parent stops it.
 		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":false}`), http.StatusOK)
-		if on, _ := e.App.Store.OrganisationChainEnabled(context.Background(), p.partnerID, leaf.ID); on {
+		if on, _ := e.App.Store.ClientChainActive(context.Background(), p.partnerID, leaf.ID); on {
 			t.Error("leaf enabled under a disabled new parent")
 		}
 		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":true}`), http.StatusOK)
@@ -314,7 +314,7 @@ func TestHierarchy(t *testing.T) {
 	})
 	t.Run("enabled false stops the whole subtree", func(t *testing.T) {
 		chain := func(id string) bool {
-			on, err := e.App.Store.OrganisationChainEnabled(context.Background(), p.partnerID, id)
+			on, err := e.App.Store.ClientChainActive(context.Background(), p.partnerID, id)
 			if err != nil {
 				t.Fatalf("chain of %s: %v", id, err)
 			}

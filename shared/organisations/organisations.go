@@ -60,9 +60,11 @@ import (
 )
 
 // Store is the storage the service needs (satisfied by *store.Table). Its
-// errors wrap the problem kinds: ErrNotFound for a missing organisation or
-// UI config, ErrPrecondition when the stored version is not the expected
-// one, ErrConflict when a guard failed or a concurrent change interfered.
+// errors are the store's: store.ErrNotFound for a missing organisation or
+// UI config, a *store.VersionError when the stored version is not the
+// expected one, a *store.ConflictError when a guard failed or a concurrent
+// change interfered, store.ErrUnavailable when DynamoDB throttles (see each
+// method of store.Table). storeError turns them into the API's answers.
 type Store interface {
 	GetOrganisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error)
 	ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]store.Organisation, bool, error)
@@ -105,10 +107,10 @@ func (s *Service) Get(ctx context.Context, partnerID, id string) (store.Organisa
 		return store.Organisation{}, notFound(id)
 	}
 	o, err := s.store.GetOrganisation(ctx, partnerID, id)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, notFound(id)
 	}
-	return o, err
+	return o, storeError(err)
 }
 
 // ListQuery selects a page of a partner's organisations.
@@ -129,7 +131,8 @@ func (s *Service) List(ctx context.Context, partnerID string, q ListQuery) (Page
 	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "parent_id=" + parentID}
 	return endpoint.ListPage(s.cursors, b, q.Paging, func(o store.Organisation) string { return o.ID },
 		func(after string, limit int) ([]store.Organisation, bool, error) {
-			return s.store.ListOrganisations(ctx, partnerID, parentID, after, limit)
+			orgs, more, err := s.store.ListOrganisations(ctx, partnerID, parentID, after, limit)
+			return orgs, more, storeError(err)
 		})
 }
 
@@ -156,7 +159,8 @@ func (s *Service) Create(ctx context.Context, partnerID string, body []byte) (st
 	if parent != nil {
 		parentVersion = parent.Version
 	}
-	return s.store.CreateOrganisation(ctx, o, parentVersion)
+	created, err := s.store.CreateOrganisation(ctx, o, parentVersion)
+	return created, storeError(err)
 }
 
 // Replace sets every mutable attribute of the partner's organisation id
@@ -198,7 +202,7 @@ func (s *Service) Delete(ctx context.Context, partnerID, id string, cond etag.Co
 	if err != nil {
 		return err
 	}
-	return endpoint.Raced(s.store.DeleteOrganisation(ctx, cur), cond)
+	return endpoint.Raced(storeError(s.store.DeleteOrganisation(ctx, cur)), cond)
 }
 
 // current returns the organisation a write applies to, after checking the
@@ -264,7 +268,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 		u.NoLogo = true
 	}
 	updated, err := s.store.UpdateOrganisation(ctx, u)
-	return updated, endpoint.Raced(err, cond)
+	return updated, endpoint.Raced(storeError(err), cond)
 }
 
 // checkChildren refuses, with 409 naming them, a change of o that would
@@ -272,7 +276,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error {
 	children, err := s.store.OrganisationChildren(ctx, o.PartnerID, o.ID)
 	if err != nil {
-		return err
+		return storeError(err)
 	}
 	var wider []string
 	for _, c := range children {
@@ -288,7 +292,7 @@ func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error
 func (s *Service) checkClients(ctx context.Context, o store.Organisation) error {
 	list, err := s.store.OrganisationClients(ctx, o.PartnerID, o.ID)
 	if err != nil {
-		return err
+		return storeError(err)
 	}
 	var outside []string
 	for _, c := range list {
@@ -323,10 +327,10 @@ func refuse(items []string, why string) error {
 func (s *Service) checkNoLogo(ctx context.Context, o store.Organisation) error {
 	c, err := s.store.GetUIConfig(ctx, o.PartnerID, o.ID)
 	switch {
-	case errors.Is(err, problem.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		return nil
 	case err != nil:
-		return err
+		return storeError(err)
 	case c.LogoURL != "":
 		return problem.New(problem.ErrConflict,
 			"the organisation's ui-config has a logo_url; remove it (PUT /v1/organisations/%s/ui-config) before turning enable_custom_logo off", o.ID)
@@ -346,12 +350,12 @@ func (s *Service) parent(ctx context.Context, v *problem.ValidationError, partne
 		return nil, nil // Resolve reports the malformed id.
 	}
 	p, err := s.store.GetOrganisation(ctx, partnerID, id)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		v.Add("parent_id", "no such organisation")
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, storeError(err)
 	}
 	return &p, nil
 }
@@ -389,6 +393,52 @@ func canonicalID(id string) (string, bool) {
 		return id, false
 	}
 	return strings.ToLower(id), true
+}
+
+// storeError translates the store's errors into the API's answers: the
+// problem kind and the caller-facing detail of each guard of the
+// organisation writes, then endpoint.StoreError for the rest (503 when
+// DynamoDB throttles; 500 without the cause for an unknown error).
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ve *store.VersionError
+	if errors.As(err, &ve) {
+		switch ve.Entity {
+		case store.EntityOrganisation:
+			return endpoint.Translated(err, problem.ErrPrecondition,
+				"organisation %s was changed by another request (now at version %d)", ve.ID, ve.Current)
+		case store.EntityUIConfig:
+			return endpoint.Translated(err, problem.ErrPrecondition, "the ui-config of organisation %s was changed by another request", ve.ID)
+		}
+	}
+	ce := store.Conflict(err)
+	if ce == nil {
+		return endpoint.StoreError(err)
+	}
+	switch ce.Reason {
+	case store.ConflictIDTaken:
+		return endpoint.Translated(err, problem.ErrConflict, "organisation id %s is taken", ce.ID)
+	case store.ConflictChildrenChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "the child organisations of %s changed while the request ran; retry", ce.ID)
+	case store.ConflictParentChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "the parent organisation %s was changed or deleted while the request ran; retry", ce.ID)
+	case store.ConflictLogoSet:
+		return endpoint.Translated(err, problem.ErrConflict,
+			"a logo_url was set in the organisation's ui-config while the request ran; remove it before turning enable_custom_logo off")
+	case store.ConflictCustomLogoOff:
+		return endpoint.Translated(err, problem.ErrConflict, "enable_custom_logo of organisation %s was turned off while the request ran", ce.ID)
+	case store.ConflictChildrenRemain:
+		return endpoint.Translated(err, problem.ErrConflict, "organisation %s still has %d child organisation(s) and %d client(s); delete them first",
+			ce.ID, ce.Children, ce.Clients)
+	case store.ConflictServersRemain:
+		return endpoint.Translated(err, problem.ErrConflict, "organisation %s still has %d authorisation server(s); delete them first",
+			ce.ID, ce.Servers)
+	case store.ConflictChanged:
+		return endpoint.Translated(err, problem.ErrConflict, "organisation %s changed while the request ran; retry", ce.ID)
+	}
+	return endpoint.StoreError(err)
 }
 
 func notFound(id string) error {

@@ -163,7 +163,7 @@ func (s *Service) PutUIConfig(ctx context.Context, partnerID, id string, cond et
 		next.CreatedAt = now
 	}
 	saved, err := s.store.PutUIConfig(ctx, cur, next)
-	return saved, endpoint.Raced(err, cond)
+	return saved, endpoint.Raced(storeError(err), cond)
 }
 
 // uiConfig returns the organisation id and its configuration.
@@ -173,8 +173,8 @@ func (s *Service) uiConfig(ctx context.Context, partnerID, id string) (store.Org
 		return store.Organisation{}, store.UIConfig{}, err
 	}
 	c, err := s.store.GetUIConfig(ctx, partnerID, org.ID)
-	if errors.Is(err, problem.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return org, DefaultUIConfig(partnerID, org.ID), nil
 	}
-	return org, c, err
+	return org, c, storeError(err)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
 )
 
 // Actor types of audit records. ActorSystem marks a write made outside any
@@ -140,6 +141,8 @@ type AuditFilter struct {
 // matching f, newest first, starting after the record whose sort key is
 // after ("" for the first page), and whether more follow. The resource
 // filter reads GSI1 and is eventually consistent.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no records is an empty page, not an error.
 func (t *Table) ListAuditEvents(ctx context.Context, partnerID string, f AuditFilter, after string, limit int) ([]AuditEvent, bool, error) {
 	lo, hi := "0", "~"
 	if !f.From.IsZero() {
@@ -191,7 +194,7 @@ func (t *Table) audit(ctx context.Context, x *txn, partnerID string, res Resourc
 	o := OriginFrom(ctx)
 	now := t.now().UTC()
 	e := AuditEvent{
-		EventID: t.newEventID(), Time: now, Actor: o.Actor, PartnerID: partnerID, Resource: res,
+		EventID: uuid.NewString(), Time: now, Actor: o.Actor, PartnerID: partnerID, Resource: res,
 		Action: action, ChangedFields: fields, RequestID: o.RequestID, InteractionID: o.InteractionID,
 		ExpiresAt: now.Add(t.auditRetention).Truncate(time.Second),
 	}

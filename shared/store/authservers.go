@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 const typeAuthServer = "authorisation_server"
@@ -101,7 +98,7 @@ var authServerMutable = []string{
 
 // GetAuthServer returns the authorisation server id of the partner's
 // organisation orgID, read consistently (pattern 15), or an error wrapping
-// problem.ErrNotFound. Another partner's or organisation's server is never
+// ErrNotFound. Another partner's or organisation's server is never
 // found: both are part of the key.
 func (t *Table) GetAuthServer(ctx context.Context, partnerID, orgID, id string) (AuthServer, error) {
 	var it authServerItem
@@ -115,6 +112,8 @@ func (t *Table) GetAuthServer(ctx context.Context, partnerID, orgID, id string) 
 // partner's organisation orgID in id order, starting after the server id
 // after ("" for the first page), and whether more follow (pattern 16, read
 // consistently).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; an organisation without servers (or none at all) gives an empty page.
 func (t *Table) ListAuthServers(ctx context.Context, partnerID, orgID, after string, limit int) ([]AuthServer, bool, error) {
 	var start map[string]types.AttributeValue
 	if after != "" {
@@ -133,6 +132,8 @@ func (t *Table) ListAuthServers(ctx context.Context, partnerID, orgID, after str
 
 // OrganisationAuthServers returns every authorisation server of the
 // partner's organisation orgID, read consistently (pattern 16, all pages).
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationAuthServers(ctx context.Context, partnerID, orgID string) ([]AuthServer, error) {
 	var items []map[string]types.AttributeValue
 	p := dynamodb.NewQueryPaginator(t.db, t.authServersQuery(partnerID, orgID))
@@ -166,9 +167,13 @@ func (t *Table) authServersQuery(partnerID, orgID string) *dynamodb.QueryInput {
 // no references to it. The same transaction counts it on its organisation
 // (auth_server_count, which DeleteOrganisation requires to be zero) on
 // condition that the organisation exists, and counts a reference on each
-// server a references on condition that it exists. A missing organisation
-// gives an error wrapping problem.ErrNotFound, a referenced server deleted
-// meanwhile problem.ErrConflict.
+// server a references on condition that it exists.
+//
+// Errors: ErrNotFound when the organisation is missing; a *ConflictError
+// with ConflictIDTaken when a.ID exists, ConflictOrganisationChanged when
+// the organisation changed meanwhile, ConflictReferenceGone (naming it) when
+// a referenced server was deleted meanwhile; ErrUnavailable when DynamoDB
+// throttles.
 func (t *Table) CreateAuthServer(ctx context.Context, a AuthServer) (AuthServer, error) {
 	a.Version, a.RefCount = 1, 0
 	item, err := authServerItemMap(a)
@@ -176,10 +181,10 @@ func (t *Table) CreateAuthServer(ctx context.Context, a AuthServer) (AuthServer,
 		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
 	}
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
-		return problem.New(problem.ErrConflict, "authorisation server %s exists", a.ID)
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
+		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityAuthServer, ID: a.ID}
 	})
-	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, 1), t.authServerOrgGone(a))
+	x.addExplained(t.authServerCountChange(a.PartnerID, a.OrganisationID, 1), authServerOrgGone(a))
 	t.addRefChanges(x, a, refDeltas(nil, a.References()))
 	if err := t.audit(ctx, x, a.PartnerID, authServerResource(a.ID), ActionCreate, changedFields(nil, item)); err != nil {
 		return AuthServer{}, fmt.Errorf("create authorisation server %s: %w", a.ID, err)
@@ -194,9 +199,13 @@ func (t *Table) CreateAuthServer(ctx context.Context, a AuthServer) (AuthServer,
 // server if it is at next.Version (cur.Version), and increments the version.
 // cur is the server as read: the references that next drops are uncounted and those it
 // adds counted, on condition that their servers exist, in the same
-// transaction. A missing server gives an error wrapping problem.ErrNotFound,
-// a version mismatch problem.ErrPrecondition, a referenced server deleted
-// meanwhile problem.ErrConflict.
+// transaction.
+//
+// Errors: ErrNotFound when the server is missing; a *VersionError (with the
+// current version) when it is not at next.Version; a *ConflictError with
+// ConflictReferenceGone (naming it) when a newly referenced server was
+// deleted meanwhile, ConflictChanged otherwise; ErrUnavailable when
+// DynamoDB throttles.
 func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (AuthServer, error) {
 	expected := next.Version
 	next.Version++
@@ -205,13 +214,9 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 	if err != nil {
 		return AuthServer{}, fmt.Errorf("update authorisation server %s: %w", next.ID, err)
 	}
-	update, names, values := setOrRemove(item, authServerMutable, "#version = :next")
-	names["#version"] = "version"
-	values[":next"] = numberValue(next.Version)
-	values[":expected"] = numberValue(expected)
 	x := &txn{}
-	x.add(t.txUpdate(authServerKey(next.PartnerID, next.OrganisationID, next.ID), update,
-		"attribute_exists(pk) AND #version = :expected", names, values), t.authServerChanged(cur))
+	x.addExplained(x.built(t.txUpdateBuilt(authServerKey(next.PartnerID, next.OrganisationID, next.ID),
+		setOrRemove(item, authServerMutable, next.Version), exists().And(atVersion(expected)))), authServerChanged(cur))
 	t.addRefChanges(x, next, refDeltas(cur.References(), next.References()))
 	prev, err := authServerItemMap(cur)
 	if err != nil {
@@ -228,22 +233,33 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 
 // DeleteAuthServer deletes a, uncounts it from its organisation and
 // uncounts its references, on condition that it is still at a.Version and
-// no other server references it. A missing server gives an error wrapping
-// problem.ErrNotFound, a version mismatch problem.ErrPrecondition, a server
-// still referenced problem.ErrConflict naming the servers that reference it.
+// no other server references it.
+//
+// Errors: ErrNotFound when the server or its organisation is missing; a
+// *VersionError (with the current version) when it is not at a.Version; a
+// *ConflictError with ConflictReferenced when other servers still reference
+// it (IDs names them, read after the failure; empty when none is left by
+// then), ConflictOrganisationChanged when the organisation changed
+// meanwhile; ErrUnavailable when DynamoDB throttles.
 func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 	x := &txn{}
-	x.add(t.txDelete(authServerKey(a.PartnerID, a.OrganisationID, a.ID),
+	x.addExplained(t.txDelete(authServerKey(a.PartnerID, a.OrganisationID, a.ID),
 		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)",
 		map[string]string{"#version": "version"},
 		map[string]types.AttributeValue{":expected": numberValue(a.Version), ":zero": numberValue(0)},
-	), func(ctx context.Context) error {
-		if err := t.authServerChanged(a)(ctx); !errors.Is(err, problem.ErrConflict) {
+	), func(old map[string]types.AttributeValue) error {
+		if err := authServerChanged(a)(old); !IsConflict(err, ConflictChanged) {
 			return err
 		}
-		return t.referencedError(ctx, a)
+		// Still at its version, so the reference count failed the
+		// condition: name the servers that reference it.
+		ids, err := t.ReferencingAuthServers(ctx, a)
+		if err != nil {
+			return err
+		}
+		return &ConflictError{Reason: ConflictReferenced, Entity: EntityAuthServer, ID: a.ID, IDs: ids}
 	})
-	x.add(t.authServerCountChange(a.PartnerID, a.OrganisationID, -1), t.authServerOrgGone(a))
+	x.addExplained(t.authServerCountChange(a.PartnerID, a.OrganisationID, -1), authServerOrgGone(a))
 	t.addRefChanges(x, a, refDeltas(a.References(), nil))
 	if err := t.audit(ctx, x, a.PartnerID, authServerResource(a.ID), ActionDelete, nil); err != nil {
 		return fmt.Errorf("delete authorisation server %s: %w", a.ID, err)
@@ -257,6 +273,8 @@ func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 // ReferencingAuthServers returns the ids, sorted, of the servers of a's
 // organisation that reference a as parent or superseded-by, read
 // consistently.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) ReferencingAuthServers(ctx context.Context, a AuthServer) ([]string, error) {
 	all, err := t.OrganisationAuthServers(ctx, a.PartnerID, a.OrganisationID)
 	if err != nil {
@@ -270,32 +288,6 @@ func (t *Table) ReferencingAuthServers(ctx context.Context, a AuthServer) ([]str
 	}
 	slices.Sort(ids)
 	return ids, nil
-}
-
-// referencedError is the 409 of a delete refused because other servers
-// reference a.
-func (t *Table) referencedError(ctx context.Context, a AuthServer) error {
-	ids, err := t.ReferencingAuthServers(ctx, a)
-	if err != nil {
-		return err
-	}
-	return ReferencedError(a.ID, ids)
-}
-
-// ReferencedError is the 409 of a delete of authorisation server id while
-// the servers ids reference it.
-func ReferencedError(id string, ids []string) error {
-	const max = 20
-	more := ""
-	if len(ids) > max {
-		more = fmt.Sprintf(" and %d more", len(ids)-max)
-		ids = ids[:max]
-	}
-	if len(ids) == 0 {
-		return problem.New(problem.ErrConflict, "authorisation server %s is referenced by another server of the organisation; retry", id)
-	}
-	return problem.New(problem.ErrConflict,
-		"authorisation server %s is the parent or superseding server of %s%s; change or delete them first", id, strings.Join(ids, ", "), more)
 }
 
 // refDeltas is the change of reference count of each server id when the
@@ -319,8 +311,8 @@ func refDeltas(before, after []string) map[string]int64 {
 func (t *Table) addRefChanges(x *txn, a AuthServer, deltas map[string]int64) {
 	for _, id := range slices.Sorted(maps.Keys(deltas)) {
 		x.add(t.txUpdate(authServerKey(a.PartnerID, a.OrganisationID, id), "ADD ref_count :d", "attribute_exists(pk)", nil,
-			map[string]types.AttributeValue{":d": numberValue(deltas[id])}), func(context.Context) error {
-			return problem.New(problem.ErrConflict, "the referenced authorisation server %s was deleted while the request ran", id)
+			map[string]types.AttributeValue{":d": numberValue(deltas[id])}), func() error {
+			return &ConflictError{Reason: ConflictReferenceGone, Entity: EntityAuthServer, ID: id}
 		})
 	}
 }
@@ -333,28 +325,31 @@ func (t *Table) authServerCountChange(partnerID, orgID string, delta int64) type
 		map[string]types.AttributeValue{":d": numberValue(delta)})
 }
 
-// authServerOrgGone explains a failed condition on a's organisation.
-func (t *Table) authServerOrgGone(a AuthServer) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if _, err := t.GetOrganisation(ctx, a.PartnerID, a.OrganisationID); err != nil {
-			return err
+// authServerOrgGone explains a failed condition on a's organisation from
+// old, the organisation then: gone (ErrNotFound) or changed
+// (ConflictOrganisationChanged).
+func authServerOrgGone(a AuthServer) explainFunc {
+	return func(old map[string]types.AttributeValue) error {
+		if old == nil {
+			return ErrNotFound
 		}
-		return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", a.OrganisationID)
+		return &ConflictError{Reason: ConflictOrganisationChanged, Entity: EntityOrganisation, ID: a.OrganisationID}
 	}
 }
 
-// authServerChanged explains a failed condition on the stored a: gone
-// (ErrNotFound), another version (ErrPrecondition), or else ErrConflict.
-func (t *Table) authServerChanged(a AuthServer) func(context.Context) error {
-	return func(ctx context.Context) error {
-		cur, err := t.GetAuthServer(ctx, a.PartnerID, a.OrganisationID, a.ID)
-		switch {
-		case err != nil:
+// authServerChanged explains a failed condition on the stored a from old,
+// the item then: gone (ErrNotFound), another version (*VersionError), or
+// else ConflictChanged.
+func authServerChanged(a AuthServer) explainFunc {
+	return func(old map[string]types.AttributeValue) error {
+		var cur authServerItem
+		if err := decodeOld(old, &cur); err != nil {
 			return err
-		case cur.Version != a.Version:
-			return problem.New(problem.ErrPrecondition, "authorisation server %s was changed by another request (now at version %d)", a.ID, cur.Version)
 		}
-		return problem.New(problem.ErrConflict, "authorisation server %s changed while the request ran; retry", a.ID)
+		if cur.Version != a.Version {
+			return &VersionError{Entity: EntityAuthServer, ID: a.ID, Current: cur.Version}
+		}
+		return &ConflictError{Reason: ConflictChanged, Entity: EntityAuthServer, ID: a.ID}
 	}
 }
 

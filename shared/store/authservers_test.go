@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // newAuthServer returns an authorisation server of org, not yet stored.
@@ -60,19 +57,19 @@ func TestAuthServerLifecycle(t *testing.T) {
 	// Keys hold partner and organisation: nothing leaks across either.
 	other := newOrg(t, tb, "p", nil)
 	for _, k := range [][2]string{{"q", org.ID}, {"p", other.ID}} {
-		if _, err := tb.GetAuthServer(ctx, k[0], k[1], a.ID); !errors.Is(err, problem.ErrNotFound) {
+		if _, err := tb.GetAuthServer(ctx, k[0], k[1], a.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("get through %v = %v, want ErrNotFound", k, err)
 		}
 	}
-	if _, err := tb.CreateAuthServer(ctx, a); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateAuthServer(ctx, a); !errors.Is(err, ErrConflict) {
 		t.Errorf("create an existing id = %v, want ErrConflict", err)
 	}
 	gone := org
 	gone.ID = uuid.NewString()
-	if _, err := tb.CreateAuthServer(ctx, newAuthServer(gone)); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.CreateAuthServer(ctx, newAuthServer(gone)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("create under a missing organisation = %v, want ErrNotFound", err)
 	}
-	if _, err := tb.CreateAuthServer(ctx, newAuthServer(org, uuid.NewString())); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateAuthServer(ctx, newAuthServer(org, uuid.NewString())); !errors.Is(err, ErrConflict) {
 		t.Errorf("create referencing a missing server = %v, want ErrConflict", err)
 	}
 	if o := get(t, tb, "p", org.ID); o.AuthServerCount != 1 {
@@ -88,7 +85,7 @@ func TestAuthServerLifecycle(t *testing.T) {
 		t.Errorf("ref_count of a = %d, want 2", n)
 	}
 	err = tb.DeleteAuthServer(ctx, getAS(t, tb, a))
-	if !errors.Is(err, problem.ErrConflict) || !strings.Contains(problem.From(err).Detail, b.ID) {
+	if !errors.Is(err, ErrConflict) || !slices.Equal(Conflict(err).IDs, []string{b.ID}) {
 		t.Errorf("delete a referenced server = %v, want ErrConflict naming %s", err, b.ID)
 	}
 	ids, err := tb.ReferencingAuthServers(ctx, a)
@@ -110,16 +107,16 @@ func TestAuthServerLifecycle(t *testing.T) {
 	if n := getAS(t, tb, a).RefCount; n != 1 {
 		t.Errorf("ref_count of a after update = %d, want 1", n)
 	}
-	if _, err := tb.UpdateAuthServer(ctx, b, next); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale update = %v, want ErrPrecondition", err)
+	if _, err := tb.UpdateAuthServer(ctx, b, next); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale update = %v, want ErrVersionMismatch", err)
 	}
-	if err := tb.DeleteAuthServer(ctx, b); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale delete = %v, want ErrPrecondition", err)
+	if err := tb.DeleteAuthServer(ctx, b); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale delete = %v, want ErrVersionMismatch", err)
 	}
 
 	// The organisation is not deleted while it has servers.
 	err = tb.DeleteOrganisation(ctx, get(t, tb, "p", org.ID))
-	if !errors.Is(err, problem.ErrConflict) || !strings.Contains(problem.From(err).Detail, "2 authorisation server(s)") {
+	if !errors.Is(err, ErrConflict) || Conflict(err).Servers != 2 {
 		t.Errorf("delete organisation with servers = %v, want ErrConflict counting them", err)
 	}
 	if err := tb.DeleteAuthServer(ctx, getAS(t, tb, b)); err != nil {
@@ -131,7 +128,7 @@ func TestAuthServerLifecycle(t *testing.T) {
 	if err := tb.DeleteAuthServer(ctx, getAS(t, tb, a)); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.DeleteAuthServer(ctx, a); !errors.Is(err, problem.ErrNotFound) {
+	if err := tb.DeleteAuthServer(ctx, a); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete a missing server = %v, want ErrNotFound", err)
 	}
 	if o := get(t, tb, "p", org.ID); o.AuthServerCount != 0 {

@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 const typeClientLink = "client_link"
@@ -31,12 +29,6 @@ type Client struct {
 	SelectedProduct       string   `dynamodbav:"selected_product,omitempty"`
 	AllowedProviderGroups []string `dynamodbav:"allowed_provider_groups"`
 }
-
-// ErrOrganisationChanged is the error (wrapped) of a client write whose
-// organisation changed after the client was checked against it: check the
-// client again against the organisation as it is now, or give up with 409.
-var ErrOrganisationChanged = problem.New(problem.ErrConflict,
-	"the client's organisation was changed by another request while this one ran; retry")
 
 type clientItem struct {
 	Type   string `dynamodbav:"type"`
@@ -77,14 +69,14 @@ func clientLinkKey(partnerID, orgID, clientID string) map[string]types.Attribute
 }
 
 // GetClient returns the organisation client clientID, read consistently. It
-// returns an error wrapping problem.ErrNotFound when there is none; a
+// returns an error wrapping ErrNotFound when there is none; a
 // partner account is not a client. Callers compare PartnerID and
 // OrganisationID with the caller's before showing anything.
 func (t *Table) GetClient(ctx context.Context, clientID string) (Client, error) {
 	var it clientItem
 	err := t.getItem(ctx, principalKey(clientID), &it)
 	if err == nil && it.Kind != KindClient {
-		err = problem.ErrNotFound
+		err = ErrNotFound
 	}
 	if err != nil {
 		return Client{}, fmt.Errorf("get client %s: %w", clientID, err)
@@ -95,6 +87,8 @@ func (t *Table) GetClient(ctx context.Context, clientID string) (Client, error) 
 // ListClients returns up to limit clients of the partner's organisation
 // orgID in id order, starting after the client id after ("" for the first
 // page), and whether more follow (pattern 6: GSI1, eventually consistent).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no clients is an empty page.
 func (t *Table) ListClients(ctx context.Context, partnerID, orgID, after string, limit int) ([]Client, bool, error) {
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(t.name), IndexName: aws.String(IndexGSI1),
@@ -121,6 +115,8 @@ func (t *Table) ListClients(ctx context.Context, partnerID, orgID, after string,
 // OrganisationClients returns every client of the partner's organisation
 // orgID, read consistently: its links, then the clients with BatchGetItem
 // (pattern 20). Narrowing an organisation checks them.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationClients(ctx context.Context, partnerID, orgID string) ([]Client, error) {
 	items, err := t.linked(ctx, partnerID, clientLinkPrefix(orgID), "client_id", principalKey)
 	if err != nil {
@@ -134,11 +130,14 @@ func (t *Table) OrganisationClients(ctx context.Context, partnerID, orgID string
 }
 
 // CreateClient stores c as a new client at version 1, with its link and the
-// organisation's client count in the same transaction. It fails with an
-// error wrapping problem.ErrConflict when the client id is taken (by a
-// partner account or a client), problem.ErrNotFound when the organisation
-// is gone, and ErrOrganisationChanged when the organisation is no longer at
-// orgVersion, the version c was checked against.
+// organisation's client count in the same transaction.
+//
+// Errors: a *ConflictError with ConflictIDTaken when the client id is taken
+// (by a partner account or a client); ErrNotFound when the organisation is
+// gone; a *ConflictError with ConflictOrganisationChanged when the
+// organisation is no longer at orgVersion, the version c was checked
+// against (check c again and retry); ErrUnavailable when DynamoDB
+// throttles.
 func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (Client, error) {
 	c.Kind, c.Version = KindClient, 1
 	item, err := clientItemMap(c)
@@ -153,10 +152,10 @@ func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (C
 	}
 	maps.Copy(link, clientLinkKey(c.PartnerID, c.OrganisationID, c.ID))
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
-		return problem.New(problem.ErrConflict, "client_id %q is taken", c.ID)
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
+		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityClient, ID: c.ID}
 	})
-	x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 1, orgVersion), t.organisationChanged(c))
+	x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 1, orgVersion)), organisationChanged(c))
 	x.add(t.txPut(link, "", nil, nil), nil)
 	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionCreate, changedFields(nil, item)); err != nil {
 		return Client{}, fmt.Errorf("create client %s: %w", c.ID, err)
@@ -172,9 +171,13 @@ func (t *Table) CreateClient(ctx context.Context, c Client, orgVersion int64) (C
 // same transaction requires the organisation to be at orgVersion (c was
 // checked against it) and bumps its ChildSeq, so that a concurrent narrowing
 // of the organisation fails; pass it whenever c's fit in its organisation
-// may have changed. A missing client gives an error wrapping
-// problem.ErrNotFound, a version mismatch problem.ErrPrecondition, a moved
-// organisation ErrOrganisationChanged.
+// may have changed.
+//
+// Errors: ErrNotFound when the client (or its organisation) is missing or
+// belongs to another partner; a *VersionError (with the current version)
+// when it is not at c.Version; a *ConflictError with
+// ConflictOrganisationChanged when the organisation is not at orgVersion;
+// ErrUnavailable when DynamoDB throttles.
 func (t *Table) UpdateClient(ctx context.Context, before, c Client, orgVersion int64) (Client, error) {
 	expected := c.Version
 	c.Kind = KindClient
@@ -184,9 +187,9 @@ func (t *Table) UpdateClient(ctx context.Context, before, c Client, orgVersion i
 		return Client{}, fmt.Errorf("update client %s: %w", c.ID, err)
 	}
 	x := &txn{}
-	x.add(t.txPut(item, clientCondition, clientNames, clientValues(c.PartnerID, expected)), t.clientChanged(c.ID, c.PartnerID))
+	x.addExplained(t.txPut(item, clientCondition, clientNames, clientValues(c.PartnerID, expected)), clientChanged(c.ID, c.PartnerID))
 	if orgVersion != 0 {
-		x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 0, orgVersion), t.organisationChanged(c))
+		x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, 0, orgVersion)), organisationChanged(c))
 	}
 	var prev map[string]types.AttributeValue
 	if before.ID != "" {
@@ -206,14 +209,16 @@ func (t *Table) UpdateClient(ctx context.Context, before, c Client, orgVersion i
 
 // DeleteClient deletes c and its link, and uncounts it from its
 // organisation, on condition that it is still at c.Version. Its tokens stop
-// at once: token checks read the principal, which is gone. A missing client
-// gives an error wrapping problem.ErrNotFound, a version mismatch
-// problem.ErrPrecondition.
+// at once: token checks read the principal, which is gone.
+//
+// Errors: ErrNotFound when the client (or its organisation) is missing or
+// belongs to another partner; a *VersionError (with the current version)
+// when it is not at c.Version; ErrUnavailable when DynamoDB throttles.
 func (t *Table) DeleteClient(ctx context.Context, c Client) error {
 	x := &txn{}
-	x.add(t.txDelete(principalKey(c.ID), clientCondition, clientNames, clientValues(c.PartnerID, c.Version)), t.clientChanged(c.ID, c.PartnerID))
+	x.addExplained(t.txDelete(principalKey(c.ID), clientCondition, clientNames, clientValues(c.PartnerID, c.Version)), clientChanged(c.ID, c.PartnerID))
 	x.add(t.txDelete(clientLinkKey(c.PartnerID, c.OrganisationID, c.ID), "", nil, nil), nil)
-	x.add(t.orgClientCountChange(c.PartnerID, c.OrganisationID, -1, 0), t.organisationChanged(c))
+	x.addExplained(x.built(t.orgClientCountChange(c.PartnerID, c.OrganisationID, -1, 0)), organisationChanged(c))
 	if err := t.audit(ctx, x, c.PartnerID, clientResource(c.ID), ActionDelete, nil); err != nil {
 		return fmt.Errorf("delete client %s: %w", c.ID, err)
 	}
@@ -237,29 +242,31 @@ func clientValues(partnerID string, expected int64) map[string]types.AttributeVa
 	}
 }
 
-// clientChanged explains a failed clientCondition: the client is gone
-// (ErrNotFound) or at another version (ErrPrecondition).
-func (t *Table) clientChanged(clientID, partnerID string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		cur, err := t.GetClient(ctx, clientID)
-		switch {
-		case err != nil:
+// clientChanged explains a failed clientCondition from old, the stored item
+// then: gone or not a client of the partner (ErrNotFound), else at another
+// version (*VersionError).
+func clientChanged(clientID, partnerID string) explainFunc {
+	return func(old map[string]types.AttributeValue) error {
+		var cur clientItem
+		if err := decodeOld(old, &cur); err != nil {
 			return err
-		case cur.PartnerID != partnerID:
-			return problem.ErrNotFound
 		}
-		return problem.New(problem.ErrPrecondition, "client %s was changed by another request (now at version %d)", clientID, cur.Version)
+		if cur.Kind != KindClient || cur.PartnerID != partnerID {
+			return ErrNotFound
+		}
+		return &VersionError{Entity: EntityClient, ID: clientID, Current: cur.Version}
 	}
 }
 
-// organisationChanged explains a failed condition on c's organisation: it
-// is gone (ErrNotFound) or at another version (ErrOrganisationChanged).
-func (t *Table) organisationChanged(c Client) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if _, err := t.GetOrganisation(ctx, c.PartnerID, c.OrganisationID); err != nil {
-			return err
+// organisationChanged explains a failed condition on c's organisation from
+// old, the organisation then: gone (ErrNotFound) or at another version
+// (ConflictOrganisationChanged).
+func organisationChanged(c Client) explainFunc {
+	return func(old map[string]types.AttributeValue) error {
+		if old == nil {
+			return ErrNotFound
 		}
-		return ErrOrganisationChanged
+		return &ConflictError{Reason: ConflictOrganisationChanged, Entity: EntityOrganisation, ID: c.OrganisationID}
 	}
 }
 

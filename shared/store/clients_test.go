@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // newClient returns a client of org, not yet stored.
@@ -56,29 +54,29 @@ func TestClientLifecycle(t *testing.T) {
 	}
 
 	// One id, one principal: taken by a client or by a partner.
-	if _, err := tb.CreateClient(ctx, newClient(org, "client-1"), org.Version); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateClient(ctx, newClient(org, "client-1"), org.Version); !errors.Is(err, ErrConflict) {
 		t.Errorf("create a taken id = %v, want ErrConflict", err)
 	}
 	if err := tb.CreatePrincipal(ctx, Principal{ID: "partner-1", Kind: KindPartner, PartnerID: "partner-1", Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.CreateClient(ctx, newClient(org, "partner-1"), org.Version); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateClient(ctx, newClient(org, "partner-1"), org.Version); !errors.Is(err, ErrConflict) {
 		t.Errorf("create a partner's id = %v, want ErrConflict", err)
 	}
-	if _, err := tb.GetClient(ctx, "partner-1"); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.GetClient(ctx, "partner-1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("get a partner as a client = %v, want ErrNotFound", err)
 	}
 	// The organisation must be at the version the client was checked
 	// against, and exist.
-	if _, err := tb.CreateClient(ctx, newClient(org, "client-2"), org.Version+1); !errors.Is(err, ErrOrganisationChanged) {
-		t.Errorf("create against a stale organisation = %v, want ErrOrganisationChanged", err)
+	if _, err := tb.CreateClient(ctx, newClient(org, "client-2"), org.Version+1); !IsConflict(err, ConflictOrganisationChanged) {
+		t.Errorf("create against a stale organisation = %v, want ConflictOrganisationChanged", err)
 	}
 	gone := org
 	gone.ID = uuid.NewString()
-	if _, err := tb.CreateClient(ctx, newClient(gone, "client-2"), 1); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.CreateClient(ctx, newClient(gone, "client-2"), 1); !errors.Is(err, ErrNotFound) {
 		t.Errorf("create under a missing organisation = %v, want ErrNotFound", err)
 	}
-	if _, err := tb.GetClient(ctx, "client-2"); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.GetClient(ctx, "client-2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a refused create left client-2 behind: %v", err)
 	}
 
@@ -100,15 +98,15 @@ func TestClientLifecycle(t *testing.T) {
 	}
 	stale := c
 	stale.Version = 1
-	if _, err := tb.UpdateClient(ctx, Client{}, stale, 0); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale update = %v, want ErrPrecondition", err)
+	if _, err := tb.UpdateClient(ctx, Client{}, stale, 0); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale update = %v, want ErrVersionMismatch", err)
 	}
-	if _, err := tb.UpdateClient(ctx, Client{}, c, org.Version+5); !errors.Is(err, ErrOrganisationChanged) {
-		t.Errorf("update against a stale organisation = %v, want ErrOrganisationChanged", err)
+	if _, err := tb.UpdateClient(ctx, Client{}, c, org.Version+5); !IsConflict(err, ConflictOrganisationChanged) {
+		t.Errorf("update against a stale organisation = %v, want ConflictOrganisationChanged", err)
 	}
 	other := c
 	other.PartnerID = "q"
-	if _, err := tb.UpdateClient(ctx, Client{}, other, 0); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.UpdateClient(ctx, Client{}, other, 0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update as another partner = %v, want ErrNotFound", err)
 	}
 	partner := newClient(org, "partner-1")
@@ -125,21 +123,21 @@ func TestClientLifecycle(t *testing.T) {
 
 	// The organisation cannot go while it has a client.
 	org = get(t, tb, "p", org.ID)
-	if err := tb.DeleteOrganisation(ctx, org); !errors.Is(err, problem.ErrConflict) {
+	if err := tb.DeleteOrganisation(ctx, org); !errors.Is(err, ErrConflict) {
 		t.Errorf("delete an organisation with a client = %v, want ErrConflict", err)
 	}
 	stale = c
 	stale.Version = 1
-	if err := tb.DeleteClient(ctx, stale); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale delete = %v, want ErrPrecondition", err)
+	if err := tb.DeleteClient(ctx, stale); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale delete = %v, want ErrVersionMismatch", err)
 	}
 	if err := tb.DeleteClient(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := tb.DeleteClient(ctx, c); !errors.Is(err, problem.ErrNotFound) {
+	if err := tb.DeleteClient(ctx, c); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete = %v, want ErrNotFound", err)
 	}
-	if _, err := tb.GetPrincipal(ctx, "client-1"); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.GetPrincipal(ctx, "client-1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("principal after delete = %v, want ErrNotFound", err)
 	}
 	if list, _ := tb.OrganisationClients(ctx, "p", org.ID); len(list) != 0 {

@@ -14,8 +14,14 @@
 //
 // # Access patterns
 //
-// No request path scans. Every list is a Query with Limit and an opaque,
-// authenticated cursor built from LastEvaluatedKey.
+// No request path scans. Every list is a Query with Limit. A page starts
+// after a position the caller passes back: the id of the previous page's
+// last item (for audit records, its sort key, AuditCursor), from which the
+// store rebuilds the ExclusiveStartKey with the key builders below; it reads
+// limit+1 items (going on past DynamoDB's 1 MB pages) to know whether more
+// follow. The store never returns LastEvaluatedKey: the API seals the
+// position into an opaque, authenticated cursor bound to the partner and the
+// list (package cursor), so the key layout stays private.
 //
 //	#   pattern                                     operation                  index  key condition
 //	1   principal (partner or client) by client id  GetItem (consistent)       table  pk=CLIENT#<client_id>, sk=CLIENT
@@ -88,6 +94,19 @@
 // delete that adds or drops the reference, on condition that the named
 // server exists); a server's delete requires its ref_count to be zero. So
 // no reference is ever left dangling, whatever the interleaving.
+//
+// Errors (errors.go): the store returns ErrNotFound, a *VersionError
+// (ErrVersionMismatch, with the current version when known), a
+// *ConflictError (ErrConflict, with a ConflictReason and the ids and counts
+// that explain it) and ErrUnavailable (throttled, or a transaction kept
+// cancelled by concurrent ones), each method's doc saying which; it holds no
+// caller-facing wording, which each endpoint group chooses. A cancelled
+// transaction is explained from its CancellationReasons: the items whose
+// failure needs explaining ask for ReturnValuesOnConditionCheckFailure
+// ALL_OLD, so the explanation reads the item as it was when the condition
+// failed rather than re-reading it afterwards (which would race with the
+// writes that followed). Condition and update expressions that vary are
+// built with the SDK's expression builder.
 //
 // Audit records are written in the transaction of the change they record
 // (with the actor and request ids of the context's Origin), so a change is

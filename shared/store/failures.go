@@ -37,6 +37,8 @@ type Credential struct {
 // GetCredential reads the principal clientID and the failures counted
 // against it from source in the window starting at window, in one consistent
 // BatchGetItem (patterns 1 and 9): the one read of a token request.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; an unknown client id is not an error (Found is false).
 func (t *Table) GetCredential(ctx context.Context, clientID, source string, window time.Time) (Credential, error) {
 	pKey, fKey := principalKey(clientID), failuresKey(clientID, source, window)
 	items, err := t.batchGet(ctx, []map[string]types.AttributeValue{pKey, fKey}, "", nil)
@@ -63,6 +65,8 @@ func (t *Table) GetCredential(ctx context.Context, clientID, source string, wind
 
 // RecordFailure counts one failed secret attempt on clientID from source in
 // the window starting at window; the counter expires (TTL) at expires.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) RecordFailure(ctx context.Context, clientID, source string, window, expires time.Time) error {
 	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),

@@ -13,17 +13,20 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // conditionError reports that the condition of item Index of a transaction
-// failed; callers turn it into ErrNotFound, ErrConflict or ErrPrecondition
-// according to which item it was.
+// failed; callers turn it into ErrNotFound, a *VersionError or a
+// *ConflictError according to which item it was. Old is the item as it was
+// when the condition failed, when the transaction item asked for it
+// (ReturnValuesOnConditionCheckFailure ALL_OLD) and it existed; nil
+// otherwise.
 type conditionError struct {
 	Index int
+	Old   map[string]types.AttributeValue
 	err   error
 }
 
@@ -44,8 +47,9 @@ const (
 // transact writes items atomically with TransactWriteItems. A transaction
 // cancelled only by conflicts with concurrent transactions or by throttling
 // is retried with jittered backoff (nothing was written); when retries run
-// out the error wraps problem.ErrUnavailable. A failed condition gives a
-// *conditionError naming the first item whose condition failed.
+// out the error wraps ErrUnavailable. A failed condition gives a
+// *conditionError naming the first item whose condition failed, with the
+// old item DynamoDB returned in the cancellation reason.
 func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) error {
 	delay := transactFirstDelay
 	for attempt := 1; ; attempt++ {
@@ -61,7 +65,7 @@ func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) e
 		for i, r := range tc.CancellationReasons {
 			switch aws.ToString(r.Code) {
 			case "ConditionalCheckFailed":
-				return &conditionError{Index: i, err: err}
+				return &conditionError{Index: i, Old: r.Item, err: err}
 			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded":
 			default:
 				retry = false
@@ -71,7 +75,7 @@ func (t *Table) transact(ctx context.Context, items []types.TransactWriteItem) e
 			return err
 		}
 		if attempt == transactAttempts {
-			return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -113,6 +117,72 @@ func (t *Table) txCheck(key map[string]types.AttributeValue, cond string, names 
 	}}
 }
 
+// txUpdateBuilt is the transaction item of the update u of key on
+// condition cond, both built with the SDK's expression builder (which
+// aliases every name and value).
+func (t *Table) txUpdateBuilt(key map[string]types.AttributeValue, u expression.UpdateBuilder, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := expression.NewBuilder().WithUpdate(u).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("build update expression: %w", err)
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: aws.String(t.name), Key: key, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
+}
+
+// txCheckBuilt is the condition check cond of key, built with the SDK's
+// expression builder.
+func (t *Table) txCheckBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := buildCondition(cond)
+	return types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, err
+}
+
+// txDeleteBuilt is the delete of key on condition cond, built with the
+// SDK's expression builder.
+func (t *Table) txDeleteBuilt(key map[string]types.AttributeValue, cond expression.ConditionBuilder) (types.TransactWriteItem, error) {
+	expr, err := buildCondition(cond)
+	return types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(t.name), Key: key, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, err
+}
+
+// buildCondition builds cond; on an error the expression is empty (and the
+// item that uses it is never written: see txn.built).
+func buildCondition(cond expression.ConditionBuilder) (expression.Expression, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return expression.Expression{}, fmt.Errorf("build condition expression: %w", err)
+	}
+	return expr, nil
+}
+
+// exists is the condition that the item exists.
+func exists() expression.ConditionBuilder { return expression.Name(AttrPK).AttributeExists() }
+
+// atVersion is the condition that the item is at version v.
+func atVersion(v int64) expression.ConditionBuilder {
+	return expression.Name("version").Equal(expression.Value(v))
+}
+
+// setOrRemove is the update that sets each of attrs to its value in item
+// and removes those item lacks, then sets version to version.
+func setOrRemove(item map[string]types.AttributeValue, attrs []string, version int64) expression.UpdateBuilder {
+	u := expression.Set(expression.Name("version"), expression.Value(version))
+	for _, a := range attrs {
+		if av, ok := item[a]; ok {
+			u = u.Set(expression.Name(a), expression.Value(av))
+		} else {
+			u = u.Remove(expression.Name(a))
+		}
+	}
+	return u
+}
+
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -121,14 +191,14 @@ func optional(s string) *string {
 }
 
 // getItem reads the item at key consistently into out (attributevalue
-// decoding). A missing item gives problem.ErrNotFound.
+// decoding). A missing item gives ErrNotFound.
 func (t *Table) getItem(ctx context.Context, key map[string]types.AttributeValue, out any) error {
 	res, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(t.name), Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return unavailable(err)
 	}
 	if res.Item == nil {
-		return problem.ErrNotFound
+		return ErrNotFound
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
 		return fmt.Errorf("decode: %w", err)
@@ -150,7 +220,7 @@ func (t *Table) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		delay := transactFirstDelay
 		for attempt := 1; len(pending) > 0; attempt++ {
 			if attempt > transactAttempts {
-				return nil, fmt.Errorf("batch get: %w: keys left unprocessed", problem.ErrUnavailable)
+				return nil, fmt.Errorf("batch get: %w: keys left unprocessed", ErrUnavailable)
 			}
 			if attempt > 1 {
 				select {
@@ -230,12 +300,52 @@ func (t *Table) linked(ctx context.Context, partnerID, prefix, idAttr string, ke
 // explain a failure of its condition to the caller.
 type txn struct {
 	items  []types.TransactWriteItem
-	onFail []func(ctx context.Context) error
+	onFail []explainFunc
+	// err is the first error building an item (see built); run returns it
+	// without writing anything.
+	err error
 }
 
+// built returns item, keeping err, an error building it, for run to
+// return: so item builders that may fail compose with add.
+func (x *txn) built(item types.TransactWriteItem, err error) types.TransactWriteItem {
+	if err != nil && x.err == nil {
+		x.err = err
+	}
+	return item
+}
+
+// explainFunc builds the error of a transaction item whose condition
+// failed from old, the item as it was then (nil when it did not exist or
+// was not asked for).
+type explainFunc func(old map[string]types.AttributeValue) error
+
 // add appends item; onFail (nil when item has no condition) builds the
-// error returned when its condition fails.
-func (x *txn) add(item types.TransactWriteItem, onFail func(ctx context.Context) error) {
+// error returned when its condition fails, without the old item.
+func (x *txn) add(item types.TransactWriteItem, onFail func() error) {
+	var f explainFunc
+	if onFail != nil {
+		f = func(map[string]types.AttributeValue) error { return onFail() }
+	}
+	x.items = append(x.items, item)
+	x.onFail = append(x.onFail, f)
+}
+
+// addExplained appends item, asking DynamoDB to return the item as it was
+// when its condition fails (ALL_OLD in the cancellation reason), which
+// onFail explains: no second read, so no race with writes that follow.
+func (x *txn) addExplained(item types.TransactWriteItem, onFail explainFunc) {
+	const old = types.ReturnValuesOnConditionCheckFailureAllOld
+	switch {
+	case item.Put != nil:
+		item.Put.ReturnValuesOnConditionCheckFailure = old
+	case item.Update != nil:
+		item.Update.ReturnValuesOnConditionCheckFailure = old
+	case item.Delete != nil:
+		item.Delete.ReturnValuesOnConditionCheckFailure = old
+	case item.ConditionCheck != nil:
+		item.ConditionCheck.ReturnValuesOnConditionCheckFailure = old
+	}
 	x.items = append(x.items, item)
 	x.onFail = append(x.onFail, onFail)
 }
@@ -243,12 +353,31 @@ func (x *txn) add(item types.TransactWriteItem, onFail func(ctx context.Context)
 // run writes x with transact, turning a failed condition into the error its
 // item's onFail builds.
 func (t *Table) run(ctx context.Context, x *txn) error {
+	if x.err != nil {
+		return x.err
+	}
 	err := t.transact(ctx, x.items)
 	var ce *conditionError
 	if errors.As(err, &ce) && ce.Index < len(x.onFail) && x.onFail[ce.Index] != nil {
-		return x.onFail[ce.Index](ctx)
+		old := ce.Old
+		if len(old) == 0 {
+			old = nil
+		}
+		return x.onFail[ce.Index](old)
 	}
 	return err
+}
+
+// decodeOld decodes old, the item a failed condition returned with the
+// cancellation, into out; no item (nil) gives ErrNotFound.
+func decodeOld(old map[string]types.AttributeValue, out any) error {
+	if old == nil {
+		return ErrNotFound
+	}
+	if err := attributevalue.UnmarshalMap(old, out); err != nil {
+		return fmt.Errorf("explain failed condition: decode: %w", err)
+	}
+	return nil
 }
 
 // numberValue is n as a DynamoDB number.

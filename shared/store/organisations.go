@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 const (
@@ -118,7 +115,7 @@ var orgMutable = []string{
 }
 
 // GetOrganisation returns the partner's organisation orgID, read
-// consistently. It returns an error wrapping problem.ErrNotFound when the
+// consistently. It returns an error wrapping ErrNotFound when the
 // partner has no such organisation (another partner's is never found: the
 // partner is part of the key).
 func (t *Table) GetOrganisation(ctx context.Context, partnerID, orgID string) (Organisation, error) {
@@ -133,6 +130,8 @@ func (t *Table) GetOrganisation(ctx context.Context, partnerID, orgID string) (O
 // id order, starting after the organisation id after ("" for the first
 // page), and whether more follow. With parentID set it lists that
 // organisation's children only (GSI1, eventually consistent).
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no organisations is an empty page.
 func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, after string, limit int) ([]Organisation, bool, error) {
 	in := &dynamodb.QueryInput{TableName: aws.String(t.name)}
 	var start map[string]types.AttributeValue
@@ -173,6 +172,8 @@ func (t *Table) ListOrganisations(ctx context.Context, partnerID, parentID, afte
 // OrganisationChildren returns the current children of the partner's
 // organisation parentID, read consistently: the links in the table, then the
 // children with BatchGetItem.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID string) ([]Organisation, error) {
 	items, err := t.linked(ctx, partnerID, orgLinkPrefix(parentID), "organisation_id", func(id string) map[string]types.AttributeValue {
 		return orgKey(partnerID, id)
@@ -194,8 +195,11 @@ func (t *Table) OrganisationChildren(ctx context.Context, partnerID, parentID st
 // CreateOrganisation stores o as a new organisation at version 1 with zero
 // counters. When o has a parent, the same transaction links o to it and
 // counts it among its children, on condition that the parent still exists at
-// parentVersion, the version o's attributes were checked against; otherwise
-// the error wraps problem.ErrConflict.
+// parentVersion, the version o's attributes were checked against.
+//
+// Errors: a *ConflictError with ConflictIDTaken when o.ID exists,
+// ConflictParentChanged when the parent is gone or at another version;
+// ErrUnavailable when DynamoDB throttles.
 func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVersion int64) (Organisation, error) {
 	o.Version, o.ChildCount, o.ClientCount, o.AuthServerCount, o.ChildSeq = 1, 0, 0, 0, 0
 	item, err := orgItemMap(o)
@@ -203,8 +207,8 @@ func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVe
 		return Organisation{}, fmt.Errorf("create organisation: %w", err)
 	}
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
-		return problem.New(problem.ErrConflict, "organisation id %s is taken", o.ID)
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
+		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityOrganisation, ID: o.ID}
 	})
 	if o.ParentID != "" {
 		if err := t.addChild(x, o, parentVersion); err != nil {
@@ -224,7 +228,7 @@ func (t *Table) CreateOrganisation(ctx context.Context, o Organisation, parentVe
 // hierarchy rules need.
 type OrganisationUpdate struct {
 	// Org is the new state; Org.Version is the version it replaces (the
-	// write fails with problem.ErrPrecondition when the stored one differs).
+	// write fails with a *VersionError when the stored one differs).
 	Org Organisation
 	// Before is the organisation as read, which the audit record compares
 	// Org with to name the changed fields.
@@ -247,9 +251,16 @@ type OrganisationUpdate struct {
 	NoLogo bool
 }
 
-// UpdateOrganisation applies u and returns the organisation as stored. A
-// missing organisation gives an error wrapping problem.ErrNotFound, a version
-// mismatch problem.ErrPrecondition, a failed guard problem.ErrConflict.
+// UpdateOrganisation applies u and returns the organisation as stored.
+//
+// Errors: ErrNotFound when the organisation is missing; a *VersionError
+// (with the current version) when it is not at u.Org.Version; a
+// *ConflictError with ConflictChildrenChanged when its ChildSeq is not
+// *u.ChildSeq, ConflictParentChanged (naming the parent) when a parent is
+// gone or not at u.ParentVersion, ConflictLogoSet when u.NoLogo and the UI
+// config has a logo; ErrUnavailable when DynamoDB throttles. The
+// organisation's own failure is explained from the item DynamoDB returns
+// with the cancellation, not from a second read.
 func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (Organisation, error) {
 	o := u.Org
 	expected := o.Version
@@ -258,25 +269,19 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 	if err != nil {
 		return Organisation{}, fmt.Errorf("update organisation %s: %w", o.ID, err)
 	}
-	update, names, values := setOrRemove(item, orgMutable, "#version = :next")
-	names["#version"] = "version"
-	values[":next"] = numberValue(o.Version)
-	values[":expected"] = numberValue(expected)
-	cond := "attribute_exists(pk) AND #version = :expected"
+	cond := exists().And(atVersion(expected))
 	if u.ChildSeq != nil {
-		cond += " AND child_seq = :seq"
-		values[":seq"] = numberValue(*u.ChildSeq)
+		cond = cond.And(expression.Name("child_seq").Equal(expression.Value(*u.ChildSeq)))
 	}
 	x := &txn{}
-	x.add(t.txUpdate(orgKey(o.PartnerID, o.ID), update, cond, names, values), func(ctx context.Context) error {
-		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, expected,
-			problem.New(problem.ErrConflict, "the child organisations of %s changed while the request ran; retry", o.ID))
+	x.addExplained(x.built(t.txUpdateBuilt(orgKey(o.PartnerID, o.ID), setOrRemove(item, orgMutable, o.Version), cond)), func(old map[string]types.AttributeValue) error {
+		return explainOrgFailure(old, o.ID, expected, ConflictChildrenChanged)
 	})
 	switch {
 	case u.PreviousParentID != o.ParentID:
 		if u.PreviousParentID != "" {
 			x.add(t.txDelete(orgLinkKey(o.PartnerID, u.PreviousParentID, o.ID), "", nil, nil), nil)
-			x.add(t.orgChildCountChange(o.PartnerID, u.PreviousParentID, -1, 0), parentChanged(u.PreviousParentID))
+			x.add(x.built(t.orgChildCountChange(o.PartnerID, u.PreviousParentID, -1, 0)), parentChanged(u.PreviousParentID))
 		}
 		if o.ParentID != "" {
 			if err := t.addChild(x, o, u.ParentVersion); err != nil {
@@ -284,11 +289,11 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 			}
 		}
 	case u.ParentVersion != 0 && o.ParentID != "":
-		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion), parentChanged(o.ParentID))
+		x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, 0, u.ParentVersion)), parentChanged(o.ParentID))
 	}
 	if u.NoLogo {
-		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func(context.Context) error {
-			return problem.New(problem.ErrConflict, "a logo_url was set in the organisation's ui-config while the request ran; remove it before turning enable_custom_logo off")
+		x.add(t.txCheck(uiConfigKey(o.PartnerID, o.ID), "attribute_not_exists(logo_url)", nil, nil), func() error {
+			return &ConflictError{Reason: ConflictLogoSet, Entity: EntityOrganisation, ID: o.ID}
 		})
 	}
 	var before map[string]types.AttributeValue
@@ -308,23 +313,26 @@ func (t *Table) UpdateOrganisation(ctx context.Context, u OrganisationUpdate) (O
 
 // DeleteOrganisation deletes o, its UI config and its link to its parent, and
 // uncounts it from its parent, on condition that it is still at o.Version
-// and has no children, no clients and no authorisation servers. A missing
-// organisation gives an error wrapping problem.ErrNotFound, a version
-// mismatch problem.ErrPrecondition, remaining children, clients or
-// authorisation servers problem.ErrConflict saying how many.
+// and has no children, no clients and no authorisation servers.
+//
+// Errors: ErrNotFound when the organisation is missing; a *VersionError
+// (with the current version) when it is not at o.Version; a *ConflictError
+// with ConflictChildrenRemain (Children, Clients) or ConflictServersRemain
+// (Servers) saying how many remain, ConflictParentChanged when its parent
+// is gone, ConflictChanged otherwise; ErrUnavailable when DynamoDB
+// throttles.
 func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 	x := &txn{}
-	x.add(t.txDelete(orgKey(o.PartnerID, o.ID), "attribute_exists(pk) AND #version = :expected AND child_count = :zero AND client_count = :zero"+
-		" AND (attribute_not_exists(auth_server_count) OR auth_server_count = :zero)",
-		map[string]string{"#version": "version"},
-		map[string]types.AttributeValue{":expected": numberValue(o.Version), ":zero": numberValue(0)},
-	), func(ctx context.Context) error {
-		return t.explainOrgFailure(ctx, o.PartnerID, o.ID, o.Version, nil)
+	zero := func(attr string) expression.ConditionBuilder { return expression.Name(attr).Equal(expression.Value(0)) }
+	cond := exists().And(atVersion(o.Version), zero("child_count"), zero("client_count"),
+		expression.Name("auth_server_count").AttributeNotExists().Or(zero("auth_server_count")))
+	x.addExplained(x.built(t.txDeleteBuilt(orgKey(o.PartnerID, o.ID), cond)), func(old map[string]types.AttributeValue) error {
+		return explainOrgFailure(old, o.ID, o.Version, 0)
 	})
 	x.add(t.txDelete(uiConfigKey(o.PartnerID, o.ID), "", nil, nil), nil)
 	if o.ParentID != "" {
 		x.add(t.txDelete(orgLinkKey(o.PartnerID, o.ParentID, o.ID), "", nil, nil), nil)
-		x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0), parentChanged(o.ParentID))
+		x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, -1, 0)), parentChanged(o.ParentID))
 	}
 	if err := t.audit(ctx, x, o.PartnerID, orgResource(o.ID), ActionDelete, nil); err != nil {
 		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
@@ -333,54 +341,6 @@ func (t *Table) DeleteOrganisation(ctx context.Context, o Organisation) error {
 		return fmt.Errorf("delete organisation %s: %w", o.ID, err)
 	}
 	return nil
-}
-
-// OrganisationChainEnabled reports whether the partner's organisation orgID
-// and every one of its ancestors are enabled: the check to make before
-// issuing a token to a client of orgID, since disabling an organisation stops
-// the tokens of its whole subtree. It reads the organisation, then all its
-// ancestors with one BatchGetItem, consistently; a missing ancestor counts as
-// disabled. A missing organisation gives an error wrapping
-// problem.ErrNotFound.
-func (t *Table) OrganisationChainEnabled(ctx context.Context, partnerID, orgID string) (bool, error) {
-	names := map[string]string{"#path": "path"}
-	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.name), Key: orgKey(partnerID, orgID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("enabled, #path"), ExpressionAttributeNames: names,
-	})
-	if err != nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, unavailable(err))
-	}
-	if out.Item == nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, problem.ErrNotFound)
-	}
-	var self struct {
-		Enabled bool     `dynamodbav:"enabled"`
-		Path    []string `dynamodbav:"path"`
-	}
-	if err := attributevalue.UnmarshalMap(out.Item, &self); err != nil {
-		return false, fmt.Errorf("organisation chain of %s: decode: %w", orgID, err)
-	}
-	if !self.Enabled || len(self.Path) == 0 {
-		return self.Enabled, nil
-	}
-	keys := make([]map[string]types.AttributeValue, len(self.Path))
-	for i, id := range self.Path {
-		keys[i] = orgKey(partnerID, id)
-	}
-	items, err := t.batchGet(ctx, keys, "enabled", nil)
-	if err != nil {
-		return false, fmt.Errorf("organisation chain of %s: %w", orgID, err)
-	}
-	if len(items) != len(keys) {
-		return false, nil
-	}
-	for _, item := range items {
-		if b, ok := item["enabled"].(*types.AttributeValueMemberBOOL); !ok || !b.Value {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // addChild adds to x what makes o a child of o.ParentID: its link, and the
@@ -394,7 +354,7 @@ func (t *Table) addChild(x *txn, o Organisation, parentVersion int64) error {
 	if err != nil {
 		return fmt.Errorf("encode link: %w", err)
 	}
-	x.add(t.orgChildCountChange(o.PartnerID, o.ParentID, 1, parentVersion), parentChanged(o.ParentID))
+	x.add(x.built(t.orgChildCountChange(o.PartnerID, o.ParentID, 1, parentVersion)), parentChanged(o.ParentID))
 	x.add(t.txPut(link, "", nil, nil), nil)
 	return nil
 }
@@ -402,16 +362,14 @@ func (t *Table) addChild(x *txn, o Organisation, parentVersion int64) error {
 // orgChildCountChange is the transaction item that adds delta to the child
 // count of the organisation parentID and bumps its ChildSeq, on condition
 // that it exists and, when parentVersion is not zero, is at that version.
-func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, parentVersion int64) types.TransactWriteItem {
-	cond := "attribute_exists(pk)"
-	var names map[string]string
-	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta)), ":one": numberValue(1)}
+func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, parentVersion int64) (types.TransactWriteItem, error) {
+	u := expression.Add(expression.Name("child_count"), expression.Value(delta)).
+		Add(expression.Name("child_seq"), expression.Value(1))
+	cond := exists()
 	if parentVersion != 0 {
-		cond += " AND #version = :pv"
-		names = map[string]string{"#version": "version"}
-		values[":pv"] = numberValue(parentVersion)
+		cond = cond.And(atVersion(parentVersion))
 	}
-	return t.txUpdate(orgKey(partnerID, parentID), "ADD child_count :delta, child_seq :one", cond, names, values)
+	return t.txUpdateBuilt(orgKey(partnerID, parentID), u, cond)
 }
 
 // orgClientCountChange is the item of a client's create (delta 1), update
@@ -422,45 +380,50 @@ func (t *Table) orgChildCountChange(partnerID, parentID string, delta int, paren
 // requires the organisation to be at that version, the one the client was
 // checked against, and bumps its ChildSeq, so that a narrowing of the
 // organisation that checked its clients before this write fails.
-func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVersion int64) types.TransactWriteItem {
-	update, cond := "ADD client_count :delta", "attribute_exists(pk)"
-	var names map[string]string
-	values := map[string]types.AttributeValue{":delta": numberValue(int64(delta))}
+func (t *Table) orgClientCountChange(partnerID, orgID string, delta int, orgVersion int64) (types.TransactWriteItem, error) {
+	u := expression.Add(expression.Name("client_count"), expression.Value(delta))
+	cond := exists()
 	if orgVersion != 0 {
-		update += ", child_seq :one"
-		cond += " AND #version = :ov"
-		names = map[string]string{"#version": "version"}
-		values[":one"], values[":ov"] = numberValue(1), numberValue(orgVersion)
+		u = u.Add(expression.Name("child_seq"), expression.Value(1))
+		cond = cond.And(atVersion(orgVersion))
 	}
-	return t.txUpdate(orgKey(partnerID, orgID), update, cond, names, values)
+	return t.txUpdateBuilt(orgKey(partnerID, orgID), u, cond)
 }
 
-// explainOrgFailure re-reads an organisation whose write condition failed
-// and says why: gone (ErrNotFound), another version (ErrPrecondition),
-// children or clients left (ErrConflict), or else other.
-func (t *Table) explainOrgFailure(ctx context.Context, partnerID, orgID string, expected int64, other error) error {
-	cur, err := t.GetOrganisation(ctx, partnerID, orgID)
-	switch {
-	case err != nil:
+// explainOrgFailure says why the condition of a write of the organisation
+// orgID failed, from old, the item as it was then (nil: gone): ErrNotFound,
+// a *VersionError when it is not at expected, else a *ConflictError: other
+// when not zero, remaining children, clients or servers, or else
+// ConflictChanged.
+func explainOrgFailure(old map[string]types.AttributeValue, orgID string, expected int64, other ConflictReason) error {
+	var cur orgItem
+	if err := decodeOld(old, &cur); err != nil {
 		return err
-	case cur.Version != expected:
-		return problem.New(problem.ErrPrecondition, "organisation %s was changed by another request (now at version %d)", orgID, cur.Version)
-	case other != nil:
-		return other
-	case cur.ChildCount > 0 || cur.ClientCount > 0:
-		return problem.New(problem.ErrConflict, "organisation %s still has %d child organisation(s) and %d client(s); delete them first",
-			orgID, cur.ChildCount, cur.ClientCount)
-	case cur.AuthServerCount > 0:
-		return problem.New(problem.ErrConflict, "organisation %s still has %d authorisation server(s); delete them first",
-			orgID, cur.AuthServerCount)
 	}
-	return problem.New(problem.ErrConflict, "organisation %s changed while the request ran; retry", orgID)
+	conflict := func(r ConflictReason) *ConflictError {
+		return &ConflictError{Reason: r, Entity: EntityOrganisation, ID: orgID}
+	}
+	switch {
+	case cur.Version != expected:
+		return &VersionError{Entity: EntityOrganisation, ID: orgID, Current: cur.Version}
+	case other != 0:
+		return conflict(other)
+	case cur.ChildCount > 0 || cur.ClientCount > 0:
+		c := conflict(ConflictChildrenRemain)
+		c.Children, c.Clients = cur.ChildCount, cur.ClientCount
+		return c
+	case cur.AuthServerCount > 0:
+		c := conflict(ConflictServersRemain)
+		c.Servers = cur.AuthServerCount
+		return c
+	}
+	return conflict(ConflictChanged)
 }
 
 // parentChanged explains a failed condition on a parent organisation.
-func parentChanged(parentID string) func(context.Context) error {
-	return func(context.Context) error {
-		return problem.New(problem.ErrConflict, "the parent organisation %s was changed or deleted while the request ran; retry", parentID)
+func parentChanged(parentID string) func() error {
+	return func() error {
+		return &ConflictError{Reason: ConflictParentChanged, Entity: EntityOrganisation, ID: parentID}
 	}
 }
 
@@ -486,27 +449,4 @@ func decodeOrg(item map[string]types.AttributeValue) (Organisation, error) {
 		return Organisation{}, errors.New("decode: not an organisation item")
 	}
 	return it.Organisation, nil
-}
-
-// setOrRemove builds an update expression that sets each of attrs to its
-// value in item, removes those item lacks, and adds the SET clauses extra.
-func setOrRemove(item map[string]types.AttributeValue, attrs []string, extra ...string) (string, map[string]string, map[string]types.AttributeValue) {
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	var set, remove []string
-	for i, a := range attrs {
-		n, v := "#a"+strconv.Itoa(i), ":a"+strconv.Itoa(i)
-		names[n] = a
-		if av, ok := item[a]; ok {
-			values[v] = av
-			set = append(set, n+" = "+v)
-		} else {
-			remove = append(remove, n)
-		}
-	}
-	expr := "SET " + strings.Join(append(set, extra...), ", ")
-	if len(remove) > 0 {
-		expr += " REMOVE " + strings.Join(remove, ", ")
-	}
-	return expr, names, values
 }

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
@@ -70,7 +69,7 @@ func TestOrganisationTree(t *testing.T) {
 	if err != nil || len(kids) != 1 || kids[0].ID != child.ID {
 		t.Errorf("children of root = %v, %v; want [child]", kids, err)
 	}
-	if _, err := tb.GetOrganisation(ctx, "other", root.ID); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.GetOrganisation(ctx, "other", root.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("another partner's get = %v, want ErrNotFound", err)
 	}
 
@@ -78,11 +77,11 @@ func TestOrganisationTree(t *testing.T) {
 	stale := root
 	stale.Version = 7
 	o := Organisation{ID: uuid.NewString(), PartnerID: "p", ParentID: root.ID, Name: "x"}
-	if _, err := tb.CreateOrganisation(ctx, o, stale.Version); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateOrganisation(ctx, o, stale.Version); !errors.Is(err, ErrConflict) {
 		t.Errorf("create under a stale parent = %v, want ErrConflict", err)
 	}
 	o.ParentID = uuid.NewString()
-	if _, err := tb.CreateOrganisation(ctx, o, 1); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.CreateOrganisation(ctx, o, 1); !errors.Is(err, ErrConflict) {
 		t.Errorf("create under a missing parent = %v, want ErrConflict", err)
 	}
 	if got := get(t, tb, "p", root.ID); got.ChildCount != 1 {
@@ -100,12 +99,12 @@ func TestUpdateOrganisationGuards(t *testing.T) {
 	// Version check.
 	stale := leaf
 	stale.Version = 5
-	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: stale, PreviousParentID: a.ID}); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale update = %v, want ErrPrecondition", err)
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: stale, PreviousParentID: a.ID}); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale update = %v, want ErrVersionMismatch", err)
 	}
 	gone := leaf
 	gone.ID = uuid.NewString()
-	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: gone, PreviousParentID: a.ID}); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: gone, PreviousParentID: a.ID}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("update of a missing organisation = %v, want ErrNotFound", err)
 	}
 
@@ -114,7 +113,7 @@ func TestUpdateOrganisationGuards(t *testing.T) {
 	seq := a.ChildSeq
 	newOrg(t, tb, "p", &a)
 	a.Name = "narrowed"
-	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: a, ChildSeq: &seq}); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: a, ChildSeq: &seq}); !errors.Is(err, ErrConflict) {
 		t.Errorf("update with moved child_seq = %v, want ErrConflict", err)
 	}
 
@@ -141,7 +140,7 @@ func TestUpdateOrganisationGuards(t *testing.T) {
 
 	// A change checked against a parent version that moved is refused.
 	got.Name = "again"
-	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: got, PreviousParentID: b.ID, ParentVersion: b.Version + 1}); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: got, PreviousParentID: b.ID, ParentVersion: b.Version + 1}); !errors.Is(err, ErrConflict) {
 		t.Errorf("update against a stale parent = %v, want ErrConflict", err)
 	}
 
@@ -167,23 +166,23 @@ func TestDeleteOrganisation(t *testing.T) {
 	parent = get(t, tb, "p", parent.ID)
 
 	err := tb.DeleteOrganisation(ctx, parent)
-	if !errors.Is(err, problem.ErrConflict) || !strings.Contains(problem.From(err).Detail, "1 child organisation(s) and 0 client(s)") {
+	if !errors.Is(err, ErrConflict) || Conflict(err).Children != 1 || Conflict(err).Clients != 0 {
 		t.Errorf("delete with a child = %v, want a conflict naming the child", err)
 	}
 
 	// A client of child, counted as the clients' transactions will.
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, 1, 0)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", child.ID, 1, 0))}); err != nil {
 		t.Fatalf("count a client: %v", err)
 	}
 	err = tb.DeleteOrganisation(ctx, child)
-	if !errors.Is(err, problem.ErrConflict) || !strings.Contains(problem.From(err).Detail, "1 client(s)") {
+	if !errors.Is(err, ErrConflict) || Conflict(err).Children != 0 || Conflict(err).Clients != 1 {
 		t.Errorf("delete with a client = %v, want a conflict naming the client", err)
 	}
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", child.ID, -1, 0)}); err != nil {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", child.ID, -1, 0))}); err != nil {
 		t.Fatalf("uncount a client: %v", err)
 	}
 	var ce *conditionError
-	if err := tb.transact(ctx, []types.TransactWriteItem{tb.orgClientCountChange("p", uuid.NewString(), 1, 0)}); !errors.As(err, &ce) {
+	if err := tb.transact(ctx, []types.TransactWriteItem{item(t)(tb.orgClientCountChange("p", uuid.NewString(), 1, 0))}); !errors.As(err, &ce) {
 		t.Errorf("client of a missing organisation = %v, want a failed condition", err)
 	}
 
@@ -192,13 +191,13 @@ func TestDeleteOrganisation(t *testing.T) {
 	}
 	stale := child
 	stale.Version = 3
-	if err := tb.DeleteOrganisation(ctx, stale); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale delete = %v, want ErrPrecondition", err)
+	if err := tb.DeleteOrganisation(ctx, stale); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("stale delete = %v, want ErrVersionMismatch", err)
 	}
 	if err := tb.DeleteOrganisation(ctx, child); err != nil {
 		t.Fatalf("delete child: %v", err)
 	}
-	if _, err := tb.GetUIConfig(ctx, "p", child.ID); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.GetUIConfig(ctx, "p", child.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ui config after delete = %v, want ErrNotFound", err)
 	}
 	if kids, _ := tb.OrganisationChildren(ctx, "p", parent.ID); len(kids) != 0 {
@@ -207,7 +206,7 @@ func TestDeleteOrganisation(t *testing.T) {
 	if err := tb.DeleteOrganisation(ctx, get(t, tb, "p", parent.ID)); err != nil {
 		t.Errorf("delete parent after its child: %v", err)
 	}
-	if err := tb.DeleteOrganisation(ctx, parent); !errors.Is(err, problem.ErrNotFound) {
+	if err := tb.DeleteOrganisation(ctx, parent); !errors.Is(err, ErrNotFound) {
 		t.Errorf("delete twice = %v, want ErrNotFound", err)
 	}
 }
@@ -255,34 +254,39 @@ func TestListOrganisationsPages(t *testing.T) {
 	}
 }
 
-func TestOrganisationChainEnabled(t *testing.T) {
+// TestClientChainActiveAncestors checks, through the token path's read
+// (pattern 19), that disabling an organisation stops its whole subtree.
+func TestClientChainActiveAncestors(t *testing.T) {
 	ctx := context.Background()
 	tb := newOrgTable(t)
+	if err := tb.CreatePrincipal(ctx, Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	root := newOrg(t, tb, "p", nil)
 	mid := newOrg(t, tb, "p", &root)
 	leaf := newOrg(t, tb, "p", &mid)
 
-	check := func(id string, want bool) {
+	check := func(partnerID, id string, want bool) {
 		t.Helper()
-		got, err := tb.OrganisationChainEnabled(ctx, "p", id)
+		got, err := tb.ClientChainActive(ctx, partnerID, id)
 		if err != nil || got != want {
-			t.Errorf("OrganisationChainEnabled(%s) = %v, %v; want %v", id, got, err, want)
+			t.Errorf("ClientChainActive(%s, %s) = %v, %v; want %v", partnerID, id, got, err, want)
 		}
 	}
-	check(leaf.ID, true)
-	check(root.ID, true)
+	check("p", leaf.ID, true)
+	check("p", root.ID, true)
 
 	mid = get(t, tb, "p", mid.ID)
 	mid.Enabled = false
 	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: mid, PreviousParentID: root.ID}); err != nil {
 		t.Fatalf("disable mid: %v", err)
 	}
-	check(leaf.ID, false)
-	check(mid.ID, false)
-	check(root.ID, true)
-	if _, err := tb.OrganisationChainEnabled(ctx, "other", leaf.ID); !errors.Is(err, problem.ErrNotFound) {
-		t.Errorf("another partner's chain = %v, want ErrNotFound", err)
-	}
+	check("p", leaf.ID, false)
+	check("p", mid.ID, false)
+	check("p", root.ID, true)
+	// Another partner's organisation is never active (the partner is part
+	// of the key).
+	check("other", leaf.ID, false)
 }
 
 func TestPutUIConfig(t *testing.T) {
@@ -292,7 +296,7 @@ func TestPutUIConfig(t *testing.T) {
 	c := UIConfig{PartnerID: "p", OrganisationID: org.ID, PrimaryColour: "#112233"}
 
 	c.LogoURL = "https://example.com/logo.png"
-	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, ErrConflict) {
 		t.Errorf("logo without enable_custom_logo = %v, want ErrConflict", err)
 	}
 	c.LogoURL = ""
@@ -300,8 +304,8 @@ func TestPutUIConfig(t *testing.T) {
 	if err != nil || saved.Version != 1 {
 		t.Fatalf("first put = %+v, %v", saved, err)
 	}
-	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("second put at version 0 = %v, want ErrPrecondition", err)
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, ErrVersionMismatch) {
+		t.Errorf("second put at version 0 = %v, want ErrVersionMismatch", err)
 	}
 	saved.DisplayName = "Shown"
 	if again, err := tb.PutUIConfig(ctx, UIConfig{}, saved); err != nil || again.Version != 2 {
@@ -311,7 +315,7 @@ func TestPutUIConfig(t *testing.T) {
 		t.Errorf("get = %+v, %v", got, err)
 	}
 	c.OrganisationID = uuid.NewString()
-	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tb.PutUIConfig(ctx, UIConfig{}, c); !errors.Is(err, ErrNotFound) {
 		t.Errorf("put for a missing organisation = %v, want ErrNotFound", err)
 	}
 
@@ -327,7 +331,7 @@ func TestPutUIConfig(t *testing.T) {
 		t.Fatalf("put logo: %v", err)
 	}
 	org.EnableCustomLogo = false
-	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: org, NoLogo: true}); !errors.Is(err, problem.ErrConflict) {
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: org, NoLogo: true}); !errors.Is(err, ErrConflict) {
 		t.Errorf("turn off custom logos with a logo = %v, want ErrConflict", err)
 	}
 }
@@ -353,5 +357,49 @@ func TestTransactRetriesConflicts(t *testing.T) {
 	}
 	if got := get(t, tb, "p", parent.ID); got.ChildCount != 8 {
 		t.Errorf("child_count %d, want 8", got.ChildCount)
+	}
+}
+
+// TestCancellationReasonCarriesOldItem checks that DynamoDB (Local, in the
+// tests) returns the item as it was in the cancellation reason of a failed
+// condition asking for ALL_OLD, which the store's explanations rely on
+// instead of a second read: the current version reaches the caller.
+func TestCancellationReasonCarriesOldItem(t *testing.T) {
+	ctx := context.Background()
+	tb := newOrgTable(t)
+	o := newOrg(t, tb, "p", nil)
+	o = get(t, tb, "p", o.ID)
+
+	x := &txn{}
+	var got map[string]types.AttributeValue
+	x.addExplained(tb.txCheck(orgKey("p", o.ID), "#version = :v", map[string]string{"#version": "version"},
+		map[string]types.AttributeValue{":v": numberValue(o.Version + 7)}), func(old map[string]types.AttributeValue) error {
+		got = old
+		return ErrConflict
+	})
+	if err := tb.run(ctx, x); !errors.Is(err, ErrConflict) {
+		t.Fatalf("run = %v, want the explanation's error", err)
+	}
+	if v, ok := got["version"].(*types.AttributeValueMemberN); !ok || v.Value != strconv.FormatInt(o.Version, 10) {
+		t.Errorf("old item's version = %v, want %d (old item %v)", got["version"], o.Version, got)
+	}
+
+	stale := o
+	stale.Version = o.Version - 1
+	_, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: stale})
+	var ve *VersionError
+	if !errors.As(err, &ve) || ve.Current != o.Version || ve.ID != o.ID || ve.Entity != EntityOrganisation {
+		t.Errorf("stale update = %v, want a VersionError at version %d", err, o.Version)
+	}
+}
+
+// item returns a transaction item from its builder, failing t on an error.
+func item(t *testing.T) func(types.TransactWriteItem, error) types.TransactWriteItem {
+	return func(it types.TransactWriteItem, err error) types.TransactWriteItem {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // Kinds of principal.
@@ -68,7 +66,7 @@ func principalKey(clientID string) map[string]types.AttributeValue {
 
 // GetPrincipal returns the principal with clientID, read consistently so a
 // rotated or disabled credential stops at once. It returns an error wrapping
-// problem.ErrNotFound when there is none.
+// ErrNotFound when there is none, ErrUnavailable when DynamoDB throttles.
 func (t *Table) GetPrincipal(ctx context.Context, clientID string) (Principal, error) {
 	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(t.name), Key: principalKey(clientID), ConsistentRead: aws.Bool(true),
@@ -77,7 +75,7 @@ func (t *Table) GetPrincipal(ctx context.Context, clientID string) (Principal, e
 		return Principal{}, fmt.Errorf("get principal: %w", unavailable(err))
 	}
 	if out.Item == nil {
-		return Principal{}, fmt.Errorf("get principal: %w", problem.ErrNotFound)
+		return Principal{}, fmt.Errorf("get principal: %w", ErrNotFound)
 	}
 	var item principalItem
 	if err := attributevalue.UnmarshalMap(out.Item, &item); err != nil {
@@ -87,7 +85,8 @@ func (t *Table) GetPrincipal(ctx context.Context, clientID string) (Principal, e
 }
 
 // CreatePrincipal stores a new principal, with its audit record. A taken
-// client id gives an error wrapping problem.ErrConflict.
+// client id gives a *ConflictError with ConflictIDTaken; throttling
+// ErrUnavailable.
 func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
 	p.Version = 1
 	item, err := t.principalItem(p)
@@ -95,8 +94,8 @@ func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
 		return fmt.Errorf("create principal: %w", err)
 	}
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func(context.Context) error {
-		return problem.New(problem.ErrConflict, "client id %q is taken", p.ID)
+	x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), func() error {
+		return &ConflictError{Reason: ConflictIDTaken, Entity: EntityPrincipal, ID: p.ID}
 	})
 	if err := t.audit(ctx, x, p.PartnerID, principalResource(p), ActionCreate, changedFields(nil, item)); err != nil {
 		return fmt.Errorf("create principal: %w", err)
@@ -110,7 +109,8 @@ func (t *Table) CreatePrincipal(ctx context.Context, p Principal) error {
 // ReplacePrincipal writes p over before, the stored principal as read, if
 // the stored version is p.Version, and increments the version; its audit
 // record is written in the same transaction. A missing principal gives
-// problem.ErrNotFound; a version mismatch problem.ErrPrecondition.
+// ErrNotFound; a version mismatch (or a principal that is not a partner
+// account) a *VersionError; throttling ErrUnavailable.
 //
 // Only partner accounts are replaced this way: a client's item carries more
 // attributes and index keys, and is written with UpdateClient.
@@ -131,14 +131,15 @@ func (t *Table) ReplacePrincipal(ctx context.Context, before, p Principal) (Prin
 		}
 	}
 	x := &txn{}
-	x.add(t.txPut(item, "attribute_exists(pk) AND version = :v AND kind = :kind", nil, map[string]types.AttributeValue{
+	x.addExplained(t.txPut(item, "attribute_exists(pk) AND version = :v AND kind = :kind", nil, map[string]types.AttributeValue{
 		":v":    numberValue(expected),
 		":kind": &types.AttributeValueMemberS{Value: KindPartner},
-	}), func(ctx context.Context) error {
-		if _, err := t.GetPrincipal(ctx, p.ID); err != nil {
+	}), func(old map[string]types.AttributeValue) error {
+		var cur principalItem
+		if err := decodeOld(old, &cur); err != nil {
 			return err
 		}
-		return problem.ErrPrecondition
+		return &VersionError{Entity: EntityPrincipal, ID: p.ID, Current: cur.Version}
 	})
 	if err := t.auditUpdate(ctx, x, p.PartnerID, partnerResource(p.ID), prev, item); err != nil {
 		return Principal{}, fmt.Errorf("replace principal: %w", err)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/testenv"
 )
@@ -34,13 +33,13 @@ func TestPrincipalLifecycle(t *testing.T) {
 		ID: "partner-one", Kind: store.KindPartner, PartnerID: "partner-one", Name: "One", Enabled: true,
 		SecretHash: "hs256$a$b", Scopes: []string{"b", "a"}, CreatedAt: now, UpdatedAt: now,
 	}
-	if _, err := tbl.GetPrincipal(ctx, p.ID); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tbl.GetPrincipal(ctx, p.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetPrincipal before create: err = %v, want ErrNotFound", err)
 	}
 	if err := tbl.CreatePrincipal(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := tbl.CreatePrincipal(ctx, p); !errors.Is(err, problem.ErrConflict) {
+	if err := tbl.CreatePrincipal(ctx, p); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second create: err = %v, want ErrConflict", err)
 	}
 	got, err := tbl.GetPrincipal(ctx, p.ID)
@@ -56,12 +55,12 @@ func TestPrincipalLifecycle(t *testing.T) {
 		t.Fatalf("replace: %+v, %v", updated, err)
 	}
 	// A writer holding the old version loses.
-	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, got); !errors.Is(err, problem.ErrPrecondition) {
-		t.Errorf("stale replace: err = %v, want ErrPrecondition", err)
+	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, got); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Errorf("stale replace: err = %v, want ErrVersionMismatch", err)
 	}
 	missing := got
 	missing.ID = "nobody-at-all"
-	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, missing); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := tbl.ReplacePrincipal(ctx, store.Principal{}, missing); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("replace of a missing principal: err = %v, want ErrNotFound", err)
 	}
 }

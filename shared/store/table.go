@@ -10,9 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/uuid"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 // Attribute and index names of the table's key schema. The CDK stack and
@@ -44,8 +41,6 @@ type Table struct {
 	now  func() time.Time
 	// auditRetention is how long audit records live (their TTL).
 	auditRetention time.Duration
-	// newEventID names audit records.
-	newEventID func() string
 }
 
 // Option configures a Table.
@@ -61,17 +56,12 @@ func WithAuditRetention(d time.Duration) Option {
 	}
 }
 
-// WithEventIDs sets the generator of audit event ids (default random UUIDs).
-func WithEventIDs(newID func() string) Option {
-	return func(t *Table) { t.newEventID = newID }
-}
-
 // New returns the store for table name. now is the clock (time.Now when nil).
 func New(db DynamoDB, name string, now func() time.Time, opts ...Option) *Table {
 	if now == nil {
 		now = time.Now
 	}
-	t := &Table{db: db, name: name, now: now, auditRetention: DefaultAuditRetention, newEventID: uuid.NewString}
+	t := &Table{db: db, name: name, now: now, auditRetention: DefaultAuditRetention}
 	for _, o := range opts {
 		o(t)
 	}
@@ -146,14 +136,14 @@ func isTTLAlreadyOn(err error) bool {
 	return errors.As(err, &apiErr) && strings.Contains(strings.ToLower(apiErr.ErrorMessage()), "already enabled")
 }
 
-// unavailable maps throttling and capacity errors to problem.ErrUnavailable,
-// so callers answer 503 (retry later) rather than 500.
+// unavailable marks throttling and capacity errors as ErrUnavailable, so
+// callers can answer 503 (retry later) rather than 500.
 func unavailable(err error) error {
 	var pt *types.ProvisionedThroughputExceededException
 	var rl *types.RequestLimitExceeded
 	var tc *types.TransactionConflictException
 	if errors.As(err, &pt) || errors.As(err, &rl) || errors.As(err, &tc) {
-		return fmt.Errorf("%w: %w", problem.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

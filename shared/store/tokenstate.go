@@ -38,6 +38,8 @@ type TokenState struct {
 // also holds the partner account and the organisation, and a second one its
 // ancestors when it has any (pattern 19). Every authenticated request makes
 // this read.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; missing items are not errors (the state says what is missing).
 func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error) {
 	keys := []map[string]types.AttributeValue{revocationKey(ref.TokenID), principalKey(ref.ClientID)}
 	if ref.OrganisationID != "" {
@@ -66,6 +68,8 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 // ClientChainActive reports whether a client of organisation orgID may get
 // a token: its partner account, orgID and every ancestor of orgID must be
 // enabled. It reads consistently, with at most two BatchGetItem calls.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; a missing partner, organisation or ancestor is not an error (false).
 func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error) {
 	keys := []map[string]types.AttributeValue{principalKey(partnerID), orgKey(partnerID, orgID)}
 	found, err := t.enabledItems(ctx, keys)

@@ -6,9 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/partnerapi/partner-api/shared/problem"
 )
 
 const typeUIConfig = "ui_config"
@@ -49,7 +48,7 @@ func uiConfigKey(partnerID, orgID string) map[string]types.AttributeValue {
 }
 
 // GetUIConfig returns the stored UI config of the partner's organisation
-// orgID, read consistently, or an error wrapping problem.ErrNotFound when
+// orgID, read consistently, or an error wrapping ErrNotFound when
 // none was stored.
 func (t *Table) GetUIConfig(ctx context.Context, partnerID, orgID string) (UIConfig, error) {
 	var item uiConfigItem
@@ -63,9 +62,13 @@ func (t *Table) GetUIConfig(ctx context.Context, partnerID, orgID string) (UICon
 // (zero when none), and in place of the organisation's UI config at c.Version
 // (0: none stored yet) and returns it at its new version. The write is
 // conditional on the organisation existing and, when c has a logo, allowing
-// custom logos. A missing organisation gives an error wrapping
-// problem.ErrNotFound, a version mismatch problem.ErrPrecondition, custom
-// logos turned off meanwhile problem.ErrConflict.
+// custom logos.
+//
+// Errors: ErrNotFound when the organisation is missing; a *VersionError
+// (Entity EntityUIConfig, ID the organisation's) when the stored config is
+// not at c.Version; a *ConflictError with ConflictCustomLogoOff when c has
+// a logo and the organisation no longer allows custom logos;
+// ErrUnavailable when DynamoDB throttles.
 func (t *Table) PutUIConfig(ctx context.Context, before, c UIConfig) (UIConfig, error) {
 	expected := c.Version
 	c.Version++
@@ -85,24 +88,31 @@ func (t *Table) PutUIConfig(ctx context.Context, before, c UIConfig) (UIConfig, 
 	if err != nil {
 		return UIConfig{}, fmt.Errorf("put ui config of %s: %w", c.OrganisationID, err)
 	}
-	orgCond, orgValues := "attribute_exists(pk)", map[string]types.AttributeValue(nil)
+	orgCond := exists()
 	if c.LogoURL != "" {
-		orgCond += " AND enable_custom_logo = :true"
-		orgValues = map[string]types.AttributeValue{":true": &types.AttributeValueMemberBOOL{Value: true}}
+		orgCond = orgCond.And(expression.Name("enable_custom_logo").Equal(expression.Value(true)))
 	}
-	x.add(t.txCheck(orgKey(c.PartnerID, c.OrganisationID), orgCond, nil, orgValues), func(ctx context.Context) error {
-		if _, err := t.GetOrganisation(ctx, c.PartnerID, c.OrganisationID); err != nil {
-			return err
+	x.addExplained(x.built(t.txCheckBuilt(orgKey(c.PartnerID, c.OrganisationID), orgCond)), func(old map[string]types.AttributeValue) error {
+		if old == nil {
+			return ErrNotFound
 		}
-		return problem.New(problem.ErrConflict, "enable_custom_logo of organisation %s was turned off while the request ran", c.OrganisationID)
+		return &ConflictError{Reason: ConflictCustomLogoOff, Entity: EntityOrganisation, ID: c.OrganisationID}
 	})
-	precondition := func(context.Context) error {
-		return problem.New(problem.ErrPrecondition, "the ui-config of organisation %s was changed by another request", c.OrganisationID)
+	precondition := func(old map[string]types.AttributeValue) error {
+		var cur struct {
+			Version int64 `dynamodbav:"version"`
+		}
+		if old != nil { // none when the config is gone: version 0
+			if err := decodeOld(old, &cur); err != nil {
+				return err
+			}
+		}
+		return &VersionError{Entity: EntityUIConfig, ID: c.OrganisationID, Current: cur.Version}
 	}
 	if expected == 0 {
-		x.add(t.txPut(item, "attribute_not_exists(pk)", nil, nil), precondition)
+		x.addExplained(t.txPut(item, "attribute_not_exists(pk)", nil, nil), precondition)
 	} else {
-		x.add(t.txPut(item, "#version = :expected", map[string]string{"#version": "version"},
+		x.addExplained(t.txPut(item, "#version = :expected", map[string]string{"#version": "version"},
 			map[string]types.AttributeValue{":expected": numberValue(expected)}), precondition)
 	}
 	if err := t.run(ctx, x); err != nil {

@@ -76,6 +76,8 @@ func usageKey(e UsageEvent, shard int) map[string]types.AttributeValue {
 // AddUsage adds n (negative to take a count back) to e's counter on shard
 // (0 to UsageShards-1) with one atomic UpdateItem ADD (pattern 10), creating
 // it at the first count. Concurrent adds never lose a count.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) AddUsage(ctx context.Context, e UsageEvent, shard int, n int64) error {
 	if shard < 0 || shard >= UsageShards {
 		return fmt.Errorf("add usage: shard %d is not in 0..%d", shard, UsageShards-1)
@@ -114,6 +116,8 @@ type usageItem struct {
 // (YYYY-MM-DD, inclusive): one consistent Query per shard, run at once, each
 // read to its last page (pattern 11). A counter appears once per shard it
 // was written on; callers sum them. Only partnerID's partitions are read.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; no counters is an empty result.
 func (t *Table) Usage(ctx context.Context, partnerID, from, to string) ([]UsageCount, error) {
 	lo, hi := usageRange(from, to)
 	results := make([][]UsageCount, UsageShards)

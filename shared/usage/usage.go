@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -93,7 +94,7 @@ func date(v *problem.ValidationError, q url.Values, name string) (time.Time, boo
 
 // Reader reads usage counters (satisfied by *store.Table). Usage returns
 // partnerID's counters of the days from to to, inclusive, once per shard
-// written; an error wraps problem.ErrUnavailable when DynamoDB throttles.
+// written; an error wraps store.ErrUnavailable when DynamoDB throttles.
 type Reader interface {
 	Usage(ctx context.Context, partnerID, from, to string) ([]store.UsageCount, error)
 }
@@ -140,7 +141,7 @@ func NewService(r Reader) *Service { return &Service{reader: r} }
 func (s *Service) Report(ctx context.Context, partnerID string, q Query) (Report, error) {
 	counts, err := s.reader.Usage(ctx, partnerID, q.From, q.To)
 	if err != nil {
-		return Report{}, fmt.Errorf("usage report: %w", err)
+		return Report{}, fmt.Errorf("usage report: %w", endpoint.StoreError(err))
 	}
 	rep := Report{Query: q, Rows: []Row{}}
 	rows := map[string]*Counts{}
