@@ -49,7 +49,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
-	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -79,16 +78,13 @@ const listKind = "authorisation-servers"
 
 // Service carries out the authorisation server requests of partners.
 type Service struct {
-	store   Store
-	cursors *cursor.Codec
-	now     func() time.Time
-	newID   func() string
+	endpoint.Service[Store]
 }
 
 // NewService returns the service. now is the clock and newID generates
 // server ids (UUID v4 in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
-	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+	return &Service{endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
 }
 
 // Page is one page of a list.
@@ -103,9 +99,9 @@ func (s *Service) List(ctx context.Context, partnerID, orgID string, p endpoint.
 		return Page{}, err
 	}
 	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "organisation_id=" + org.ID}
-	return endpoint.ListPage(s.cursors, b, p, func(a store.AuthServer) string { return a.ID },
+	return endpoint.ListPage(s.Cursors, b, p, func(a store.AuthServer) string { return a.ID },
 		func(after string, limit int) ([]store.AuthServer, bool, error) {
-			list, more, err := s.store.ListAuthServers(ctx, partnerID, org.ID, after, limit)
+			list, more, err := s.Store.ListAuthServers(ctx, partnerID, org.ID, after, limit)
 			return list, more, storeError(err)
 		})
 }
@@ -113,12 +109,12 @@ func (s *Service) List(ctx context.Context, partnerID, orgID string, p endpoint.
 // Get returns the server id of the partner's organisation orgID (an error
 // wrapping problem.ErrNotFound when there is none).
 func (s *Service) Get(ctx context.Context, partnerID, orgID, id string) (store.AuthServer, error) {
-	org, okOrg := canonicalID(orgID)
-	sid, okID := canonicalID(id)
+	org, okOrg := validate.CanonicalUUID(orgID)
+	sid, okID := validate.CanonicalUUID(id)
 	if !okOrg || !okID {
 		return store.AuthServer{}, notFound(orgID, id)
 	}
-	a, err := s.store.GetAuthServer(ctx, partnerID, org, sid)
+	a, err := s.Store.GetAuthServer(ctx, partnerID, org, sid)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.AuthServer{}, notFound(orgID, id)
 	}
@@ -137,13 +133,13 @@ func (s *Service) Create(ctx context.Context, partnerID, orgID string, body []by
 	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
 		return store.AuthServer{}, err
 	}
-	now := s.now().UTC()
-	next, err := s.resolve(ctx, v, in, store.AuthServer{ID: s.newID(), PartnerID: partnerID, OrganisationID: org.ID})
+	now := s.Now().UTC()
+	next, err := s.resolve(ctx, v, in, store.AuthServer{ID: s.NewID(), PartnerID: partnerID, OrganisationID: org.ID})
 	if err != nil {
 		return store.AuthServer{}, err
 	}
 	next.CreatedAt, next.UpdatedAt = now, now
-	created, err := s.store.CreateAuthServer(ctx, next)
+	created, err := s.Store.CreateAuthServer(ctx, next)
 	return created, storeError(err)
 }
 
@@ -186,7 +182,7 @@ func (s *Service) Delete(ctx context.Context, partnerID, orgID, id string, cond 
 		return err
 	}
 	if cur.RefCount > 0 {
-		ids, err := s.store.ReferencingAuthServers(ctx, cur)
+		ids, err := s.Store.ReferencingAuthServers(ctx, cur)
 		if err != nil {
 			return storeError(err)
 		}
@@ -194,7 +190,7 @@ func (s *Service) Delete(ctx context.Context, partnerID, orgID, id string, cond 
 			return referencedError(cur.ID, ids)
 		}
 	}
-	return endpoint.Raced(storeError(s.store.DeleteAuthServer(ctx, cur)), cond)
+	return endpoint.Raced(storeError(s.Store.DeleteAuthServer(ctx, cur)), cond)
 }
 
 // current returns the server a write applies to, after checking the
@@ -217,8 +213,8 @@ func (s *Service) update(ctx context.Context, cur store.AuthServer, cond etag.Co
 	if err != nil {
 		return store.AuthServer{}, err
 	}
-	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.now().UTC(), cur.Version
-	updated, err := s.store.UpdateAuthServer(ctx, cur, next)
+	next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.Now().UTC(), cur.Version
+	updated, err := s.Store.UpdateAuthServer(ctx, cur, next)
 	return updated, endpoint.Raced(storeError(err), cond)
 }
 
@@ -249,7 +245,7 @@ func (s *Service) checkReference(ctx context.Context, v *problem.ValidationError
 	if *id == "" || idRule(*id) != "" {
 		return nil // Resolve reports a malformed id.
 	}
-	canonical, ok := canonicalID(*id)
+	canonical, ok := validate.CanonicalUUID(*id)
 	switch {
 	case ok && canonical == self.ID:
 		v.Add(field, "must name another authorisation server, not this one")
@@ -258,7 +254,7 @@ func (s *Service) checkReference(ctx context.Context, v *problem.ValidationError
 		v.Add(field, "no authorisation server %q in this organisation", *id)
 		return nil
 	}
-	_, err := s.store.GetAuthServer(ctx, self.PartnerID, self.OrganisationID, canonical)
+	_, err := s.Store.GetAuthServer(ctx, self.PartnerID, self.OrganisationID, canonical)
 	if errors.Is(err, store.ErrNotFound) {
 		v.Add(field, "no authorisation server %q in this organisation", *id)
 		return nil
@@ -269,11 +265,11 @@ func (s *Service) checkReference(ctx context.Context, v *problem.ValidationError
 
 // organisation returns the partner's organisation orgID, or a 404 error.
 func (s *Service) organisation(ctx context.Context, partnerID, orgID string) (store.Organisation, error) {
-	id, ok := canonicalID(orgID)
+	id, ok := validate.CanonicalUUID(orgID)
 	if !ok {
 		return store.Organisation{}, orgNotFound(orgID)
 	}
-	org, err := s.store.GetOrganisation(ctx, partnerID, id)
+	org, err := s.Store.GetOrganisation(ctx, partnerID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, orgNotFound(orgID)
 	}
@@ -315,15 +311,6 @@ func optional(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-// canonicalID returns id in the lower-case form organisation and server ids
-// are stored in, and whether it is a UUID at all.
-func canonicalID(id string) (string, bool) {
-	if !middleware.IsUUID(id) {
-		return id, false
-	}
-	return strings.ToLower(id), true
 }
 
 // storeError translates the store's errors into the API's answers: the

@@ -95,16 +95,13 @@ const attempts = 3
 
 // Service carries out the client requests of partners and clients.
 type Service struct {
-	store   Store
-	cursors *cursor.Codec
-	now     func() time.Time
-	newID   func() string
+	endpoint.Service[Store]
 }
 
 // NewService returns the service. now is the clock and newID generates
 // client ids (credential.NewID in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
-	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+	return &Service{endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
 }
 
 // Issued is a client with the secret just issued to it by a create or a
@@ -120,7 +117,7 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Clie
 	if !credential.ValidID(id) {
 		return store.Client{}, notFound(id)
 	}
-	cl, err := s.store.GetClient(ctx, id)
+	cl, err := s.Store.GetClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !visible(c, cl.PartnerID, cl.OrganisationID) {
 		return store.Client{}, notFound(id)
 	}
@@ -132,7 +129,7 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Clie
 // when it was issued; reading the client again makes the partner's removal
 // of the scope take effect at once rather than when the token expires.
 func (s *Service) RequireManager(ctx context.Context, c auth.Caller) error {
-	self, err := s.store.GetClient(ctx, c.ClientID)
+	self, err := s.Store.GetClient(ctx, c.ClientID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !slices.Contains(self.AdditionalScopes, scope.ClientsManage) {
 		return problem.New(problem.ErrForbidden, "the client no longer holds %s", scope.ClientsManage)
 	}
@@ -151,9 +148,9 @@ func (s *Service) List(ctx context.Context, c auth.Caller, orgID string, p endpo
 		return Page{}, err
 	}
 	b := cursor.Binding{PartnerID: c.PartnerID, List: listKind, Filter: "organisation_id=" + org.ID}
-	return endpoint.ListPage(s.cursors, b, p, func(cl store.Client) string { return cl.ID },
+	return endpoint.ListPage(s.Cursors, b, p, func(cl store.Client) string { return cl.ID },
 		func(after string, limit int) ([]store.Client, bool, error) {
-			list, more, err := s.store.ListClients(ctx, c.PartnerID, org.ID, after, limit)
+			list, more, err := s.Store.ListClients(ctx, c.PartnerID, org.ID, after, limit)
 			return list, more, storeError(err)
 		})
 }
@@ -167,7 +164,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 	if err := validate.Decode(v, body, &in, inputOptions); err != nil {
 		return Issued{}, err
 	}
-	id, sec := s.newID(), credential.NewSecret()
+	id, sec := s.NewID(), credential.NewSecret()
 	if in.ClientID != nil {
 		if id = *in.ClientID; !credential.ValidID(id) {
 			v.Add("client_id", "%s", credential.IDRule)
@@ -189,10 +186,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		if !c.IsPartner() && slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
 			return Issued{}, problem.New(problem.ErrForbidden, "only the partner may grant %s", scope.ClientsManage)
 		}
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
 		next.SecretHash, next.CreatedAt, next.UpdatedAt = credential.Hash(sec), now, now
-		created, err := s.store.CreateClient(ctx, next, org.Version)
+		created, err := s.Store.CreateClient(ctx, next, org.Version)
 		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
 		}
@@ -244,7 +241,7 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, id string, cond eta
 	if cur.ID == c.ClientID {
 		return problem.New(problem.ErrForbidden, "a client cannot delete itself; the partner can")
 	}
-	return endpoint.Raced(storeError(s.store.DeleteClient(ctx, cur)), cond)
+	return endpoint.Raced(storeError(s.Store.DeleteClient(ctx, cur)), cond)
 }
 
 // rotation is the optional body of a secret rotation.
@@ -276,12 +273,12 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 		if err != nil {
 			return Issued{}, err
 		}
-		now := s.now().UTC()
+		now := s.Now().UTC()
 		next := cur
 		sec := credential.Rotate(&next.Principal, now, overlap)
 		next.UpdatedAt = now
 		// Only the credential changes: no new check against the organisation.
-		rotated, err := s.store.UpdateClient(ctx, cur, next, 0)
+		rotated, err := s.Store.UpdateClient(ctx, cur, next, 0)
 		if errors.Is(err, store.ErrVersionMismatch) && !cond.Present() && attempt < attempts {
 			continue
 		}
@@ -322,7 +319,7 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 		v.Add("client_secret", "cannot be set here: rotate the secret with POST /v1/clients/%s/secret", cur.ID)
 	}
 	for attempt := 1; ; attempt++ {
-		org, err := s.store.GetOrganisation(ctx, cur.PartnerID, cur.OrganisationID)
+		org, err := s.Store.GetOrganisation(ctx, cur.PartnerID, cur.OrganisationID)
 		if err != nil {
 			return store.Client{}, storeError(err)
 		}
@@ -335,12 +332,12 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 		}
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = cur.ID, cur.Kind, cur.PartnerID, cur.OrganisationID
 		next.SecretHash, next.PreviousSecretHash, next.PreviousSecretExpiresAt = cur.SecretHash, cur.PreviousSecretHash, cur.PreviousSecretExpiresAt
-		next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.now().UTC(), cur.Version
+		next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.Now().UTC(), cur.Version
 		var orgVersion int64
 		if fitChanged(cur, next) {
 			orgVersion = org.Version
 		}
-		updated, err := s.store.UpdateClient(ctx, cur, next, orgVersion)
+		updated, err := s.Store.UpdateClient(ctx, cur, next, orgVersion)
 		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
 		}
@@ -363,7 +360,7 @@ func (s *Service) organisation(ctx context.Context, c auth.Caller, orgID string)
 	if !middleware.IsUUID(orgID) || !visible(c, c.PartnerID, id) {
 		return store.Organisation{}, orgNotFound(orgID)
 	}
-	org, err := s.store.GetOrganisation(ctx, c.PartnerID, id)
+	org, err := s.Store.GetOrganisation(ctx, c.PartnerID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, orgNotFound(orgID)
 	}

@@ -52,7 +52,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/fit"
-	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -87,26 +86,23 @@ const maxNamedChildren = 20
 
 // Service carries out the organisation requests of partners.
 type Service struct {
-	store   Store
-	cursors *cursor.Codec
-	now     func() time.Time
-	newID   func() string
+	endpoint.Service[Store]
 }
 
 // NewService returns the service. now is the clock and newID generates
 // organisation ids (UUID v4 in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
-	return &Service{store: s, cursors: cursors, now: now, newID: newID}
+	return &Service{endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
 }
 
 // Get returns the partner's organisation id (an error wrapping
 // problem.ErrNotFound when the partner has none by that id).
 func (s *Service) Get(ctx context.Context, partnerID, id string) (store.Organisation, error) {
-	id, ok := canonicalID(id)
+	id, ok := validate.CanonicalUUID(id)
 	if !ok {
 		return store.Organisation{}, notFound(id)
 	}
-	o, err := s.store.GetOrganisation(ctx, partnerID, id)
+	o, err := s.Store.GetOrganisation(ctx, partnerID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Organisation{}, notFound(id)
 	}
@@ -129,9 +125,9 @@ type Page = endpoint.List[store.Organisation]
 func (s *Service) List(ctx context.Context, partnerID string, q ListQuery) (Page, error) {
 	parentID := strings.ToLower(q.ParentID)
 	b := cursor.Binding{PartnerID: partnerID, List: listKind, Filter: "parent_id=" + parentID}
-	return endpoint.ListPage(s.cursors, b, q.Paging, func(o store.Organisation) string { return o.ID },
+	return endpoint.ListPage(s.Cursors, b, q.Paging, func(o store.Organisation) string { return o.ID },
 		func(after string, limit int) ([]store.Organisation, bool, error) {
-			orgs, more, err := s.store.ListOrganisations(ctx, partnerID, parentID, after, limit)
+			orgs, more, err := s.Store.ListOrganisations(ctx, partnerID, parentID, after, limit)
 			return orgs, more, storeError(err)
 		})
 }
@@ -153,13 +149,13 @@ func (s *Service) Create(ctx context.Context, partnerID string, body []byte) (st
 	if err := validate.Settled(v, decoded); err != nil {
 		return store.Organisation{}, err
 	}
-	now := s.now().UTC()
-	o.ID, o.PartnerID, o.CreatedAt, o.UpdatedAt = s.newID(), partnerID, now, now
+	now := s.Now().UTC()
+	o.ID, o.PartnerID, o.CreatedAt, o.UpdatedAt = s.NewID(), partnerID, now, now
 	var parentVersion int64
 	if parent != nil {
 		parentVersion = parent.Version
 	}
-	created, err := s.store.CreateOrganisation(ctx, o, parentVersion)
+	created, err := s.Store.CreateOrganisation(ctx, o, parentVersion)
 	return created, storeError(err)
 }
 
@@ -202,7 +198,7 @@ func (s *Service) Delete(ctx context.Context, partnerID, id string, cond etag.Co
 	if err != nil {
 		return err
 	}
-	return endpoint.Raced(storeError(s.store.DeleteOrganisation(ctx, cur)), cond)
+	return endpoint.Raced(storeError(s.Store.DeleteOrganisation(ctx, cur)), cond)
 }
 
 // current returns the organisation a write applies to, after checking the
@@ -234,7 +230,7 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 	if err := validate.Settled(v, decoded); err != nil {
 		return store.Organisation{}, err
 	}
-	next.ID, next.PartnerID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.PartnerID, cur.CreatedAt, s.now().UTC()
+	next.ID, next.PartnerID, next.CreatedAt, next.UpdatedAt = cur.ID, cur.PartnerID, cur.CreatedAt, s.Now().UTC()
 	next.Version, next.ChildCount, next.ClientCount, next.ChildSeq = cur.Version, cur.ChildCount, cur.ClientCount, cur.ChildSeq
 
 	u := store.OrganisationUpdate{Org: next, Before: cur, PreviousParentID: cur.ParentID}
@@ -267,14 +263,14 @@ func (s *Service) update(ctx context.Context, cur store.Organisation, cond etag.
 		}
 		u.NoLogo = true
 	}
-	updated, err := s.store.UpdateOrganisation(ctx, u)
+	updated, err := s.Store.UpdateOrganisation(ctx, u)
 	return updated, endpoint.Raced(storeError(err), cond)
 }
 
 // checkChildren refuses, with 409 naming them, a change of o that would
 // leave any of its children wider than o.
 func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error {
-	children, err := s.store.OrganisationChildren(ctx, o.PartnerID, o.ID)
+	children, err := s.Store.OrganisationChildren(ctx, o.PartnerID, o.ID)
 	if err != nil {
 		return storeError(err)
 	}
@@ -290,7 +286,7 @@ func (s *Service) checkChildren(ctx context.Context, o store.Organisation) error
 // checkClients refuses, with 409 naming them, a change of o that would
 // leave any of its clients outside it.
 func (s *Service) checkClients(ctx context.Context, o store.Organisation) error {
-	list, err := s.store.OrganisationClients(ctx, o.PartnerID, o.ID)
+	list, err := s.Store.OrganisationClients(ctx, o.PartnerID, o.ID)
 	if err != nil {
 		return storeError(err)
 	}
@@ -325,7 +321,7 @@ func refuse(items []string, why string) error {
 
 // checkNoLogo refuses to turn custom logos off while the ui-config has one.
 func (s *Service) checkNoLogo(ctx context.Context, o store.Organisation) error {
-	c, err := s.store.GetUIConfig(ctx, o.PartnerID, o.ID)
+	c, err := s.Store.GetUIConfig(ctx, o.PartnerID, o.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil
@@ -345,11 +341,11 @@ func (s *Service) parent(ctx context.Context, v *problem.ValidationError, partne
 	if parentID == nil {
 		return nil, nil
 	}
-	id, ok := canonicalID(*parentID)
+	id, ok := validate.CanonicalUUID(*parentID)
 	if !ok {
 		return nil, nil // Resolve reports the malformed id.
 	}
-	p, err := s.store.GetOrganisation(ctx, partnerID, id)
+	p, err := s.Store.GetOrganisation(ctx, partnerID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		v.Add("parent_id", "no such organisation")
 		return nil, nil
@@ -384,15 +380,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// canonicalID returns id in the lower-case form organisation ids are stored
-// in, and whether it is a UUID at all.
-func canonicalID(id string) (string, bool) {
-	if !middleware.IsUUID(id) {
-		return id, false
-	}
-	return strings.ToLower(id), true
 }
 
 // storeError translates the store's errors into the API's answers: the

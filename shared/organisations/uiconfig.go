@@ -156,13 +156,13 @@ func (s *Service) PutUIConfig(ctx context.Context, partnerID, id string, cond et
 	if err := validate.Settled(v, decoded); err != nil {
 		return store.UIConfig{}, err
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	next.PartnerID, next.OrganisationID, next.Version = cur.PartnerID, cur.OrganisationID, cur.Version
 	next.CreatedAt, next.UpdatedAt = cur.CreatedAt, now
 	if cur.Version == 0 {
 		next.CreatedAt = now
 	}
-	saved, err := s.store.PutUIConfig(ctx, cur, next)
+	saved, err := s.Store.PutUIConfig(ctx, cur, next)
 	return saved, endpoint.Raced(storeError(err), cond)
 }
 
@@ -172,7 +172,7 @@ func (s *Service) uiConfig(ctx context.Context, partnerID, id string) (store.Org
 	if err != nil {
 		return store.Organisation{}, store.UIConfig{}, err
 	}
-	c, err := s.store.GetUIConfig(ctx, partnerID, org.ID)
+	c, err := s.Store.GetUIConfig(ctx, partnerID, org.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return org, DefaultUIConfig(partnerID, org.ID), nil
 	}

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 )
 
@@ -146,4 +147,14 @@ func List(v *problem.ValidationError, field string, items []string, max int, ite
 		bad[i] = v.Count() > before
 	}
 	return bad
+}
+
+// CanonicalUUID returns id in the lower-case form generated ids
+// (organisations, authorisation servers) are stored in, and whether it is
+// a UUID at all.
+func CanonicalUUID(id string) (string, bool) {
+	if !middleware.IsUUID(id) {
+		return id, false
+	}
+	return strings.ToLower(id), true
 }
