@@ -37,10 +37,10 @@ func TestErrorIsByCode(t *testing.T) {
 func TestDescriptionCharacters(t *testing.T) {
 	for in, want := range map[string]string{
 		`parameter "scope" is repeated`: `parameter 'scope' is repeated`,
-		`back\slash`:                   `back/slash`,
-		"ctl\x00\n":                    "ctl??",
-		"naïve…":                       "na?ve...",
-		"plain text":                   "plain text",
+		`back\slash`:                    `back/slash`,
+		"ctl\x00\n":                     "ctl??",
+		"naïve…":                        "na?ve...",
+		"plain text":                    "plain text",
 	} {
 		if got := InvalidRequest(in).Description; got != want {
 			t.Errorf("Description(%q) = %q, want %q", in, got, want)
