@@ -26,8 +26,8 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/google/uuid"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
-	"github.com/partnerapi/partner-api/shared/testenv"
+	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/internal/testenv"
 )
 
 func TestMain(m *testing.M) {

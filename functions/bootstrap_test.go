@@ -21,12 +21,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/internal/lambdaruntime"
+	"github.com/partnerapi/partner-api/internal/localdev"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/config"
-	"github.com/partnerapi/partner-api/shared/lambdaruntime"
-	"github.com/partnerapi/partner-api/shared/localdev"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 // TestMain starts DynamoDB Local and moto unless AWS_ENDPOINT_URL* name them.

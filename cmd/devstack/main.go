@@ -17,7 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/partnerapi/partner-api/shared/devstack"
+	"github.com/partnerapi/partner-api/internal/devstack"
 )
 
 func main() {

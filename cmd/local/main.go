@@ -22,10 +22,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/partnerapi/partner-api/internal/devstack"
+	"github.com/partnerapi/partner-api/internal/localdev"
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/app"
-	"github.com/partnerapi/partner-api/shared/devstack"
-	"github.com/partnerapi/partner-api/shared/localdev"
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 

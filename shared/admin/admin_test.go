@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
-	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

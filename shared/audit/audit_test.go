@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
-	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -15,14 +15,14 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
-	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/signer"
-	"github.com/partnerapi/partner-api/shared/testenv"
 	"github.com/partnerapi/partner-api/shared/token"
 )
 

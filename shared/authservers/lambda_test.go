@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/app"
-	"github.com/partnerapi/partner-api/shared/apptest"
 )
 
 // TestLambdaEvents runs every sample event of events/authservers through the

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 )
 
 // TestReferences: a parent or superseding server must be another server of

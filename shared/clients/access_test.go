@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/scope"
 )
 

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 )
 
 func TestPagination(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/credential"
 )
 

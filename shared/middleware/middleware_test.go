@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/problem"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 // TestMain runs the tests under Lambda's log environment, so that serve logs

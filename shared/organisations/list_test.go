@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 )
 
 type page struct {

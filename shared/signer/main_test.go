@@ -3,7 +3,7 @@ package signer_test
 import (
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/testenv"
+	"github.com/partnerapi/partner-api/internal/testenv"
 )
 
 // TestMain gives the integration tests a KMS endpoint: moto, started here

@@ -24,8 +24,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/signer"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 var allAlgorithms = []signer.Algorithm{signer.ES384, signer.ES512, signer.PS256}

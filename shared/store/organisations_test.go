@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
-	"github.com/partnerapi/partner-api/shared/testenv"
+	"github.com/partnerapi/partner-api/internal/testenv"
 )
 
 // newOrgTable creates a fresh table on the test DynamoDB (TestMain, in

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 // newTable creates a fresh table on the test DynamoDB endpoint.

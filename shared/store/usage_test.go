@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 // sums adds up counters read from the shards by event.

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/apptest"
+	"github.com/partnerapi/partner-api/internal/apptest"
 )
 
 type introspection struct {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/app"
-	"github.com/partnerapi/partner-api/shared/apptest"
 )
 
 // The sample events sign in as this partner.

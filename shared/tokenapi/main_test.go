@@ -3,7 +3,7 @@ package tokenapi_test
 import (
 	"testing"
 
-	"github.com/partnerapi/partner-api/shared/testenv"
+	"github.com/partnerapi/partner-api/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

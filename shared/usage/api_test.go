@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/app"
-	"github.com/partnerapi/partner-api/shared/apptest"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/testenv"
 	"github.com/partnerapi/partner-api/shared/usage"
 )
 

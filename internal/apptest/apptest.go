@@ -20,12 +20,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/internal/localdev"
+	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/config"
-	"github.com/partnerapi/partner-api/shared/localdev"
 	"github.com/partnerapi/partner-api/shared/signer"
-	"github.com/partnerapi/partner-api/shared/testenv"
 )
 
 // Env is one test's running service.

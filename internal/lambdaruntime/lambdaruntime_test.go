@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/partnerapi/partner-api/shared/lambdaruntime"
+	"github.com/partnerapi/partner-api/internal/lambdaruntime"
 )
 
 const arn = "arn:aws:lambda:eu-west-2:123456789012:function:f"

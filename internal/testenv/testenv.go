@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/partnerapi/partner-api/shared/devstack"
+	"github.com/partnerapi/partner-api/internal/devstack"
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 
