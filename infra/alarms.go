@@ -1,6 +1,8 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -10,19 +12,33 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/usage"
 )
 
-// KMSErrorFilter matches the log line of a failed KMS call: the functions
-// log failures as slog JSON at level ERROR with the cause in "err", and the
-// AWS SDK names the service in it ("operation error KMS: Sign, ...").
-// CloudWatch has no KMS error metric of its own, so this filter is it.
-const KMSErrorFilter = `{ ($.level = "ERROR") && ($.err = "*operation error KMS*") }`
+// The metric filters read the members the Lambda logger writes
+// (logging.Lambda: "message", "level", ...) and the messages the code logs,
+// from the same constants, so a renamed key or message cannot leave a
+// filter counting nothing; the infra tests match every filter against
+// lines the production logger writes through the code that logs them.
+var (
+	// KMSErrorFilter matches the log line of a failed KMS call: the
+	// functions log failures at level ERROR with the cause in "err", and
+	// the AWS SDK names the service in it ("operation error KMS: Sign,
+	// ..."): a Sign failing while a token is issued (500), or GetPublicKey
+	// failing at a cold start (app.StartFailedMessage). CloudWatch has no
+	// KMS error metric of its own, so this filter is it.
+	KMSErrorFilter = `{ ($.` + logging.LambdaLevelKey + ` = "` + slog.LevelError.String() + `") && ($.` + errKey + ` = "*operation error KMS*") }`
+	// MeteringFailureFilter matches the line a function logs when a usage
+	// counter could not be written (the request itself still succeeded):
+	// each is a count that may be missing from a partner's bill.
+	MeteringFailureFilter = `{ $.` + logging.LambdaMessageKey + ` = "` + usage.FailedMessage + `" }`
+)
 
-// MeteringFailureFilter matches the line a function logs when a usage
-// counter could not be written (the request itself still succeeded): each is
-// a count that may be missing from a partner's bill.
-const MeteringFailureFilter = `{ $.msg = "usage metering failed" }`
+// errKey is the member holding an error's text on the service's log lines
+// (problem.Write, oautherr.Write, the start-up failure).
+const errKey = "err"
 
 // alarmPeriod is the period of every alarm's metric.
 var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
