@@ -44,9 +44,10 @@ const errKey = "err"
 var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
 
 // NewAlarms creates the stack's alarms: the API's 5xx rate, each function's
-// errors and throttles, DynamoDB throttling and KMS failures. Every alarm
-// notifies cfg.AlarmTopicARN when it is set.
-func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsdynamodb.Table, fns []*GroupFunction) []awscloudwatch.Alarm {
+// errors and throttles, DynamoDB throttling, KMS failures and usage
+// metering failures. Every alarm notifies the alarm topic (alarmTopic),
+// on ALARM and on OK.
+func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsdynamodb.Table, fns []*GroupFunction, topic awssns.ITopic) []awscloudwatch.Alarm {
 	c := constructs.NewConstruct(scope, jsii.String("Alarms"))
 	prefix := *awscdk.Stack_Of(scope).StackName() + "-"
 	namespace := "PartnerAPI/" + cfg.Stage
@@ -169,8 +170,7 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 		EvaluationPeriods: jsii.Number(1),
 	})
 
-	if cfg.AlarmTopicARN != "" {
-		topic := awssns.Topic_FromTopicArn(c, jsii.String("Topic"), jsii.String(cfg.AlarmTopicARN))
+	if topic != nil {
 		action := awscloudwatchactions.NewSnsAction(topic)
 		for _, a := range alarms {
 			a.AddAlarmAction(action)
@@ -178,4 +178,28 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 		}
 	}
 	return alarms
+}
+
+// NewAlarmTopic is the SNS topic every alarm notifies: the one context
+// alarmTopicArn names, or one created with alarmEmail subscribed (created
+// is then that topic); nil in a dev stage with neither (ConfigFromContext
+// refuses prod without one).
+func NewAlarmTopic(scope constructs.Construct, cfg StageConfig) (topic awssns.ITopic, created awssns.Topic) {
+	switch {
+	case cfg.AlarmTopicARN != "":
+		return awssns.Topic_FromTopicArn(scope, jsii.String("AlarmTopic"), jsii.String(cfg.AlarmTopicARN)), nil
+	case cfg.AlarmEmail != "":
+		t := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
+			DisplayName: jsii.String("Partner API " + cfg.Stage + " alarms"),
+			EnforceSSL:  jsii.Bool(true),
+		})
+		awssns.NewSubscription(scope, jsii.String("AlarmEmail"), &awssns.SubscriptionProps{
+			Topic:    t,
+			Protocol: awssns.SubscriptionProtocol_EMAIL,
+			Endpoint: jsii.String(cfg.AlarmEmail),
+		})
+		return t, t
+	default:
+		return nil, nil
+	}
 }
