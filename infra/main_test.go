@@ -52,7 +52,7 @@ var scenarios = map[string]map[string]any{
 	// and the web ACL itself.
 	"prod-created": {
 		"stage": "prod", "issuerUrl": "https://" + testDomain, "alarmEmail": testAlarmEmail,
-		"wafRateLimit": "1200",
+		"wafRateLimit": "1200", "auditRetentionDays": "730", "logLevel": "warn",
 	},
 	"prod": {
 		"stage": "prod", "domainName": testDomain, "certificateArn": testCertificateARN,

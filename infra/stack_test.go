@@ -318,7 +318,7 @@ func TestFunctions(t *testing.T) {
 // audit retention and log level, so a setting the stack forgets or
 // misnames fails here.
 func TestFunctionEnvironmentIsConfig(t *testing.T) {
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "prod", "prod-created"} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
 			fns := groupFunctions(t, s.template)
