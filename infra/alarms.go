@@ -1,6 +1,8 @@
 package main
 
 import (
+	"log/slog"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
@@ -10,27 +12,42 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/usage"
 )
 
-// KMSErrorFilter matches the log line of a failed KMS call: the functions
-// log failures as slog JSON at level ERROR with the cause in "err", and the
-// AWS SDK names the service in it ("operation error KMS: Sign, ...").
-// CloudWatch has no KMS error metric of its own, so this filter is it.
-const KMSErrorFilter = `{ ($.level = "ERROR") && ($.err = "*operation error KMS*") }`
+// The metric filters read the members the Lambda logger writes
+// (logging.Lambda: "message", "level", ...) and the messages the code logs,
+// from the same constants, so a renamed key or message cannot leave a
+// filter counting nothing; the infra tests match every filter against
+// lines the production logger writes through the code that logs them.
+var (
+	// KMSErrorFilter matches the log line of a failed KMS call: the
+	// functions log failures at level ERROR with the cause in "err", and
+	// the AWS SDK names the service in it ("operation error KMS: Sign,
+	// ..."): a Sign failing while a token is issued (500), or GetPublicKey
+	// failing at a cold start (app.StartFailedMessage). CloudWatch has no
+	// KMS error metric of its own, so this filter is it.
+	KMSErrorFilter = `{ ($.` + logging.LambdaLevelKey + ` = "` + slog.LevelError.String() + `") && ($.` + errKey + ` = "*operation error KMS*") }`
+	// MeteringFailureFilter matches the line a function logs when a usage
+	// counter could not be written (the request itself still succeeded):
+	// each is a count that may be missing from a partner's bill.
+	MeteringFailureFilter = `{ $.` + logging.LambdaMessageKey + ` = "` + usage.FailedMessage + `" }`
+)
 
-// MeteringFailureFilter matches the line a function logs when a usage
-// counter could not be written (the request itself still succeeded): each is
-// a count that may be missing from a partner's bill.
-const MeteringFailureFilter = `{ $.msg = "usage metering failed" }`
+// errKey is the member holding an error's text on the service's log lines
+// (problem.Write, oautherr.Write, the start-up failure).
+const errKey = "err"
 
 // alarmPeriod is the period of every alarm's metric.
 var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
 
 // NewAlarms creates the stack's alarms: the API's 5xx rate, each function's
-// errors and throttles, DynamoDB throttling and KMS failures. Every alarm
-// notifies cfg.AlarmTopicARN when it is set.
-func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsdynamodb.Table, fns []*GroupFunction) []awscloudwatch.Alarm {
+// errors and throttles, DynamoDB throttling, KMS failures and usage
+// metering failures. Every alarm notifies the alarm topic (alarmTopic),
+// on ALARM and on OK.
+func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsdynamodb.Table, fns []*GroupFunction, topic awssns.ITopic) []awscloudwatch.Alarm {
 	c := constructs.NewConstruct(scope, jsii.String("Alarms"))
 	prefix := *awscdk.Stack_Of(scope).StackName() + "-"
 	namespace := "PartnerAPI/" + cfg.Stage
@@ -153,8 +170,7 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 		EvaluationPeriods: jsii.Number(1),
 	})
 
-	if cfg.AlarmTopicARN != "" {
-		topic := awssns.Topic_FromTopicArn(c, jsii.String("Topic"), jsii.String(cfg.AlarmTopicARN))
+	if topic != nil {
 		action := awscloudwatchactions.NewSnsAction(topic)
 		for _, a := range alarms {
 			a.AddAlarmAction(action)
@@ -162,4 +178,28 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 		}
 	}
 	return alarms
+}
+
+// NewAlarmTopic is the SNS topic every alarm notifies: the one context
+// alarmTopicArn names, or one created with alarmEmail subscribed (created
+// is then that topic); nil in a dev stage with neither (ConfigFromContext
+// refuses prod without one).
+func NewAlarmTopic(scope constructs.Construct, cfg StageConfig) (topic awssns.ITopic, created awssns.Topic) {
+	switch {
+	case cfg.AlarmTopicARN != "":
+		return awssns.Topic_FromTopicArn(scope, jsii.String("AlarmTopic"), jsii.String(cfg.AlarmTopicARN)), nil
+	case cfg.AlarmEmail != "":
+		t := awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
+			DisplayName: jsii.String("Partner API " + cfg.Stage + " alarms"),
+			EnforceSSL:  jsii.Bool(true),
+		})
+		awssns.NewSubscription(scope, jsii.String("AlarmEmail"), &awssns.SubscriptionProps{
+			Topic:    t,
+			Protocol: awssns.SubscriptionProtocol_EMAIL,
+			Endpoint: jsii.String(cfg.AlarmEmail),
+		})
+		return t, t
+	default:
+		return nil, nil
+	}
 }

@@ -18,10 +18,14 @@ import (
 	"github.com/partnerapi/partner-api/shared/problem"
 )
 
-// API is the REST API with its stage, access logs and usage plan.
+// API is the REST API with its stage, logs and web ACL.
 type API struct {
 	RestAPI    awsapigateway.RestApi
 	AccessLogs awslogs.LogGroup
+	// ExecutionLogs is the group API Gateway writes execution logs to.
+	ExecutionLogs awslogs.LogGroup
+	// WebACL is the web ACL the stack created, if it created one.
+	WebACL awswafv2.CfnWebACL
 	// Domain is the custom domain, when the stage has one.
 	Domain awsapigateway.DomainName
 	// Methods are the methods of every route, keyed by path.
@@ -97,27 +101,31 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 		})
 	}
 
-	// Partners authenticate with OAuth 2.0, not API keys, so the plan binds
-	// no key today: it caps the stage as a whole and is where per-partner
-	// API keys and quotas attach if the business ever wants them at the
-	// gateway (per-partner metering is the usage group's job).
-	a.RestAPI.AddUsagePlan(jsii.String("UsagePlan"), &awsapigateway.UsagePlanProps{
-		Name:        jsii.String(stackName),
-		Description: jsii.String("Partner API " + cfg.Stage + " stage limits"),
-		Throttle: &awsapigateway.ThrottleSettings{
-			RateLimit:  jsii.Number(cfg.ThrottleRateLimit),
-			BurstLimit: jsii.Number(cfg.ThrottleBurstLimit),
-		},
-		ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{
-			Api: a.RestAPI, Stage: a.RestAPI.DeploymentStage(),
-		}},
-	})
+	// No usage plan: a plan's quota and throttle apply only to requests
+	// carrying one of its API keys, and partners authenticate with OAuth
+	// 2.0, not API keys. The stage's method throttling above is the limit
+	// for the API as a whole, the web ACL's rate-based rule the one per
+	// source address, and per-partner metering is the usage group's job.
 
-	if cfg.WebACLARN != "" {
-		awswafv2.NewCfnWebACLAssociation(scope, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
-			ResourceArn: a.RestAPI.DeploymentStage().StageArn(),
-			WebAclArn:   jsii.String(cfg.WebACLARN),
-		})
+	// API Gateway writes the stage's execution logs (ERROR only, above) to
+	// a log group it names and would create itself, without retention.
+	// Created here first (the stage waits for it), it gets the stage's
+	// retention and removal policy.
+	a.ExecutionLogs = awslogs.NewLogGroup(scope, jsii.String("ApiExecutionLogs"), &awslogs.LogGroupProps{
+		LogGroupName: awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("API-Gateway-Execution-Logs_"), a.RestAPI.RestApiId(), jsii.String("/" + cfg.Stage),
+		}),
+		Retention:     cfg.LogRetention,
+		RemovalPolicy: removal,
+	})
+	a.RestAPI.DeploymentStage().Node().AddDependency(a.ExecutionLogs)
+
+	switch {
+	case cfg.WebACLARN != "":
+		a.associateWebACL(scope, jsii.String(cfg.WebACLARN))
+	case cfg.CreateWebACL:
+		a.WebACL = newWebACL(scope, stackName, cfg)
+		a.associateWebACL(scope, a.WebACL.AttrArn())
 	}
 
 	if cfg.DomainName != "" {
@@ -134,6 +142,52 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 		})
 	}
 	return a
+}
+
+// newWebACL is a regional web ACL that blocks a source IP address sending
+// more than cfg.WAFRateLimit requests in 5 minutes and allows the rest.
+// Partners call from their back ends, a few addresses each, so the limit
+// is per address and generous; stage throttling still caps the total.
+func newWebACL(scope constructs.Construct, name string, cfg StageConfig) awswafv2.CfnWebACL {
+	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true),
+			MetricName:               jsii.String(metric),
+			SampledRequestsEnabled:   jsii.Bool(true),
+		}
+	}
+	return awswafv2.NewCfnWebACL(scope, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
+		Name:             jsii.String(name),
+		Description:      jsii.String("Partner API " + cfg.Stage + ": rate limit per source IP"),
+		Scope:            jsii.String("REGIONAL"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: &awswafv2.CfnWebACL_AllowActionProperty{}},
+		VisibilityConfig: visibility(name),
+		Rules: &[]any{&awswafv2.CfnWebACL_RuleProperty{
+			Name:     jsii.String(WAFRateRuleName),
+			Priority: jsii.Number(0),
+			Action:   &awswafv2.CfnWebACL_RuleActionProperty{Block: &awswafv2.CfnWebACL_BlockActionProperty{}},
+			Statement: &awswafv2.CfnWebACL_StatementProperty{
+				RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+					Limit:               jsii.Number(float64(cfg.WAFRateLimit)),
+					AggregateKeyType:    jsii.String("IP"),
+					EvaluationWindowSec: jsii.Number(300),
+				},
+			},
+			VisibilityConfig: visibility(name + "-" + WAFRateRuleName),
+		}},
+	})
+}
+
+// WAFRateRuleName is the name of the web ACL's rate-based rule (and of its
+// CloudWatch metric, after the ACL's name).
+const WAFRateRuleName = "rate-per-ip"
+
+// associateWebACL puts the web ACL arn in front of the stage.
+func (a *API) associateWebACL(scope constructs.Construct, arn *string) {
+	awswafv2.NewCfnWebACLAssociation(scope, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+		ResourceArn: a.RestAPI.DeploymentStage().StageArn(),
+		WebAclArn:   arn,
+	})
 }
 
 // Route sends every method of each of g's routes to fn (Lambda proxy

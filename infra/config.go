@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
 
@@ -53,6 +54,10 @@ type StageConfig struct {
 	// LogRetention is how long function and access logs are kept
 	// (context logRetentionDays).
 	LogRetention awslogs.RetentionDays
+	// AuditRetentionDays is how long audit records are kept (context
+	// auditRetentionDays, default 400, 1 to 3650): the functions'
+	// AUDIT_RETENTION_DAYS.
+	AuditRetentionDays int
 	// PartnerTokenAlgorithm signs partner tokens (context partnerTokenAlg).
 	PartnerTokenAlgorithm signer.Algorithm
 	// SigningKeys are the KMS key generations of each algorithm (context
@@ -61,9 +66,23 @@ type StageConfig struct {
 	// AlarmTopicARN, when set, is an SNS topic every alarm notifies
 	// (context alarmTopicArn).
 	AlarmTopicARN string
+	// AlarmEmail, when set, makes the stack create an SNS topic every alarm
+	// notifies, with this address subscribed (context alarmEmail; the
+	// address must confirm the subscription). prod needs this or
+	// AlarmTopicARN: alarms that notify nobody are not monitoring.
+	AlarmEmail string
 	// WebACLARN, when set, is a regional AWS WAF web ACL associated with the
 	// API stage (context webAclArn).
 	WebACLARN string
+	// CreateWebACL makes the stack create a regional web ACL with a
+	// rate-based rule per source IP and associate it with the stage:
+	// always in prod unless WebACLARN names one, in dev with context
+	// createWebAcl=true (LocalStack's open edition has no WAF).
+	CreateWebACL bool
+	// WAFRateLimit is the rate-based rule's limit: requests per source IP
+	// in any 5-minute window (context wafRateLimit, default 3000, i.e.
+	// 10 per second sustained), beyond which that IP is blocked (403).
+	WAFRateLimit int
 	// APIGatewayCloudWatchRole creates the account-wide role API Gateway needs
 	// to write access and execution logs (context apiGatewayCloudWatchRole,
 	// default true). Set it false when the account already has one.
@@ -200,6 +219,12 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 		errs = append(errs, fmt.Errorf("context logRetentionDays=%v: want one of %v", days, slices.Sorted(maps.Keys(retentionDays))))
 	}
 
+	audit := number("auditRetentionDays", config.DefaultAuditRetentionDays)
+	c.AuditRetentionDays = int(audit)
+	if float64(c.AuditRetentionDays) != audit || c.AuditRetentionDays > config.MaxAuditRetentionDays {
+		errs = append(errs, fmt.Errorf("context auditRetentionDays=%v: want whole days from 1 to %d", audit, config.MaxAuditRetentionDays))
+	}
+
 	alg, err := signer.ParseAlgorithm(str("partnerTokenAlg", string(signer.ES384)))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("context partnerTokenAlg: %w", err))
@@ -212,7 +237,28 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 	}
 
 	c.AlarmTopicARN = str("alarmTopicArn", "")
+	c.AlarmEmail = str("alarmEmail", "")
+	switch {
+	case c.AlarmTopicARN != "" && c.AlarmEmail != "":
+		errs = append(errs, errors.New("context alarmTopicArn and alarmEmail: set one (subscribe the address to your topic instead)"))
+	case c.AlarmTopicARN != "" && !strings.HasPrefix(c.AlarmTopicARN, "arn:"):
+		errs = append(errs, fmt.Errorf("context alarmTopicArn=%q: want an SNS topic ARN", c.AlarmTopicARN))
+	case c.AlarmEmail != "" && !strings.Contains(c.AlarmEmail, "@"):
+		errs = append(errs, fmt.Errorf("context alarmEmail=%q: want an email address", c.AlarmEmail))
+	case prod && c.AlarmTopicARN == "" && c.AlarmEmail == "":
+		errs = append(errs, errors.New("stage prod needs an alarm topic: set context alarmTopicArn (an SNS topic ARN) "+
+			"or alarmEmail (the stack creates a topic and subscribes the address)"))
+	}
 	c.WebACLARN = str("webAclArn", "")
+	c.CreateWebACL = c.WebACLARN == "" && (prod || boolean("createWebAcl", false))
+	if c.WebACLARN != "" && !strings.HasPrefix(c.WebACLARN, "arn:") {
+		errs = append(errs, fmt.Errorf("context webAclArn=%q: want a WAFv2 web ACL ARN", c.WebACLARN))
+	}
+	rate := number("wafRateLimit", 3000)
+	c.WAFRateLimit = int(rate)
+	if float64(c.WAFRateLimit) != rate || c.WAFRateLimit < 100 || c.WAFRateLimit > 2000000000 {
+		errs = append(errs, fmt.Errorf("context wafRateLimit=%v: want whole requests per 5 minutes, at least 100", rate))
+	}
 	c.APIGatewayCloudWatchRole = boolean("apiGatewayCloudWatchRole", true)
 	c.CursorKeyVersionID = str("cursorKeyVersionId", "")
 	return c, errors.Join(errs...)

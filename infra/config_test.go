@@ -32,6 +32,9 @@ func TestConfigFrom(t *testing.T) {
 				if c.LogRetention != awslogs.RetentionDays_TWO_WEEKS {
 					t.Errorf("LogRetention = %v, want TWO_WEEKS", c.LogRetention)
 				}
+				if c.AuditRetentionDays != 400 {
+					t.Errorf("AuditRetentionDays = %d, want 400", c.AuditRetentionDays)
+				}
 				if c.PartnerTokenAlgorithm != signer.ES384 || !c.APIGatewayCloudWatchRole {
 					t.Errorf("got %+v", c)
 				}
@@ -49,7 +52,7 @@ func TestConfigFrom(t *testing.T) {
 		},
 		{
 			name: "prod with issuerUrl",
-			ctx:  map[string]any{"stage": "prod", "issuerUrl": "https://api.example.com/"},
+			ctx:  map[string]any{"stage": "prod", "issuerUrl": "https://api.example.com/", "alarmTopicArn": testTopicARN},
 			check: func(t *testing.T, c StageConfig) {
 				if c.IssuerURL != "https://api.example.com" {
 					t.Errorf("IssuerURL = %q, want it without the trailing slash", c.IssuerURL)
@@ -61,10 +64,13 @@ func TestConfigFrom(t *testing.T) {
 		},
 		{
 			name: "prod with custom domain",
-			ctx:  map[string]any{"stage": "prod", "domainName": "api.example.com", "certificateArn": testCertificateARN},
+			ctx:  map[string]any{"stage": "prod", "domainName": "api.example.com", "certificateArn": testCertificateARN, "alarmEmail": testAlarmEmail},
 			check: func(t *testing.T, c StageConfig) {
 				if c.IssuerURL != "https://api.example.com" {
 					t.Errorf("IssuerURL = %q", c.IssuerURL)
+				}
+				if !c.CreateWebACL || c.WAFRateLimit != 3000 {
+					t.Errorf("CreateWebACL %v, WAFRateLimit %d; want true, 3000", c.CreateWebACL, c.WAFRateLimit)
 				}
 			},
 		},
@@ -78,6 +84,50 @@ func TestConfigFrom(t *testing.T) {
 		{"bad retention", map[string]any{"logRetentionDays": "8"}, "logRetentionDays", nil},
 		{"bad log level", map[string]any{"logLevel": "chatty"}, "logLevel", nil},
 		{"bad partner alg", map[string]any{"partnerTokenAlg": "HS256"}, "partnerTokenAlg", nil},
+		{"prod needs an alarm topic", map[string]any{"stage": "prod", "issuerUrl": "https://a.example.com"}, "needs an alarm topic", nil},
+		{"topic and email", map[string]any{"alarmTopicArn": testTopicARN, "alarmEmail": testAlarmEmail}, "set one", nil},
+		{"bad alarm email", map[string]any{"alarmEmail": "ops"}, "alarmEmail", nil},
+		{"bad web ACL ARN", map[string]any{"webAclArn": "my-acl"}, "webAclArn", nil},
+		{"WAF rate too low", map[string]any{"wafRateLimit": "50"}, "wafRateLimit", nil},
+		{
+			name: "prod with an existing web ACL",
+			ctx:  map[string]any{"stage": "prod", "issuerUrl": "https://a.example.com", "alarmTopicArn": testTopicARN, "webAclArn": testWebACLARN},
+			check: func(t *testing.T, c StageConfig) {
+				if c.CreateWebACL || c.WebACLARN != testWebACLARN {
+					t.Errorf("CreateWebACL %v, WebACLARN %q; want the given ACL only", c.CreateWebACL, c.WebACLARN)
+				}
+			},
+		},
+		{
+			name: "dev: no alarm topic, no web ACL unless asked",
+			ctx:  map[string]any{},
+			check: func(t *testing.T, c StageConfig) {
+				if c.CreateWebACL || c.AlarmTopicARN != "" || c.AlarmEmail != "" {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name: "dev asks for a web ACL",
+			ctx:  map[string]any{"createWebAcl": "true", "wafRateLimit": 500.0},
+			check: func(t *testing.T, c StageConfig) {
+				if !c.CreateWebACL || c.WAFRateLimit != 500 {
+					t.Errorf("CreateWebACL %v, WAFRateLimit %d", c.CreateWebACL, c.WAFRateLimit)
+				}
+			},
+		},
+		{"audit retention too long", map[string]any{"auditRetentionDays": "3651"}, "auditRetentionDays", nil},
+		{"audit retention not whole", map[string]any{"auditRetentionDays": "1.5"}, "auditRetentionDays", nil},
+		{"audit retention zero", map[string]any{"auditRetentionDays": "0"}, "auditRetentionDays", nil},
+		{
+			name: "audit retention from context",
+			ctx:  map[string]any{"auditRetentionDays": 30.0},
+			check: func(t *testing.T, c StageConfig) {
+				if c.AuditRetentionDays != 30 {
+					t.Errorf("AuditRetentionDays = %d, want 30", c.AuditRetentionDays)
+				}
+			},
+		},
 		{
 			name: "localstack",
 			ctx:  map[string]any{"localstack": "true", "throttleRateLimit": 10, "logRetentionDays": 7.0},
@@ -107,6 +157,7 @@ func TestConfigFrom(t *testing.T) {
 			ctx: map[string]any{"stage": "prod", "stages": map[string]any{
 				"prod": map[string]any{
 					"issuerUrl":   "https://api.example.com",
+					"alarmEmail":  testAlarmEmail,
 					"signingKeys": map[string]any{"ES384": map[string]any{"generations": []any{1.0, 2.0}, "active": 2.0}},
 				},
 				"dev": map[string]any{"logLevel": "debug"},

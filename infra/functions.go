@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -79,9 +81,12 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 	grantTable(gf.Role, d.table, g)
 	grantKeys(gf.Role, d.keys, g.KMS)
 
+	// What config.FromEnv reads (config.Keys says which of it each group
+	// needs; TestFunctionEnvironmentIsConfig checks the two agree).
 	env := map[string]*string{
-		"TABLE_NAME": d.table.TableName(),
-		"LOG_LEVEL":  jsii.String(d.cfg.LogLevel),
+		config.EnvTableName:          d.table.TableName(),
+		config.EnvLogLevel:           jsii.String(d.cfg.LogLevel),
+		config.EnvAuditRetentionDays: jsii.String(strconv.Itoa(d.cfg.AuditRetentionDays)),
 	}
 	if g.HTTP() {
 		maps.Copy(env, d.httpEnv)

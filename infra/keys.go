@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
 
@@ -86,10 +87,14 @@ func NewSigningKeys(scope constructs.Construct, id string, cfg StageConfig) *Sig
 				k.NotSigning = append(k.NotSigning, key)
 			}
 		}
+		// The alias goes with the stack even in prod: it is only a name
+		// (the functions use key ARNs), and a retained alias would make the
+		// next deployment of the stack fail ("already exists"). The keys
+		// themselves are retained; infra/README.md says how to import them.
 		k.Aliases[alg] = awskms.NewAlias(c, jsii.String("Alias"+string(alg)), &awskms.AliasProps{
 			AliasName:     jsii.String(KeyAlias(cfg.Stage, alg)),
 			TargetKey:     k.Active[alg],
-			RemovalPolicy: removal,
+			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})
 	}
 	return k
@@ -114,11 +119,11 @@ func (k *SigningKeys) ActiveARNs() []*string {
 func (k *SigningKeys) Environment() map[string]*string {
 	env := map[string]*string{}
 	for _, alg := range Algorithms {
-		env["KMS_KEY_"+string(alg)] = k.Active[alg].KeyArn()
+		env[config.EnvKMSKey(alg)] = k.Active[alg].KeyArn()
 	}
 	if len(k.NotSigning) > 0 {
 		arns := keyARNs(k.NotSigning)
-		env["KMS_RETIRED_KEYS"] = awscdk.Fn_Join(jsii.String(","), &arns)
+		env[config.EnvRetiredKeys] = awscdk.Fn_Join(jsii.String(","), &arns)
 	}
 	return env
 }

@@ -19,7 +19,7 @@ import (
 // on any suppression without a real reason or, for IAM findings, without
 // naming exactly what it excuses.
 func TestCdkNag(t *testing.T) {
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "prod", "prod-created"} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
 			ann := assertions.Annotations_FromStack(s.stack)
@@ -86,7 +86,7 @@ func TestCfnLint(t *testing.T) {
 	if err != nil {
 		t.Fatal("cfn-lint is not installed (pip install cfn-lint): the template must be linted")
 	}
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "prod", "prod-created"} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
 			file := filepath.Join(t.TempDir(), StackName(name)+".template.json")

@@ -21,6 +21,9 @@ import (
 // node time) and every test reads the same template.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if os.Getenv(logChildEnv) != "" {
+		os.Exit(code) // a child of TestMetricFiltersMatchLambdaLogs: no JSII runtime
+	}
 	for _, dir := range synthDirs {
 		os.RemoveAll(dir)
 	}
@@ -36,6 +39,7 @@ const (
 	testWebACLARN      = "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/partner-api/6b5a1c1e-2d3f-4e5a-8b7c-9d0e1f2a3b4c"
 	testTopicARN       = "arn:aws:sns:eu-west-1:111111111111:partner-api-ops"
 	testDomain         = "api.partner.example.com"
+	testAlarmEmail     = "ops@partner.example.com"
 )
 
 // scenarios are the synths the tests share, by name, as CDK context on top
@@ -44,6 +48,12 @@ const (
 var scenarios = map[string]map[string]any{
 	"dev":        {"stage": "dev"},
 	"localstack": {"stage": "dev", "localstack": "true"},
+	// prod-created: the stack makes the alarm topic (an email subscribed)
+	// and the web ACL itself.
+	"prod-created": {
+		"stage": "prod", "issuerUrl": "https://" + testDomain, "alarmEmail": testAlarmEmail,
+		"wafRateLimit": "1200", "auditRetentionDays": "730", "logLevel": "warn",
+	},
 	"prod": {
 		"stage": "prod", "domainName": testDomain, "certificateArn": testCertificateARN,
 		"webAclArn": testWebACLARN, "alarmTopicArn": testTopicARN,
@@ -174,6 +184,7 @@ type resource struct {
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
 	Metadata            map[string]any `json:"Metadata"`
+	DependsOn           any            `json:"DependsOn"`
 }
 
 // ofType returns the logical ids of the resources of type typ, sorted.

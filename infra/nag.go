@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -26,8 +27,12 @@ const (
 	reasonRequestValidation = "Every route is a Lambda proxy integration whose handler validates strictly " +
 		"(size-limited, unknown fields rejected, all violations reported as problem+json per API.md); " +
 		"a gateway model would duplicate that contract and answer in a different error shape."
-	reasonWAF = "No web ACL is configured for this stage (context webAclArn associates one). Abuse is bounded " +
-		"by stage throttling, the usage plan and the token endpoint's per-client failure counter."
+	reasonWAF = "A development stage without a web ACL (context webAclArn associates one, createWebAcl=true " +
+		"creates one; prod always has one and refuses to synthesise otherwise). Abuse is bounded by the stage's " +
+		"method throttling and the token endpoint's failed-secret counter per client id and source address."
+	reasonAlarmTopicKey = "The alarm topic carries only alarm names, states and metric values, no customer data; " +
+		"CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key, and SSL is enforced " +
+		"by the topic policy (EnforceSSL)."
 	reasonAuthorizer = "Authentication is OAuth 2.0 at the application: the token endpoints authenticate " +
 		"clients by secret (RFC 6749) and must be reachable unauthenticated, and every other route verifies " +
 		"the KMS-signed bearer JWT in its handler (signature, alg, iss, aud, exp, revocation). " +
@@ -42,7 +47,7 @@ const (
 // addNagSuppressions records the stack's justified exceptions to the
 // AwsSolutions pack, each on the narrowest construct and, for IAM findings,
 // only for the exact finding (appliesTo).
-func addNagSuppressions(stack awscdk.Stack, cfg StageConfig, api *API, fns []*GroupFunction, cursorKey awssecretsmanager.Secret) {
+func addNagSuppressions(stack awscdk.Stack, cfg StageConfig, api *API, fns []*GroupFunction, cursorKey awssecretsmanager.Secret, topic awssns.Topic) {
 	suppress := func(construct any, children bool, s ...*cdknag.NagPackSuppression) {
 		cdknag.NagSuppressions_AddResourceSuppressions(construct, &s, jsii.Bool(children))
 	}
@@ -61,7 +66,7 @@ func addNagSuppressions(stack awscdk.Stack, cfg StageConfig, api *API, fns []*Gr
 	suppress(api.RestAPI, false, &cdknag.NagPackSuppression{
 		Id: jsii.String("AwsSolutions-APIG2"), Reason: jsii.String(reasonRequestValidation),
 	})
-	if cfg.WebACLARN == "" {
+	if cfg.WebACLARN == "" && !cfg.CreateWebACL {
 		suppress(api.RestAPI.DeploymentStage(), false, &cdknag.NagPackSuppression{
 			Id: jsii.String("AwsSolutions-APIG3"), Reason: jsii.String(reasonWAF),
 		})
@@ -71,6 +76,11 @@ func addNagSuppressions(stack awscdk.Stack, cfg StageConfig, api *API, fns []*Gr
 			&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-APIG4"), Reason: jsii.String(reasonAuthorizer)},
 			&cdknag.NagPackSuppression{Id: jsii.String("AwsSolutions-COG4"), Reason: jsii.String(reasonCognito)},
 		)
+	}
+	if topic != nil {
+		suppress(topic, false, &cdknag.NagPackSuppression{
+			Id: jsii.String("AwsSolutions-SNS2"), Reason: jsii.String(reasonAlarmTopicKey),
+		})
 	}
 	suppress(cursorKey, false, &cdknag.NagPackSuppression{
 		Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String(reasonSecretRotation),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -50,11 +51,11 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 
 	issuer := issuerURL(api.RestAPI, cfg)
 	httpEnv := map[string]*string{
-		"ISSUER_URL":        issuer,
-		"PARTNER_TOKEN_ALG": jsii.String(string(cfg.PartnerTokenAlgorithm)),
+		config.EnvIssuerURL:       issuer,
+		config.EnvPartnerTokenAlg: jsii.String(string(cfg.PartnerTokenAlgorithm)),
 	}
 	if cfg.TokenAudience != "" {
-		httpEnv["TOKEN_AUDIENCE"] = jsii.String(cfg.TokenAudience)
+		httpEnv[config.EnvTokenAudience] = jsii.String(cfg.TokenAudience)
 	}
 	for k, v := range keys.Environment() {
 		httpEnv[k] = v
@@ -62,7 +63,7 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	deps := functionDeps{
 		cfg: cfg, table: table, keys: keys,
 		httpEnv:   httpEnv,
-		cursorEnv: map[string]*string{"CURSOR_KEY": cursorKeyValue(cursorKey, cfg)},
+		cursorEnv: map[string]*string{config.EnvCursorKey: cursorKeyValue(cursorKey, cfg)},
 	}
 
 	var fns []*GroupFunction
@@ -85,8 +86,9 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 		}
 	}
 
-	NewAlarms(stack, cfg, api, table, fns)
-	addNagSuppressions(stack, cfg, api, fns, cursorKey)
+	topic, createdTopic := NewAlarmTopic(stack, cfg)
+	NewAlarms(stack, cfg, api, table, fns, topic)
+	addNagSuppressions(stack, cfg, api, fns, cursorKey, createdTopic)
 
 	output(stack, "ApiUrl", api.RestAPI.Url(), "The stage's execute-api URL")
 	output(stack, "IssuerUrl", issuer, "The tokens' issuer and the base URL partners call (BASE_URL of make e2e)")
@@ -136,16 +138,16 @@ func newTable(stack awscdk.Stack, cfg StageConfig) awsdynamodb.Table {
 const cursorKeyField = "key"
 
 // newCursorKeySecret generates CURSOR_KEY: 43 characters of [A-Za-z0-9]
-// (about 254 bits once decoded), which with "=" appended is the base64 of
-// 32 bytes that config.FromEnv wants. Secrets Manager cannot generate
-// random bytes, only characters; letters and digits are all base64 digits.
+// (about 254 bits), the unpadded base64 of 32 bytes that config.FromEnv
+// accepts. Secrets Manager cannot generate random bytes, only characters;
+// letters and digits are all base64 digits.
 func newCursorKeySecret(stack awscdk.Stack, cfg StageConfig) awssecretsmanager.Secret {
 	removal := awscdk.RemovalPolicy_DESTROY
 	if cfg.Prod() {
 		removal = awscdk.RemovalPolicy_RETAIN
 	}
 	return awssecretsmanager.NewSecret(stack, jsii.String("CursorKey"), &awssecretsmanager.SecretProps{
-		Description: jsii.String(fmt.Sprintf("partner-api %s CURSOR_KEY: authenticates list cursors (field %q, base64 without its final '=')", cfg.Stage, cursorKeyField)),
+		Description: jsii.String(fmt.Sprintf("partner-api %s CURSOR_KEY: authenticates list cursors (field %q, 32 bytes as unpadded base64)", cfg.Stage, cursorKeyField)),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String("{}"),
 			GenerateStringKey:    jsii.String(cursorKeyField),
@@ -178,7 +180,11 @@ func cursorKeyValue(secret awssecretsmanager.Secret, cfg StageConfig) *string {
 			VersionId: jsii.String(cfg.CursorKeyVersionID),
 		})
 	}
-	return jsii.String(*v.UnsafeUnwrap() + "=")
+	// Nothing may be added around a dynamic reference: LocalStack's
+	// CloudFormation replaces the whole value with the secret (AWS
+	// replaces only the reference), so config.FromEnv accepts the key
+	// without its base64 padding instead.
+	return v.UnsafeUnwrap()
 }
 
 // output adds a stack output.

@@ -7,7 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -158,6 +162,13 @@ func TestSigningKeys(t *testing.T) {
 				if got, want := k.alias[alg], KeyAlias(tc.name, alg); got != want {
 					t.Errorf("%s alias = %q, want %q", alg, got, want)
 				}
+				// Aliases go with the stack, even in prod: a retained alias
+				// blocks the next deployment after a destroy.
+				for _, id := range s.template.ofType("AWS::KMS::Alias") {
+					if r := s.template.Resources[id]; r.DeletionPolicy != "Delete" && r.DeletionPolicy != "" {
+						t.Errorf("alias %s DeletionPolicy = %q, want Delete", id, r.DeletionPolicy)
+					}
+				}
 			}
 		})
 	}
@@ -278,29 +289,112 @@ func TestFunctions(t *testing.T) {
 				}
 
 				env, _ := get(p, "Environment", "Variables").(map[string]any)
-				want := []string{"LOG_LEVEL", "TABLE_NAME"}
-				if g.HTTP() {
-					want = append(want, "ISSUER_URL", "KMS_KEY_ES384", "KMS_KEY_ES512", "KMS_KEY_PS256", "PARTNER_TOKEN_ALG")
-					if name == "prod" {
-						want = append(want, "KMS_RETIRED_KEYS")
-					}
-				}
-				if g.CursorKey {
-					want = append(want, "CURSOR_KEY")
+				want := config.Keys(g)
+				if name == "prod" && g.KMS != KMSNone {
+					want = append(want, config.EnvRetiredKeys)
 				}
 				slices.Sort(want)
 				if got := slices.Sorted(maps.Keys(env)); !slices.Equal(got, want) {
 					t.Errorf("%s environment = %v, want %v", g.Name, got, want)
 				}
-				if got := render(env["TABLE_NAME"]); !strings.HasPrefix(got, "${Table") {
+				if got := render(env[config.EnvTableName]); !strings.HasPrefix(got, "${Table") {
 					t.Errorf("%s TABLE_NAME = %s, want a Ref to the table", g.Name, got)
 				}
-				if c, ok := env["CURSOR_KEY"]; ok {
+				if c, ok := env[config.EnvCursorKey]; ok {
 					got := render(c)
-					if !strings.HasPrefix(got, "{{resolve:secretsmanager:${CursorKey") || !strings.HasSuffix(got, ":SecretString:"+cursorKeyField+"::}}=") {
-						t.Errorf("%s CURSOR_KEY = %s, want a dynamic reference to the secret's %q field followed by '='", g.Name, got, cursorKeyField)
+					if !strings.HasPrefix(got, "{{resolve:secretsmanager:${CursorKey") || !strings.HasSuffix(got, ":SecretString:"+cursorKeyField+"::}}") {
+						t.Errorf("%s CURSOR_KEY = %s, want exactly a dynamic reference to the secret's %q field", g.Name, got, cursorKeyField)
 					}
 				}
+			}
+		})
+	}
+}
+
+// TestFunctionEnvironmentIsConfig reads each function's environment as
+// the function does, with config.FromEnv (references rendered as text, the
+// cursor key as the generated secret looks): it must be valid, leave no
+// setting the group uses at a development default, and carry the stage's
+// audit retention and log level, so a setting the stack forgets or
+// misnames fails here.
+func TestFunctionEnvironmentIsConfig(t *testing.T) {
+	for _, name := range []string{"dev", "prod", "prod-created"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			fns := groupFunctions(t, s.template)
+			for _, g := range Catalog {
+				env, _ := get(s.template.Resources[fns[g.Name]].Properties, "Environment", "Variables").(map[string]any)
+				cfg, err := config.FromEnv(func(k string) string {
+					v, ok := env[k]
+					switch {
+					case !ok:
+						return ""
+					case k == config.EnvCursorKey:
+						return "Q2hhbmdlTWVQbGVhc2VBbmRUaGVuQWdhaW4xMjM0NTZ" // 43 letters and digits, as generated
+					default:
+						return render(v)
+					}
+				})
+				if err != nil {
+					t.Errorf("%s: config.FromEnv: %v", g.Name, err)
+					continue
+				}
+				if insecure := cfg.InsecureFor(g); len(insecure) > 0 {
+					t.Errorf("%s: settings left at development defaults: %v", g.Name, insecure)
+				}
+				if got, want := cfg.AuditRetention, time.Duration(s.cfg.AuditRetentionDays)*24*time.Hour; got != want {
+					t.Errorf("%s: audit retention %v, want %v", g.Name, got, want)
+				}
+				if got := strings.ToLower(cfg.LogLevel.String()); got != s.cfg.LogLevel {
+					t.Errorf("%s: log level %s, want %s", g.Name, got, s.cfg.LogLevel)
+				}
+				p := s.template.Resources[fns[g.Name]].Properties
+				if got, want := get(p, "LoggingConfig", "ApplicationLogLevel"), strings.ToUpper(s.cfg.LogLevel); got != want {
+					t.Errorf("%s: Lambda ApplicationLogLevel %v, want %s (the same level as LOG_LEVEL)", g.Name, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestDynamicReferences: a value holding a dynamic reference
+// ({{resolve:...}}) holds nothing else once its Fn::Join is rendered.
+// AWS resolves the reference inside a longer string, but LocalStack's
+// CloudFormation replaces the whole value with the resolved secret, so
+// text around a reference would be lost there (it was the '=' of
+// CURSOR_KEY).
+func TestDynamicReferences(t *testing.T) {
+	for _, name := range []string{"dev", "prod", "localstack"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			var n int
+			var walk func(path string, v any)
+			walk = func(path string, v any) {
+				_, join := get(v, "Fn::Join").([]any)
+				if _, str := v.(string); (str || join) && strings.Contains(render(v), "{{resolve:") {
+					text := render(v)
+					n++
+					if !strings.HasPrefix(text, "{{resolve:") || !strings.HasSuffix(text, "}}") || strings.Count(text, "{{resolve:") != 1 {
+						t.Errorf("%s = %s: want one dynamic reference and nothing around it", path, text)
+					}
+					return
+				}
+				switch v := v.(type) {
+				case map[string]any:
+					for k, x := range v {
+						walk(path+"."+k, x)
+					}
+				case []any:
+					for i, x := range v {
+						walk(fmt.Sprintf("%s[%d]", path, i), x)
+					}
+				}
+			}
+			for id, r := range s.template.Resources {
+				walk(id, r.Properties)
+			}
+			if n == 0 {
+				t.Error("no dynamic reference found: where does CURSOR_KEY come from?")
 			}
 		})
 	}
@@ -502,11 +596,6 @@ func TestAPIStage(t *testing.T) {
 				t.Errorf("access log destination = %s", dest)
 			}
 
-			_, plan := s.template.one(t, "AWS::ApiGateway::UsagePlan")
-			if got := len(plan.Properties["ApiStages"].([]any)); got != 1 {
-				t.Errorf("usage plan stages: got %d, want 1", got)
-			}
-
 			// Gateway-made errors speak problem+json.
 			for _, id := range s.template.ofType("AWS::ApiGateway::GatewayResponse") {
 				gp := s.template.Resources[id].Properties
@@ -536,7 +625,7 @@ func TestAPIStage(t *testing.T) {
 			if got := api.Properties["DisableExecuteApiEndpoint"]; got != custom {
 				t.Errorf("DisableExecuteApiEndpoint = %v, want %v", got, custom)
 			}
-			for _, typ := range []string{"AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping", "AWS::WAFv2::WebACLAssociation"} {
+			for _, typ := range []string{"AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping"} {
 				if got := len(s.template.ofType(typ)); (got == 1) != custom {
 					t.Errorf("%s: got %d", typ, got)
 				}
@@ -552,9 +641,25 @@ func TestAPIStage(t *testing.T) {
 }
 
 func TestAlarms(t *testing.T) {
-	for _, name := range []string{"dev", "prod"} {
+	for _, name := range []string{"dev", "prod", "prod-created"} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
+			// The topic the stack creates (prod-created only), with the
+			// address subscribed; SSL enforced by its policy.
+			var createdTopic string
+			if topics := s.template.ofType("AWS::SNS::Topic"); (len(topics) == 1) != (name == "prod-created") {
+				t.Errorf("SNS topics: %v", topics)
+			} else if len(topics) == 1 {
+				createdTopic = topics[0]
+				_, sub := s.template.one(t, "AWS::SNS::Subscription")
+				if sub.Properties["Protocol"] != "email" || sub.Properties["Endpoint"] != testAlarmEmail || render(sub.Properties["TopicArn"]) != "${"+createdTopic+"}" {
+					t.Errorf("subscription = %v", sub.Properties)
+				}
+				_, policy := s.template.one(t, "AWS::SNS::TopicPolicy")
+				if doc := render(policy.Properties["PolicyDocument"]); !strings.Contains(doc, "aws:SecureTransport") {
+					t.Errorf("topic policy %s does not enforce SSL", doc)
+				}
+			}
 			prefix := StackName(s.cfg.Stage) + "-"
 			byName := map[string]resource{}
 			for _, id := range s.template.ofType("AWS::CloudWatch::Alarm") {
@@ -573,6 +678,12 @@ func TestAlarms(t *testing.T) {
 				actions := strs(a.Properties["AlarmActions"])
 				if name == "prod" && !slices.Equal(actions, []string{testTopicARN}) {
 					t.Errorf("alarm %s actions = %v, want [%s]", n, actions, testTopicARN)
+				}
+				if name == "prod-created" && !slices.Equal(actions, []string{"${" + createdTopic + "}"}) {
+					t.Errorf("alarm %s actions = %v, want the created topic %s", n, actions, createdTopic)
+				}
+				if ok := strs(a.Properties["OKActions"]); !slices.Equal(ok, actions) {
+					t.Errorf("alarm %s OKActions = %v, want %v", n, ok, actions)
 				}
 				if name == "dev" && len(actions) != 0 {
 					t.Errorf("alarm %s actions = %v, want none", n, actions)
@@ -633,4 +744,119 @@ func TestNoHardcodedEnvironment(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestProdGuardrails: prod refuses to synthesise without an alarm topic
+// (alarms that page nobody), and always has a web ACL in front of the
+// stage: the one given, or one the stack creates with a rate-based rule
+// per source IP. No usage plan anywhere: it binds no API key, so its
+// limits could never apply.
+func TestProdGuardrails(t *testing.T) {
+	if _, err := doSynth("prod-no-topic", map[string]any{"stage": "prod", "issuerUrl": "https://" + testDomain}); err == nil || !strings.Contains(err.Error(), "alarm topic") {
+		t.Errorf("prod without an alarm topic: got %v, want an error naming the alarm topic", err)
+	}
+	for _, tc := range []struct {
+		name       string
+		createdACL bool
+		givenACL   bool
+	}{
+		{"dev", false, false},
+		{"prod", false, true},
+		{"prod-created", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := synth(t, tc.name)
+			if got := s.template.ofType("AWS::ApiGateway::UsagePlan"); len(got) != 0 {
+				t.Errorf("usage plans %v, want none", got)
+			}
+			acls := s.template.ofType("AWS::WAFv2::WebACL")
+			if (len(acls) == 1) != tc.createdACL || len(acls) > 1 {
+				t.Fatalf("web ACLs %v, want created %v", acls, tc.createdACL)
+			}
+			assoc := s.template.ofType("AWS::WAFv2::WebACLAssociation")
+			if len(assoc) != 0 != (tc.createdACL || tc.givenACL) || len(assoc) > 1 {
+				t.Fatalf("web ACL associations %v", assoc)
+			}
+			if len(assoc) == 0 {
+				return
+			}
+			ap := s.template.Resources[assoc[0]].Properties
+			stageID, _ := s.template.one(t, "AWS::ApiGateway::Stage")
+			if arn := render(ap["ResourceArn"]); !strings.Contains(arn, "/stages/${"+stageID+"}") {
+				t.Errorf("association ResourceArn = %s, want the stage %s", arn, stageID)
+			}
+			want := testWebACLARN
+			if tc.createdACL {
+				want = "${" + acls[0] + ".Arn}"
+			}
+			if got := render(ap["WebACLArn"]); got != want {
+				t.Errorf("association WebACLArn = %s, want %s", got, want)
+			}
+			if !tc.createdACL {
+				return
+			}
+			p := s.template.Resources[acls[0]].Properties
+			if p["Scope"] != "REGIONAL" || get(p, "DefaultAction", "Allow") == nil {
+				t.Errorf("web ACL scope %v, default action %v; want REGIONAL, Allow", p["Scope"], p["DefaultAction"])
+			}
+			rules, _ := p["Rules"].([]any)
+			if len(rules) != 1 {
+				t.Fatalf("rules = %v, want the rate-based rule", rules)
+			}
+			r := rules[0]
+			rate := get(r, "Statement", "RateBasedStatement")
+			if get(r, "Name") != WAFRateRuleName || get(r, "Action", "Block") == nil ||
+				get(rate, "AggregateKeyType") != "IP" || get(rate, "Limit") != float64(s.cfg.WAFRateLimit) || s.cfg.WAFRateLimit != 1200 {
+				t.Errorf("rule = %v, want %s blocking over %d requests per IP", r, WAFRateRuleName, s.cfg.WAFRateLimit)
+			}
+		})
+	}
+}
+
+// TestExecutionLogGroup: API Gateway's execution log group is the stack's,
+// with the stage's retention, and exists before the stage (which would
+// otherwise make one without retention).
+func TestExecutionLogGroup(t *testing.T) {
+	for _, name := range []string{"dev", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, name)
+			restAPI, _ := s.template.one(t, "AWS::ApiGateway::RestApi")
+			stageID, stage := s.template.one(t, "AWS::ApiGateway::Stage")
+			want := "API-Gateway-Execution-Logs_${" + restAPI + "}/" + s.cfg.Stage
+			var found string
+			for _, id := range s.template.ofType("AWS::Logs::LogGroup") {
+				if render(s.template.Resources[id].Properties["LogGroupName"]) == want {
+					found = id
+				}
+			}
+			if found == "" {
+				t.Fatalf("no log group named %s", want)
+			}
+			r := s.template.Resources[found]
+			if got := r.Properties["RetentionInDays"]; got != float64(retentionDaysOf(t, s.cfg.LogRetention)) {
+				t.Errorf("RetentionInDays = %v, want %v", got, s.cfg.LogRetention)
+			}
+			wantPolicy := "Delete"
+			if s.cfg.Prod() {
+				wantPolicy = "Retain"
+			}
+			if r.DeletionPolicy != wantPolicy {
+				t.Errorf("DeletionPolicy = %q, want %q", r.DeletionPolicy, wantPolicy)
+			}
+			if !slices.Contains(strs(stage.DependsOn), found) {
+				t.Errorf("stage %s DependsOn %v, want %s among them", stageID, stage.DependsOn, found)
+			}
+		})
+	}
+}
+
+func retentionDaysOf(t *testing.T, r awslogs.RetentionDays) int {
+	t.Helper()
+	for days, rd := range retentionDays {
+		if rd == r {
+			return days
+		}
+	}
+	t.Fatalf("retention %v unknown", r)
+	return 0
 }

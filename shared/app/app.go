@@ -51,13 +51,19 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog
 
 // NewWith builds the App from parts already made (tests inject a clock).
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
-	st := store.New(db, cfg.TableName, now, store.WithAuditRetention(cfg.AuditRetention))
+	st := NewStore(cfg, db, now)
 	return &App{
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),
 		Meter:    usage.NewMeter(st, logger, now),
 	}
+}
+
+// NewStore is the table as the configuration describes it (name, audit
+// retention): every function, the admin one included, builds it here.
+func NewStore(cfg config.Config, db store.DynamoDB, now func() time.Time) *store.Table {
+	return store.New(db, cfg.TableName, now, store.WithAuditRetention(cfg.AuditRetention))
 }
 
 // withOrigin puts the audit origin of the request in its context: the

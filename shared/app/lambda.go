@@ -5,36 +5,70 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
+	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/app/registry"
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 
 // StartHTTPFunction is the whole main of an endpoint group's Lambda
-// function: JSON logs with the Lambda request id (the runtime's own lines
-// too), the App from the environment, the group's handler (Handler), and
-// the Lambda loop for API Gateway REST proxy events. It exits when the
-// configuration or the keys cannot be loaded, so the failure shows as an
-// init error.
+// function: the configuration and the JSON logger at its level
+// (startFunction), the App, the group's handler (Handler), and the Lambda
+// loop for API Gateway REST proxy events. It exits when the configuration
+// or the keys cannot be loaded, so the failure shows as an init error.
 func StartHTTPFunction(name string) {
-	logger := logging.Lambda()
-	slog.SetDefault(logger)
-	a, err := FromEnv(context.Background(), os.Getenv, logger)
+	cfg, awsCfg, logger := startFunction(name)
+	a, err := New(context.Background(), cfg, awsCfg, logger)
 	if err != nil {
-		logger.Error("start function", "function", name, "err", err)
+		logger.Error(StartFailedMessage, "function", name, "err", err)
 		os.Exit(1)
-	}
-	if len(a.Config.InsecureDefaults) > 0 {
-		logger.Warn("development defaults in use: set these in every deployment", "settings", a.Config.InsecureDefaults)
 	}
 	h, err := a.Handler(name)
 	if err != nil {
-		logger.Error("start function", "function", name, "err", err)
+		logger.Error(StartFailedMessage, "function", name, "err", err)
 		os.Exit(1)
 	}
 	lambda.Start(LambdaHandler(h))
+}
+
+// StartAdminFunction is the whole main of the admin (ops) function: the
+// same configuration path as the HTTP functions, the store (with the
+// configured audit retention) and no KMS key.
+func StartAdminFunction() {
+	cfg, awsCfg, logger := startFunction("admin")
+	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), time.Now)
+	lambda.Start(admin.New(st, logger, time.Now).LambdaHandler())
+}
+
+// StartFailedMessage is the message of the line a function logs (at Error,
+// with the cause in "err") when it cannot start.
+const StartFailedMessage = "start function"
+
+// startFunction reads the configuration of group name's function, makes
+// the Lambda logger at its LOG_LEVEL (the runtime's own lines become JSON
+// too) and warns about any setting the group uses that was left at a
+// development default. It exits when the configuration is invalid.
+func startFunction(name string) (config.Config, aws.Config, *slog.Logger) {
+	cfg, awsCfg, err := LoadConfig(context.Background(), os.Getenv)
+	logger := logging.Lambda(cfg.LogLevel) // info when the configuration failed
+	slog.SetDefault(logger)
+	if err != nil {
+		logger.Error(StartFailedMessage, "function", name, "err", err)
+		os.Exit(1)
+	}
+	if g, ok := registry.Lookup(name); ok {
+		if insecure := cfg.InsecureFor(g); len(insecure) > 0 {
+			logger.Warn("development defaults in use: set these in every deployment", "settings", insecure)
+		}
+	}
+	return cfg, awsCfg, logger
 }
 
 // LambdaHandler turns an endpoint group's http.Handler into the Lambda

@@ -8,12 +8,77 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
+
+// The environment variables FromEnv reads. The CDK stack sets them for each
+// function (Keys says which), the local server and tests set some of them.
+const (
+	EnvTableName          = "TABLE_NAME"
+	EnvIssuerURL          = "ISSUER_URL"
+	EnvTokenAudience      = "TOKEN_AUDIENCE"
+	EnvRetiredKeys        = "KMS_RETIRED_KEYS"
+	EnvPartnerTokenAlg    = "PARTNER_TOKEN_ALG"
+	EnvCursorKey          = "CURSOR_KEY"
+	EnvLogLevel           = "LOG_LEVEL"
+	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+)
+
+// EnvKMSKey is the variable naming alg's signing key: KMS_KEY_ES384, ...
+func EnvKMSKey(alg signer.Algorithm) string { return "KMS_KEY_" + string(alg) }
+
+// algorithms are the algorithms with a signing key, in the order of
+// Config.SigningKeys.
+var algorithms = []signer.Algorithm{signer.PS256, signer.ES384, signer.ES512}
+
+// Keys are the variables a deployment sets for the function of group g:
+// every setting g's code reads, so none is left at a default meant for a
+// developer's machine or at a value the stage did not choose. Every
+// function reads the table, the log level and the audit retention (the
+// store writes audit records); a group with key access verifies or issues
+// tokens (issuer, signing keys, partner algorithm); a group that lists
+// (g.CursorKey) seals cursors. The optional TOKEN_AUDIENCE and
+// KMS_RETIRED_KEYS are not listed: their absence is a valid setting.
+func Keys(g registry.Group) []string {
+	keys := []string{EnvTableName, EnvLogLevel, EnvAuditRetentionDays}
+	if g.KMS != registry.KMSNone {
+		keys = append(keys, EnvIssuerURL, EnvPartnerTokenAlg)
+		for _, alg := range algorithms {
+			keys = append(keys, EnvKMSKey(alg))
+		}
+	}
+	if g.CursorKey {
+		keys = append(keys, EnvCursorKey)
+	}
+	return keys
+}
+
+// OptionalKeys are the variables a deployment may set for g beyond Keys.
+func OptionalKeys(g registry.Group) []string {
+	if g.KMS == registry.KMSNone {
+		return nil
+	}
+	return []string{EnvTokenAudience, EnvRetiredKeys}
+}
+
+// InsecureFor returns the settings left at development defaults that the
+// function of group g uses (a function that never lists does not care
+// about CURSOR_KEY).
+func (c Config) InsecureFor(g registry.Group) []string {
+	var out []string
+	for _, k := range c.InsecureDefaults {
+		if slices.Contains(Keys(g), k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
 
 // Config is the service configuration.
 type Config struct {
@@ -32,8 +97,9 @@ type Config struct {
 	// PartnerAlgorithm signs partner tokens (PARTNER_TOKEN_ALG, default ES384).
 	PartnerAlgorithm signer.Algorithm
 	// CursorKey authenticates and encrypts list cursors (CURSOR_KEY: 32
-	// bytes, base64). Every instance of every function must share it. When
-	// unset, a fixed development key is used and InsecureDefaults says so.
+	// bytes, standard base64 with or without its '=' padding). Every
+	// instance of every function must share it. When unset, a fixed
+	// development key is used and InsecureDefaults says so.
 	CursorKey []byte
 	// InsecureDefaults names the settings left at development defaults.
 	InsecureDefaults []string
@@ -69,40 +135,40 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		TableName: get("TABLE_NAME", "partner-api"),
-		IssuerURL: strings.TrimSuffix(get("ISSUER_URL", "http://localhost:8080"), "/"),
+		TableName: get(EnvTableName, "partner-api"),
+		IssuerURL: strings.TrimSuffix(get(EnvIssuerURL, "http://localhost:8080"), "/"),
 	}
-	c.Audience = get("TOKEN_AUDIENCE", c.IssuerURL)
+	c.Audience = get(EnvTokenAudience, c.IssuerURL)
 	var errs []error
-	for _, alg := range []signer.Algorithm{signer.PS256, signer.ES384, signer.ES512} {
+	for _, alg := range algorithms {
 		c.SigningKeys = append(c.SigningKeys, signer.KeyConfig{
-			Algorithm: alg, KeyID: get("KMS_KEY_"+string(alg), DefaultKeyAliases[alg]),
+			Algorithm: alg, KeyID: get(EnvKMSKey(alg), DefaultKeyAliases[alg]),
 		})
 	}
-	for _, k := range strings.Split(get("KMS_RETIRED_KEYS", ""), ",") {
+	for _, k := range strings.Split(get(EnvRetiredKeys, ""), ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			c.RetiredKeys = append(c.RetiredKeys, k)
 		}
 	}
-	alg, err := signer.ParseAlgorithm(get("PARTNER_TOKEN_ALG", string(signer.ES384)))
+	alg, err := signer.ParseAlgorithm(get(EnvPartnerTokenAlg, string(signer.ES384)))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("PARTNER_TOKEN_ALG: %w", err))
 	}
 	c.PartnerAlgorithm = alg
-	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+	if err := c.LogLevel.UnmarshalText([]byte(get(EnvLogLevel, "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
-	if k := get("CURSOR_KEY", ""); k != "" {
-		key, err := base64.StdEncoding.DecodeString(k)
+	if k := get(EnvCursorKey, ""); k != "" {
+		key, err := decodeKey(k)
 		if err != nil || len(key) != 32 {
-			errs = append(errs, errors.New("CURSOR_KEY: must be 32 bytes, base64-encoded"))
+			errs = append(errs, errors.New("CURSOR_KEY: must be 32 bytes, base64-encoded (with or without '=' padding)"))
 		}
 		c.CursorKey = key
 	} else {
 		c.CursorKey = devCursorKey[:]
-		c.InsecureDefaults = append(c.InsecureDefaults, "CURSOR_KEY")
+		c.InsecureDefaults = append(c.InsecureDefaults, EnvCursorKey)
 	}
-	days, err := strconv.Atoi(get("AUDIT_RETENTION_DAYS", strconv.Itoa(DefaultAuditRetentionDays)))
+	days, err := strconv.Atoi(get(EnvAuditRetentionDays, strconv.Itoa(DefaultAuditRetentionDays)))
 	if err != nil || days < 1 || days > MaxAuditRetentionDays {
 		errs = append(errs, fmt.Errorf("AUDIT_RETENTION_DAYS: must be a whole number of days from 1 to %d", MaxAuditRetentionDays))
 	}
@@ -111,4 +177,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("ISSUER_URL %q: must be an http(s) URL", c.IssuerURL))
 	}
 	return c, errors.Join(errs...)
+}
+
+// decodeKey decodes standard base64 with its padding, or without it (43
+// digits for 32 bytes). The stack's CURSOR_KEY is a dynamic reference to a
+// generated secret of 43 letters and digits, and CloudFormation engines
+// differ on text appended to a dynamic reference (LocalStack replaces the
+// whole value), so the stack appends nothing and the padding is optional.
+func decodeKey(s string) ([]byte, error) {
+	if strings.HasSuffix(s, "=") {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return base64.RawStdEncoding.DecodeString(s)
 }

@@ -1,10 +1,14 @@
 package config
 
 import (
+	"bytes"
+	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
 
@@ -72,6 +76,95 @@ func TestAuditRetention(t *testing.T) {
 			}
 			if err != nil || c.AuditRetention != tc.want {
 				t.Errorf("got %v, %v, want %v", c.AuditRetention, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCursorKeyEncodings: CURSOR_KEY is standard base64 of 32 bytes, with or
+// without its padding. The stack's generated secret is 43 letters and
+// digits with nothing appended (LocalStack's CloudFormation replaces a
+// whole value that holds a dynamic reference, dropping anything around it).
+func TestCursorKeyEncodings(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	padded := base64.StdEncoding.EncodeToString(key)
+	generated := "Q2hhbmdlTWVQbGVhc2VBbmRUaGVuQWdhaW4xMjM0NTZ" // 43 letters and digits, as Secrets Manager makes them
+	for _, tc := range []struct {
+		name, value string
+		want        []byte
+		wantErr     bool
+	}{
+		{name: "padded", value: padded, want: key},
+		{name: "unpadded", value: strings.TrimRight(padded, "="), want: key},
+		{name: "generated secret", value: generated, want: mustRaw(t, generated)},
+		{name: "generated secret with its '='", value: generated + "=", want: mustRaw(t, generated)},
+		{name: "too short", value: "c2hvcnQ", wantErr: true},
+		{name: "too long", value: base64.RawStdEncoding.EncodeToString(make([]byte, 33)), wantErr: true},
+		{name: "not base64", value: strings.Repeat("*", 43), wantErr: true},
+		{name: "url alphabet", value: strings.Repeat("-", 43), wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromEnv(func(k string) string {
+				if k == EnvCursorKey {
+					return tc.value
+				}
+				return ""
+			})
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "CURSOR_KEY") {
+					t.Errorf("got error %v, want one naming CURSOR_KEY", err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(c.CursorKey, tc.want) {
+				t.Errorf("got %x, %v, want %x", c.CursorKey, err, tc.want)
+			}
+			if len(c.InsecureDefaults) != 0 {
+				t.Errorf("InsecureDefaults = %v, want none", c.InsecureDefaults)
+			}
+		})
+	}
+}
+
+func mustRaw(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawStdEncoding.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		t.Fatalf("decode %q: %d bytes, %v", s, len(b), err)
+	}
+	return b
+}
+
+// TestKeysOfEachGroup: every registry group has the table, log level and
+// audit retention; the groups with key access the token settings; exactly
+// the listing groups CURSOR_KEY. InsecureFor keeps only what the group
+// reads, so the token function does not warn about a cursor key it never
+// uses.
+func TestKeysOfEachGroup(t *testing.T) {
+	unset, err := FromEnv(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range registry.Groups() {
+		t.Run(g.Name, func(t *testing.T) {
+			keys := Keys(g)
+			for _, k := range []string{EnvTableName, EnvLogLevel, EnvAuditRetentionDays} {
+				if !slices.Contains(keys, k) {
+					t.Errorf("Keys = %v, want %s among them", keys, k)
+				}
+			}
+			if got, want := slices.Contains(keys, EnvIssuerURL), g.KMS != registry.KMSNone; got != want {
+				t.Errorf("ISSUER_URL in Keys = %v, want %v", got, want)
+			}
+			if got, want := slices.Contains(keys, EnvCursorKey), g.CursorKey; got != want {
+				t.Errorf("CURSOR_KEY in Keys = %v, want %v", got, want)
+			}
+			insecure := unset.InsecureFor(g)
+			if got, want := slices.Contains(insecure, EnvCursorKey), g.CursorKey; got != want {
+				t.Errorf("InsecureFor = %v: CURSOR_KEY listed %v, want %v", insecure, got, want)
 			}
 		})
 	}
