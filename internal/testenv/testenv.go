@@ -137,7 +137,7 @@ func (l *Log) String() string {
 // stdoutMu serialises the moment LambdaLogger points os.Stdout elsewhere.
 var stdoutMu sync.Mutex
 
-// LambdaLogger returns the production Lambda logger, logging.Lambda(), and
+// LambdaLogger returns the production Lambda logger, logging.Lambda (at debug level), and
 // what it writes. That logger writes to the process's stdout, so stdout
 // points at the Log's file while it is built. It needs Main or Unit.
 func LambdaLogger(t testing.TB) (*slog.Logger, *Log) {
@@ -153,7 +153,7 @@ func LambdaLogger(t testing.TB) (*slog.Logger, *Log) {
 	stdoutMu.Lock()
 	stdout := os.Stdout
 	os.Stdout = f
-	logger := logging.Lambda()
+	logger := logging.Lambda(slog.LevelDebug)
 	os.Stdout = stdout
 	stdoutMu.Unlock()
 	return logger, &Log{f: f}
