@@ -234,7 +234,8 @@ type clientJSON struct {
 	AllowedProviderGroups []string `json:"allowed_provider_groups"`
 	AccessTokenLifetime   int64    `json:"access_token_lifetime"`
 	Enabled               bool     `json:"enabled"`
-	CreatedAt             string   `json:"created_at"`
+	grantsJSON
+	CreatedAt string `json:"created_at"`
 	UpdatedAt             string   `json:"updated_at"`
 }
 
@@ -262,6 +263,7 @@ func representation(c store.Client) clientJSON {
 	if c.SelectedProduct != "" {
 		r.SelectedProduct = &c.SelectedProduct
 	}
+	r.grantsJSON = grantsRepresentation(c)
 	return r
 }
 

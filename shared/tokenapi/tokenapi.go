@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/discovery"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -40,6 +41,8 @@ const MaxBodyBytes = 16 << 10
 var Routes = []string{
 	"/v1/token", "/v1/token/introspect", "/v1/token/revoke",
 	"/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
+	// RFC 8414 §3.1: the path-inserted location when the issuer has a path.
+	"/.well-known/oauth-authorization-server/{issuer_path}",
 }
 
 // Revoker records revoked token ids (satisfied by *store.Table).
@@ -76,6 +79,11 @@ type Deps struct {
 	// PartnerAlgorithm signs partner tokens.
 	PartnerAlgorithm signer.Algorithm
 	Now              func() time.Time
+	// Grants serves the sign-in grants (authorization_code,
+	// refresh_token) and Refresh the refresh tokens at introspection and
+	// revocation (grants.go); nil serves client credentials only.
+	Grants  Grants
+	Refresh RefreshTokens
 }
 
 type handler struct {
@@ -103,6 +111,14 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("/v1/token/revoke", h.revoke)
 	mux.HandleFunc("/.well-known/jwks.json", h.static(h.jwks, "application/jwk-set+json"))
 	mux.HandleFunc("/.well-known/oauth-authorization-server", h.static(h.metadata, "application/json"))
+	inserted := discovery.IssuerPath(d.IssuerURL)
+	mux.HandleFunc("/.well-known/oauth-authorization-server/{issuer_path...}", func(w http.ResponseWriter, r *http.Request) {
+		if inserted == "" || r.PathValue("issuer_path") != inserted {
+			problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint"))
+			return
+		}
+		h.static(h.metadata, "application/json")(w, r)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint"))
 	})
@@ -138,6 +154,13 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.InvalidRequest("grant_type is required"))
 		return
 	case "client_credentials":
+	case "authorization_code", "refresh_token":
+		if h.Grants != nil {
+			h.signInGrant(w, r, gt, form)
+			return
+		}
+		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported", gt)))
+		return
 	default:
 		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate(gt))))
 		return
@@ -152,7 +175,15 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	granted, err := scope.Narrow(requested, p.Scopes)
+	if !p.HasGrant(store.GrantClientCredentials) {
+		WriteError(w, r, oautherr.UnauthorizedClient("the client may not use the client_credentials grant"))
+		return
+	}
+	allowed := p.Scopes
+	if p.Kind == store.KindPartner {
+		allowed = scope.Union(allowed, []string{scope.TokensMint}) // partners created before it existed
+	}
+	granted, err := scope.Narrow(requested, allowed)
 	if err != nil {
 		WriteError(w, r, oautherr.InvalidScope(err.Error()))
 		return

@@ -156,7 +156,7 @@ func TestCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %s: %v", resp.Body, err)
 	}
-	want := [][]string{{"organisation_id", "token", "api"}, {"", "1", "1"}}
+	want := [][]string{{"organisation_id", "token", "api", "signin"}, {"", "1", "1", "0"}}
 	if !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("got rows %q, want %q", rows, want)
 	}
