@@ -50,8 +50,14 @@ const (
 var (
 	// token: principals, failure and usage counters (Get/Put/UpdateItem),
 	// revocations (PutItem), and the token state introspection reads
-	// (revocation and principal in one BatchGetItem).
-	tokenTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// (revocation and principal in one BatchGetItem); the sign-in grants
+	// consume codes (conditional DeleteItem) and write used-code markers,
+	// refresh families and tokens (Put/UpdateItem in transactions).
+	tokenTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// signin: clients, chains and ui-config (Get/BatchGetItem), sessions
+	// (Put/Get/DeleteItem), codes and mint's refresh families and audit
+	// records (PutItem), usage counters (UpdateItem). No Query, no index.
+	signinTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 	manageTableActions = []string{
 		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
@@ -129,6 +135,15 @@ var Catalog = withAppRoutes([]EndpointGroup{
 		Routes:       []string{"/v1/usage", "/v1/audit-events"},
 		TableActions: readTableActions, IndexActions: indexQuery,
 		KMS: KMSVerify, CursorKey: true,
+		MemoryMB: 512, TimeoutSeconds: 10,
+	},
+	{
+		// Sign-in: the authorization endpoint, hosted page, userinfo,
+		// discovery and mint. Mint signs tokens: KMSSign. CURSOR_KEY is
+		// the master key of its session cookies and CSRF tokens.
+		Name:         "signin",
+		TableActions: signinTableActions,
+		KMS:          KMSSign, CursorKey: true,
 		MemoryMB: 512, TimeoutSeconds: 10,
 	},
 	{

@@ -26,10 +26,12 @@ import (
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/signer"
+	"github.com/partnerapi/partner-api/shared/signin"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
@@ -74,10 +76,12 @@ func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slo
 
 // Token is the token endpoint group behind its middleware.
 func (a *App) Token() (http.Handler, error) {
+	g := a.grants()
 	h, err := tokenapi.New(tokenapi.Deps{
 		Principals: a.Store, Revoker: a.Store, Keys: a.Signer, Meter: a.Meter,
 		Issuer: a.Issuer, Verifier: a.Verifier,
 		IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+		Grants: g, Refresh: g,
 	})
 	if err != nil {
 		return nil, err
@@ -85,6 +89,33 @@ func (a *App) Token() (http.Handler, error) {
 	return middleware.Wrap(h, middleware.Options{
 		Logger: a.Logger, MaxBodyBytes: tokenapi.MaxBodyBytes, WriteError: tokenapi.WriteError,
 	}), nil
+}
+
+// grants issues the tokens of sign-ins (code and refresh exchanges, mint).
+func (a *App) grants() *grants.Service {
+	return grants.New(a.Store, a.Issuer, a.Signer, a.Meter, a.Config.IssuerURL, a.Now)
+}
+
+// SignIn is the sign-in endpoint group: the authorization endpoint and its
+// hosted page, userinfo and the discovery document behind the common
+// middleware, and the mint endpoint behind bearer authentication (metered
+// as tokens, not as a management call).
+func (a *App) SignIn() (http.Handler, error) {
+	d := signin.Deps{
+		Store: a.Store, Grants: a.grants(), Verifier: a.Verifier, Meter: a.Meter,
+		Providers: []signin.IdentityProvider{signin.Sandbox{}},
+		IssuerURL: a.Config.IssuerURL, Algorithms: a.Signer.Algorithms(), SealKey: a.Config.CursorKey, Now: a.Now,
+	}
+	h, err := signin.New(d)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(signin.MintRoute, a.authenticated(signin.NewMint(d)))
+	mux.Handle("/", middleware.Wrap(h, middleware.Options{
+		Logger: a.Logger, MaxBodyBytes: signin.MaxBodyBytes, WriteError: problem.Write,
+	}))
+	return mux, nil
 }
 
 // Organisations is the organisations endpoint group behind bearer
@@ -207,7 +238,11 @@ func (a *App) Groups() ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls, "authservers": ass, "usage": use}
+	sig, err := a.SignIn()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[string]http.Handler{"token": tok, "organisations": orgs, "clients": cls, "authservers": ass, "usage": use, "signin": sig}
 	var groups []Group
 	for _, r := range Routes() {
 		h, ok := handlers[r.Name]

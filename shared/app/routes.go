@@ -7,6 +7,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/authservers"
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/organisations"
+	"github.com/partnerapi/partner-api/shared/signin"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
 	"github.com/partnerapi/partner-api/shared/usage"
 )
@@ -27,5 +28,6 @@ func Routes() []GroupRoutes {
 		{Name: "clients", Paths: clients.Routes},
 		{Name: "authservers", Paths: authservers.Routes},
 		{Name: "usage", Paths: append(slices.Clone(usage.Routes), audit.Routes...)},
+		{Name: "signin", Paths: signin.Routes},
 	}
 }

@@ -236,7 +236,7 @@ type clientJSON struct {
 	Enabled               bool     `json:"enabled"`
 	grantsJSON
 	CreatedAt string `json:"created_at"`
-	UpdatedAt             string   `json:"updated_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 // createdJSON is the 201 body of a create: the client and its secret.

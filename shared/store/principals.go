@@ -56,8 +56,8 @@ type Principal struct {
 	RefreshTokenAbsoluteLifetime int64     `dynamodbav:"refresh_token_absolute_lifetime,omitempty"`
 	RefreshTokenIdleLifetime     int64     `dynamodbav:"refresh_token_idle_lifetime,omitempty"`
 	CreatedAt                    time.Time `dynamodbav:"created_at"`
-	UpdatedAt     time.Time `dynamodbav:"updated_at"`
-	Version       int64     `dynamodbav:"version"`
+	UpdatedAt                    time.Time `dynamodbav:"updated_at"`
+	Version                      int64     `dynamodbav:"version"`
 }
 
 type principalItem struct {

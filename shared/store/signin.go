@@ -490,3 +490,20 @@ func ClaimsJSON(claims map[string]any) (string, error) {
 	b, err := json.Marshal(claims)
 	return string(b), err
 }
+
+// ActionMintTokens is the audit action of a partner minting tokens for a
+// subject of its client (the record names the client, never the tokens).
+const ActionMintTokens = "mint_tokens"
+
+// RecordMint writes the audit record of a mint for client clientID of
+// partnerID, by ctx's origin (pattern 12).
+func (t *Table) RecordMint(ctx context.Context, partnerID, clientID string) error {
+	x := &txn{}
+	if err := t.audit(ctx, x, partnerID, clientResource(clientID), ActionMintTokens, []string{}); err != nil {
+		return fmt.Errorf("record mint: %w", err)
+	}
+	if err := t.run(ctx, x); err != nil {
+		return fmt.Errorf("record mint: %w", err)
+	}
+	return nil
+}

@@ -65,4 +65,3 @@ func (h *handler) revokeRefresh(r *http.Request, p store.Principal, raw string) 
 	}
 	return h.Refresh.RevokeFamily(r.Context(), f)
 }
-
