@@ -171,7 +171,7 @@ func (f *fixture) introspect(t *testing.T, tok string) bool {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, f.env.Server.URL+"/v1/token/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(url.QueryEscape(f.clientID), url.QueryEscape(f.secret))
+	req.SetBasicAuth(url.QueryEscape(f.partnerID), url.QueryEscape(f.partnerSec))
 	r := f.env.Do(t, req)
 	return strings.Contains(string(r.Body), `"active":true`)
 }

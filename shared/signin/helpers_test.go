@@ -20,6 +20,8 @@ type fixture struct {
 	env          *apptest.Env
 	issuer       string
 	partnerToken string
+	partnerID    string
+	partnerSec   string
 	orgID        string
 	clientID     string
 	secret       string
@@ -29,7 +31,10 @@ type fixture struct {
 type clientOpts struct {
 	alg        string
 	production bool
-	grants     []string
+	// https gives the client the redirect URI https://app.example/callback
+	// (production clients always have it).
+	https  bool
+	grants []string
 }
 
 func newFixture(t *testing.T, o clientOpts) *fixture {
@@ -37,7 +42,7 @@ func newFixture(t *testing.T, o clientOpts) *fixture {
 	e := apptest.New(t, apptest.Options{LoopbackIssuer: true})
 	id, sec := e.Partner(t)
 	f := &fixture{env: e, issuer: e.App.Config.IssuerURL, redirect: "http://127.0.0.1:9/callback?tenant=a"}
-	f.partnerToken = e.Token(t, id, sec, nil)
+	f.partnerToken, f.partnerID, f.partnerSec = e.Token(t, id, sec, nil), id, sec
 	resp := e.Request(t, f.partnerToken, http.MethodPost, "/v1/organisations", map[string]any{
 		"name": "Acme Retail", "has_production_access": true, "enable_custom_logo": true,
 	})
@@ -64,7 +69,7 @@ func (f *fixture) newClient(t *testing.T, o clientOpts) (string, string) {
 		o.alg = "ES384"
 	}
 	redirect := f.redirect
-	if o.production {
+	if o.production || o.https {
 		redirect = "https://app.example/callback"
 	}
 	resp := f.env.Request(t, f.partnerToken, http.MethodPost, "/v1/organisations/"+f.orgID+"/clients", map[string]any{
@@ -173,4 +178,3 @@ func (f *fixture) redirectParams(t *testing.T, resp *http.Response) url.Values {
 	}
 	return q
 }
-
