@@ -1,6 +1,7 @@
 package signin_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
@@ -178,3 +179,5 @@ func (f *fixture) redirectParams(t *testing.T, resp *http.Response) url.Values {
 	}
 	return q
 }
+
+func decodeSegment(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
