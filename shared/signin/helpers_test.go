@@ -36,6 +36,8 @@ type clientOpts struct {
 	// (production clients always have it).
 	https  bool
 	grants []string
+	// redirect replaces the client's redirect URI.
+	redirect string
 }
 
 func newFixture(t *testing.T, o clientOpts) *fixture {
@@ -72,6 +74,9 @@ func (f *fixture) newClient(t *testing.T, o clientOpts) (string, string) {
 	redirect := f.redirect
 	if o.production || o.https {
 		redirect = "https://app.example/callback"
+	}
+	if o.redirect != "" {
+		redirect = o.redirect
 	}
 	resp := f.env.Request(t, f.partnerToken, http.MethodPost, "/v1/organisations/"+f.orgID+"/clients", map[string]any{
 		"name": "Acme web", "token_signing_algorithm": o.alg, "return_urls": []string{redirect},
