@@ -40,7 +40,7 @@ type clientOpts struct {
 	redirect string
 }
 
-func newFixture(t *testing.T, o clientOpts) *fixture {
+func newFixture(t testing.TB, o clientOpts) *fixture {
 	t.Helper()
 	e := apptest.New(t, apptest.Options{LoopbackIssuer: true})
 	id, sec := e.Partner(t)
@@ -63,7 +63,7 @@ func newFixture(t *testing.T, o clientOpts) *fixture {
 	return f
 }
 
-func (f *fixture) newClient(t *testing.T, o clientOpts) (string, string) {
+func (f *fixture) newClient(t testing.TB, o clientOpts) (string, string) {
 	t.Helper()
 	if o.grants == nil {
 		o.grants = []string{"authorization_code", "refresh_token"}
@@ -88,7 +88,7 @@ func (f *fixture) newClient(t *testing.T, o clientOpts) (string, string) {
 	return jsonField(t, resp.Body, "id"), jsonField(t, resp.Body, "secret")
 }
 
-func jsonField(t *testing.T, body []byte, name string) string {
+func jsonField(t testing.TB, body []byte, name string) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
