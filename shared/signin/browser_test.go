@@ -92,7 +92,10 @@ func TestSignInInBrowser(t *testing.T) {
 		lang = res.Value
 		return err
 	})
-	step("screenshot", func(c context.Context) (err error) { shot, err = chromedp.Run(c, chromedp.FullScreenshot(100)); return err })
+	step("screenshot", func(c context.Context) (err error) {
+		shot, err = chromedp.Run(c, chromedp.FullScreenshot(100))
+		return err
+	})
 	step("click a persona", func(c context.Context) error { _, err := chromedp.Run(c, chromedp.Click(persona)); return err })
 	if lang != "en" {
 		t.Errorf("got lang %q, want en", lang)
