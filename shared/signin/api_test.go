@@ -294,3 +294,40 @@ func claimsOf(t *testing.T, raw string) map[string]any {
 	_ = json.Unmarshal(b, &m)
 	return m
 }
+
+// TestRefreshIntrospectRevoke: refresh tokens are visible to
+// introspection and revocable at /v1/token/revoke whatever the hint says.
+func TestRefreshIntrospectRevoke(t *testing.T) {
+	f := newFixture(t, clientOpts{})
+	r := newRP(t, f, f.clientID, f.secret, oidc.ScopeOpenID, oidc.ScopeOfflineAccess)
+	v := oauth2.GenerateVerifier()
+	tok, err := r.conf.Exchange(r.ctx, r.signIn(t, browser(t), v, "r", "sandbox:alice"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string, form url.Values) apptest.Response {
+		req, _ := http.NewRequest(http.MethodPost, f.env.Server.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(f.clientID), url.QueryEscape(f.secret))
+		return f.env.Do(t, req)
+	}
+	resp := post("/v1/token/introspect", url.Values{"token": {tok.RefreshToken}})
+	if !strings.Contains(string(resp.Body), `"active":true`) || !strings.Contains(string(resp.Body), `"token_type":"refresh_token"`) {
+		t.Fatalf("introspect refresh token: got %s", resp.Body)
+	}
+	resp = post("/v1/token/revoke", url.Values{"token": {tok.RefreshToken}, "token_type_hint": {"access_token"}})
+	if resp.StatusCode != 200 {
+		t.Fatalf("revoke: got %d %s", resp.StatusCode, resp.Body)
+	}
+	resp = post("/v1/token/introspect", url.Values{"token": {tok.RefreshToken}})
+	if !strings.Contains(string(resp.Body), `"active":false`) {
+		t.Errorf("revoked refresh token: got %s, want inactive", resp.Body)
+	}
+	if f.introspect(t, tok.AccessToken) {
+		t.Error("revoking the refresh token left its access token active")
+	}
+	resp = post("/v1/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	if resp.StatusCode != 400 {
+		t.Errorf("refresh with a revoked token: got %d %s, want 400", resp.StatusCode, resp.Body)
+	}
+}
