@@ -76,7 +76,7 @@ var OIDCScopes = []string{ScopeAddress, ScopeEmail, ScopeOfflineAccess, ScopeOpe
 type Store interface {
 	PutCode(ctx context.Context, hash string, g store.Grant, expires time.Time) error
 	ConsumeCode(ctx context.Context, hash string) (store.Grant, error)
-	MarkCodeUsed(ctx context.Context, hash string, is store.Issued, expires time.Time) error
+	ClaimCode(ctx context.Context, hash string, is store.Issued, expires time.Time) error
 	UsedCode(ctx context.Context, hash string) (store.Issued, error)
 	CreateFamily(ctx context.Context, f store.Family, rt store.RefreshToken) error
 	GetRefresh(ctx context.Context, hash string) (store.RefreshToken, store.Family, error)
@@ -188,11 +188,22 @@ func (s *Service) exchangeCode(ctx context.Context, p store.Principal, form url.
 	case !ValidVerifier(verifier):
 		return Response{}, oautherr.InvalidRequest("code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_', '~'")
 	}
+	// Claim the code first, naming what this exchange will issue: a
+	// second exchange, even a concurrent one, finds the claim and revokes
+	// it. Then consume the code with a conditional delete (one winner).
 	h := Hash(code)
+	is := s.plan(p, []string{ScopeOfflineAccess})
+	err := s.store.ClaimCode(ctx, h, is, s.now().Add(UsedCodeRetention))
+	if errors.Is(err, store.ErrUsed) {
+		s.replayed(ctx, h)
+		return Response{}, oautherr.InvalidGrant("the code was already used; what it issued is now revoked")
+	}
+	if err != nil {
+		return Response{}, oautherr.TemporarilyUnavailable(err)
+	}
 	g, err := s.store.ConsumeCode(ctx, h)
 	if errors.Is(err, store.ErrGone) {
-		s.replayed(ctx, h)
-		return Response{}, oautherr.InvalidGrant("the code is invalid, expired or already used")
+		return Response{}, oautherr.InvalidGrant("the code is invalid or expired")
 	}
 	if err != nil {
 		return Response{}, oautherr.TemporarilyUnavailable(err)
@@ -205,9 +216,8 @@ func (s *Service) exchangeCode(ctx context.Context, p store.Principal, form url.
 	case subtle.ConstantTimeCompare([]byte(Challenge(verifier)), []byte(g.CodeChallenge)) != 1:
 		return Response{}, oautherr.InvalidGrant("code_verifier does not match the code_challenge")
 	}
-	is := s.plan(p, g.Scopes)
-	if err := s.store.MarkCodeUsed(ctx, h, is, s.now().Add(UsedCodeRetention)); err != nil {
-		return Response{}, oautherr.TemporarilyUnavailable(err)
+	if !slices.Contains(g.Scopes, ScopeOfflineAccess) || !p.HasGrant(store.GrantRefreshToken) {
+		is.FamilyID = "" // no family will be started
 	}
 	if err := s.store.PutSubjectClaims(ctx, store.SubjectClaims{
 		PartnerID: g.PartnerID, OrganisationID: g.OrganisationID, Subject: g.Subject, Claims: g.Claims, UpdatedAt: s.now().UTC(),

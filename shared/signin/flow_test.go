@@ -207,22 +207,27 @@ func TestCodeReplay(t *testing.T) {
 		code := r.signIn(t, browser(t), verifier, "conc", "sandbox:bob")
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
+		toks := make([]*oauth2.Token, 2)
 		for i := range errs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(verifier))
+				toks[i], errs[i] = r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(verifier))
 			}()
 		}
 		wg.Wait()
-		ok := 0
-		for _, err := range errs {
+		var won *oauth2.Token
+		for i, err := range errs {
 			if err == nil {
-				ok++
+				won = toks[i]
 			}
 		}
-		if ok != 1 {
-			t.Errorf("got %d successful exchanges (%v), want exactly 1", ok, errs)
+		if won == nil || errs[0] == nil && errs[1] == nil {
+			t.Fatalf("got errors %v, want exactly one successful exchange", errs)
+		}
+		// The loser claimed a used code: what the winner issued is revoked.
+		if f.introspect(t, won.AccessToken) {
+			t.Error("the concurrent replay did not revoke the winner's access token")
 		}
 	})
 }

@@ -58,6 +58,9 @@ func (p Principal) RefreshLifetimes() (absolute, idle time.Duration) {
 // expired or was already used: a session, a code, a refresh token.
 var ErrGone = errors.New("store: sign-in item not found, expired or used")
 
+// ErrUsed is the error (wrapped) of a code claimed by an exchange before.
+var ErrUsed = errors.New("store: authorization code already used")
+
 // ErrReused is the error (wrapped) of a refresh token that was already
 // rotated, or of a family revoked meanwhile: the caller revokes the family.
 var ErrReused = errors.New("store: refresh token reused")
@@ -256,15 +259,25 @@ type usedCodeItem struct {
 	Issued
 }
 
-// MarkCodeUsed records what the exchange of code hash issued, until
-// expires (pattern 23).
-func (t *Table) MarkCodeUsed(ctx context.Context, hash string, is Issued, expires time.Time) error {
+// ClaimCode records, before code hash is consumed, what its exchange will
+// issue, until expires (pattern 23): a conditional Put, so of two
+// exchanges of one code only the first claims it; the other gets ErrUsed
+// and revokes what the record names (UsedCode). Claiming first leaves no
+// moment in which a code is gone but its record not yet written.
+func (t *Table) ClaimCode(ctx context.Context, hash string, is Issued, expires time.Time) error {
 	item, err := attributevalue.MarshalMap(usedCodeItem{PK: "CODE#" + hash, SK: "USED", Type: typeUsedCode, Version: 1, Expires: expires.Unix(), Issued: is})
 	if err != nil {
-		return fmt.Errorf("mark code used: encode: %w", err)
+		return fmt.Errorf("claim code: encode: %w", err)
 	}
-	if _, err := t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.name), Item: item}); err != nil {
-		return fmt.Errorf("mark code used: %w", unavailable(err))
+	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(t.name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("claim code: %w", ErrUsed)
+	}
+	if err != nil {
+		return fmt.Errorf("claim code: %w", unavailable(err))
 	}
 	return nil
 }
