@@ -179,6 +179,10 @@ func TestMint(t *testing.T) {
 		if !f.introspect(t, body.AccessToken) {
 			t.Error("minted access token is not active")
 		}
+		audit := f.env.Request(t, f.partnerToken, http.MethodGet, "/v1/audit-events?resource_id="+f.clientID, nil)
+		if !strings.Contains(string(audit.Body), `"action":"mint_tokens"`) {
+			t.Errorf("no mint_tokens audit record: %s", audit.Body)
+		}
 	})
 	tests := []struct {
 		name   string

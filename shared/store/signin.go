@@ -133,19 +133,9 @@ type sessionItem struct {
 
 // PutSession stores s (pattern 21); a new id must not exist yet.
 func (t *Table) PutSession(ctx context.Context, s Session) error {
-	item, err := attributevalue.MarshalMap(sessionItem{
+	return t.putSignIn(ctx, "put session", sessionItem{
 		PK: "SESSION#" + s.ID, SK: "SESSION", Type: typeSession, Version: 1, Expires: s.ExpiresAt.Unix(), Session: s,
-	})
-	if err != nil {
-		return fmt.Errorf("put session: encode: %w", err)
-	}
-	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	if err != nil {
-		return fmt.Errorf("put session: %w", unavailable(err))
-	}
-	return nil
+	}, true)
 }
 
 // GetSession reads session id consistently; a missing or expired one gives
@@ -203,17 +193,7 @@ type codeItem struct {
 // PutCode stores the grant of the authorization code whose hash is hash
 // until expires (pattern 22).
 func (t *Table) PutCode(ctx context.Context, hash string, g Grant, expires time.Time) error {
-	item, err := attributevalue.MarshalMap(codeItem{PK: "CODE#" + hash, SK: "CODE", Type: typeCode, Version: 1, Expires: expires.Unix(), Grant: g})
-	if err != nil {
-		return fmt.Errorf("put code: encode: %w", err)
-	}
-	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	if err != nil {
-		return fmt.Errorf("put code: %w", unavailable(err))
-	}
-	return nil
+	return t.putSignIn(ctx, "put code", codeItem{PK: "CODE#" + hash, SK: "CODE", Type: typeCode, Version: 1, Expires: expires.Unix(), Grant: g}, true)
 }
 
 // ConsumeCode deletes the code hash and returns its grant: a conditional
@@ -265,21 +245,11 @@ type usedCodeItem struct {
 // and revokes what the record names (UsedCode). Claiming first leaves no
 // moment in which a code is gone but its record not yet written.
 func (t *Table) ClaimCode(ctx context.Context, hash string, is Issued, expires time.Time) error {
-	item, err := attributevalue.MarshalMap(usedCodeItem{PK: "CODE#" + hash, SK: "USED", Type: typeUsedCode, Version: 1, Expires: expires.Unix(), Issued: is})
-	if err != nil {
-		return fmt.Errorf("claim code: encode: %w", err)
-	}
-	_, err = t.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.name), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	err := t.putSignIn(ctx, "claim code", usedCodeItem{PK: "CODE#" + hash, SK: "USED", Type: typeUsedCode, Version: 1, Expires: expires.Unix(), Issued: is}, true)
+	if errors.Is(err, errExists) {
 		return fmt.Errorf("claim code: %w", ErrUsed)
 	}
-	if err != nil {
-		return fmt.Errorf("claim code: %w", unavailable(err))
-	}
-	return nil
+	return err
 }
 
 // UsedCode returns what the exchange of code hash issued; ErrGone when the
@@ -456,17 +426,10 @@ type subjectItem struct {
 // PutSubjectClaims stores s until expires.
 func (t *Table) PutSubjectClaims(ctx context.Context, s SubjectClaims, expires time.Time) error {
 	key := subjectKey(s.PartnerID, s.OrganisationID, s.Subject)
-	item, err := attributevalue.MarshalMap(subjectItem{
+	return t.putSignIn(ctx, "put subject claims", subjectItem{
 		PK: key[AttrPK].(*types.AttributeValueMemberS).Value, SK: key[AttrSK].(*types.AttributeValueMemberS).Value,
 		Type: typeSubjectRec, Version: 1, Expires: expires.Unix(), SubjectClaims: s,
-	})
-	if err != nil {
-		return fmt.Errorf("put subject claims: encode: %w", err)
-	}
-	if _, err := t.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.name), Item: item}); err != nil {
-		return fmt.Errorf("put subject claims: %w", unavailable(err))
-	}
-	return nil
+	}, false)
 }
 
 // GetSubjectClaims reads the claims of sub in the partner's organisation
@@ -477,6 +440,32 @@ func (t *Table) GetSubjectClaims(ctx context.Context, partnerID, orgID, sub stri
 		return SubjectClaims{}, fmt.Errorf("get subject claims: %w", err)
 	}
 	return it.SubjectClaims, nil
+}
+
+// errExists is putSignIn's error for an item that already exists.
+var errExists = errors.New("store: item exists")
+
+// putSignIn writes item (a struct with pk, sk, type, version and
+// expires_at), only when no item has its key if mustBeNew (errExists
+// otherwise); op names the operation in errors.
+func (t *Table) putSignIn(ctx context.Context, op string, item any, mustBeNew bool) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("%s: encode: %w", op, err)
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(t.name), Item: av}
+	if mustBeNew {
+		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	}
+	_, err = t.db.PutItem(ctx, in)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s: %w", op, errExists)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, unavailable(err))
+	}
+	return nil
 }
 
 // getSignIn reads a sign-in item consistently into out; missing or past its
