@@ -344,3 +344,18 @@ func TestDisabledClientMidFlow(t *testing.T) {
 		t.Error("a disabled client's sign-in token is active")
 	}
 }
+
+// TestDisabledOrganisation: a client of a disabled organisation gets no
+// sign-in: the authorization request is refused with unauthorized_client.
+func TestDisabledOrganisation(t *testing.T) {
+	f := newFixture(t, clientOpts{})
+	resp := f.env.Request(t, f.partnerToken, http.MethodPatch, "/v1/organisations/"+f.orgID, map[string]any{"enabled": false},
+		"Content-Type", "application/merge-patch+json")
+	if resp.StatusCode != 200 {
+		t.Fatalf("disable organisation: %d %s", resp.StatusCode, resp.Body)
+	}
+	q := f.redirectParams(t, get(t, browser(t), f.authorizeURL(nil)))
+	if q.Get("error") != "unauthorized_client" {
+		t.Errorf("got %v, want unauthorized_client", q)
+	}
+}
