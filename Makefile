@@ -62,7 +62,7 @@ build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64
 	done
 
 bench: deps ## benchmarks (token issuance and verification) against the emulators
-	$(GO) run ./cmd/devstack -- $(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/tokenapi/
+	$(GO) run ./cmd/devstack -- $(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/tokenapi/ ./shared/signin/
 
 e2e: ## end-to-end suite against BASE_URL as the partner CLIENT_ID/CLIENT_SECRET (in process when BASE_URL is empty)
 	E2E_BASE_URL="$(BASE_URL)" E2E_CLIENT_ID="$(CLIENT_ID)" E2E_CLIENT_SECRET="$(CLIENT_SECRET)" \

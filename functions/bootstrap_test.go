@@ -90,6 +90,11 @@ func TestBootstrap(t *testing.T) {
 			{"unauthenticated report", "usage/report.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated audit events", "usage/audit-events.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
+		"signin": {http: true, invocations: []invocationCase{
+			{"discovery", "signin/openid-configuration.json", apiResponse(200, `"authorization_endpoint":`)},
+			{"userinfo without token", "signin/userinfo-no-token.json", apiResponse(401, `"error":"invalid_token"`)},
+			{"unauthenticated mint", "signin/mint.json", apiResponse(401, `"code":"unauthorized"`)},
+		}},
 		"admin": {invocations: []invocationCase{
 			{"create", "admin/create-partner.json", adminResponse(true)},
 			{"invalid action", `{"action":"nope"}`, functionError("ValidationError", "action: must be one of")},

@@ -290,7 +290,8 @@ func TestCatalog(t *testing.T) {
 		table, index []string
 		kms          KMSAccess
 	}{
-		"token":         {[]string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
+		"token":         {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
+		"signin":        {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
 		"organisations": {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"clients":       {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"authservers":   {manage, []string{"dynamodb:Query"}, KMSVerify},

@@ -45,6 +45,10 @@ type Options struct {
 	// when zero). Bursts against DynamoDB Local under the race detector
 	// take far longer than DynamoDB, so tests counting them allow more.
 	MeterTimeout time.Duration
+	// LoopbackIssuer makes the server's own loopback URL the issuer (as
+	// relying-party libraries and browsers need it to be reachable); the
+	// default is https://partner-api.test.
+	LoopbackIssuer bool
 }
 
 // New provisions a fresh table and keys and starts the service.
@@ -52,9 +56,14 @@ func New(t testing.TB, opts Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	suffix := uuid.NewString()[:8]
+	issuer := "https://partner-api.test"
+	srv := httptest.NewUnstartedServer(nil)
+	if opts.LoopbackIssuer {
+		issuer = "http://" + srv.Listener.Addr().String()
+	}
 	env := map[string]string{
 		"TABLE_NAME":        "test-" + suffix,
-		"ISSUER_URL":        "https://partner-api.test",
+		"ISSUER_URL":        issuer,
 		"KMS_KEY_PS256":     "alias/test-" + suffix + "-ps256",
 		"KMS_KEY_ES384":     "alias/test-" + suffix + "-es384",
 		"KMS_KEY_ES512":     "alias/test-" + suffix + "-es512",
@@ -86,7 +95,9 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("mux: %v", err)
 	}
-	e.Server = httptest.NewServer(mux)
+	srv.Config.Handler = mux
+	srv.Start()
+	e.Server = srv
 	t.Cleanup(e.Server.Close)
 	return e
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -89,6 +90,11 @@ func withOrigin(h http.Handler) http.Handler {
 
 // Admin is the ops function's service.
 func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Logger, a.Now) }
+
+// grants issues the tokens of sign-ins (code and refresh exchanges, mint).
+func (a *App) grants() *grants.Service {
+	return grants.New(a.Store, a.Issuer, a.Signer, a.Meter, a.Config.IssuerURL, a.Now)
+}
 
 // LoadConfig reads the configuration through getenv and the AWS SDK's
 // default configuration (credentials, region, AWS_ENDPOINT_URL*).

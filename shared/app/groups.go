@@ -17,6 +17,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/signin"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
 	"github.com/partnerapi/partner-api/shared/usage"
 )
@@ -28,10 +29,19 @@ const MaxJSONBodyBytes = 128 << 10
 // of its operations: the one line a new group adds here.
 var operations = map[string]func(*App) (endpoint.Operations, error){
 	"token": func(a *App) (endpoint.Operations, error) {
+		g := a.grants()
 		return tokenapi.Operations(tokenapi.Deps{
 			Principals: a.Store, Revoker: a.Store, Keys: a.Signer, Meter: a.Meter,
 			Issuer: a.Issuer, Verifier: a.Verifier,
 			IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+			Grants: g, Refresh: g,
+		})
+	},
+	"signin": func(a *App) (endpoint.Operations, error) {
+		return signin.Operations(signin.Deps{
+			Store: a.Store, Grants: a.grants(), Verifier: a.Verifier, Meter: a.Meter,
+			Providers: []signin.IdentityProvider{signin.Sandbox{}},
+			IssuerURL: a.Config.IssuerURL, Algorithms: a.Signer.Algorithms(), SealKey: a.Config.CursorKey, Now: a.Now,
 		})
 	},
 	"organisations": func(a *App) (endpoint.Operations, error) {
@@ -59,8 +69,8 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 // Handler builds the endpoint group called name, as its Lambda function and
 // the local server serve it: its routes (registry.Groups) dispatched to its
 // operations, each caller checked against its route's access and scope,
-// inside the common middleware; a group with bearer routes authenticates
-// the token first, and a metered group counts each authenticated call.
+// inside the common middleware; routes that need a caller authenticate the
+// bearer token first, and a metered group counts each authenticated call.
 func (a *App) Handler(name string) (http.Handler, error) {
 	g, ok := registry.Lookup(name)
 	if !ok || !g.HTTP() {
@@ -78,15 +88,18 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	if g.Errors == registry.OAuth {
 		opts.MaxBodyBytes, opts.WriteError = tokenapi.MaxBodyBytes, tokenapi.WriteError
 	}
-	h, err := endpoint.Mux(g, ops, endpoint.ErrorWriter(opts.WriteError))
+	if g.MaxBodyBytes > 0 {
+		opts.MaxBodyBytes = g.MaxBodyBytes
+	}
+	protect := func(h http.Handler) http.Handler {
+		if g.Metered {
+			h = a.Meter.API(h)
+		}
+		return auth.Require(a.Verifier, withOrigin(h))
+	}
+	h, err := endpoint.Mux(g, ops, endpoint.ErrorWriter(opts.WriteError), protect)
 	if err != nil {
 		return nil, err
-	}
-	if g.Metered {
-		h = a.Meter.API(h)
-	}
-	if g.Bearer() {
-		h = auth.Require(a.Verifier, withOrigin(h))
 	}
 	return middleware.Wrap(h, opts), nil
 }

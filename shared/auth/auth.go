@@ -75,6 +75,15 @@ func Require(v Verifier, next http.Handler) http.Handler {
 			problem.Write(w, r, stateError(err))
 			return
 		}
+		if claims.EndUser() {
+			// A sign-in token acts for an end user, never as its client:
+			// it must not manage the client (e.g. rotate its secret).
+			problem.Write(w, r, &problem.Detailed{
+				Kind: problem.ErrForbidden, Detail: "an end user's access token is not accepted by the management endpoints",
+				Header: http.Header{"Www-Authenticate": {`Bearer realm="partner-api", error="insufficient_scope"`}},
+			})
+			return
+		}
 		scopes, _ := scope.Parse(claims.Scope)
 		c := Caller{
 			ClientID: claims.ClientID, PartnerID: claims.PartnerID, OrganisationID: claims.OrganisationID,

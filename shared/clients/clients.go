@@ -392,6 +392,7 @@ func delegated(c auth.Caller, cur, next store.Client) error {
 	if next.TokenLifetime > cur.TokenLifetime {
 		wider = append(wider, "access_token_lifetime")
 	}
+	wider = append(wider, widerGrants(cur, next)...)
 	if len(wider) > 0 {
 		return problem.New(problem.ErrForbidden, "a client cannot widen its own %s; the partner can", strings.Join(wider, ", "))
 	}
@@ -427,6 +428,7 @@ func inputOf(c store.Client) Input {
 		ReturnURLs: nonNil(c.ReturnURLs), IsProduction: &c.IsProduction,
 		AllowedProviderGroups: nonNil(c.AllowedProviderGroups), AccessTokenLifetime: &c.TokenLifetime, Enabled: &c.Enabled,
 	}
+	grantsInput(c, &in)
 	if c.SelectedProduct != "" {
 		in.SelectedProduct = &c.SelectedProduct
 	}

@@ -204,8 +204,9 @@ type clientJSON struct {
 	AllowedProviderGroups []string `json:"allowed_provider_groups"`
 	AccessTokenLifetime   int64    `json:"access_token_lifetime"`
 	Enabled               bool     `json:"enabled"`
-	CreatedAt             string   `json:"created_at"`
-	UpdatedAt             string   `json:"updated_at"`
+	grantsJSON
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
 }
 
 // createdJSON is the 201 body of a create: the client and its secret.
@@ -232,6 +233,7 @@ func representation(c store.Client) clientJSON {
 	if c.SelectedProduct != "" {
 		r.SelectedProduct = &c.SelectedProduct
 	}
+	r.grantsJSON = grantsRepresentation(c)
 	return r
 }
 

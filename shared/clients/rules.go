@@ -50,6 +50,10 @@ type Input struct {
 	AllowedProviderGroups []string `json:"allowed_provider_groups"`
 	AccessTokenLifetime   *int64   `json:"access_token_lifetime"`
 	Enabled               *bool    `json:"enabled"`
+	// Sign-in (grants.go).
+	GrantTypes                   []string `json:"grant_types"`
+	RefreshTokenAbsoluteLifetime *int64   `json:"refresh_token_absolute_lifetime"`
+	RefreshTokenIdleLifetime     *int64   `json:"refresh_token_idle_lifetime"`
 }
 
 // inputOptions refuses the generated attributes of the representation.
@@ -81,6 +85,8 @@ var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "organisation_id", 
 //     organisation's.
 //   - access_token_lifetime: 300 to 86400 seconds; default 3600.
 //   - enabled: default true.
+//   - grant_types, refresh_token_absolute_lifetime,
+//     refresh_token_idle_lifetime: see resolveGrants.
 func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store.Client {
 	c := store.Client{}
 	c.Name, c.Enabled, c.Algorithm, c.TokenLifetime = in.Name, true, string(DefaultAlgorithm), DefaultTokenLifetime
@@ -118,6 +124,7 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 	c.AdditionalScopes = checkScopes(v, "additional_scopes", in.AdditionalScopes, org, c.RequiredScopes)
 	c.Scopes = scope.Union(c.RequiredScopes, c.AdditionalScopes)
 	c.ReturnURLs = checkReturnURLs(v, in.ReturnURLs, c.IsProduction)
+	resolveGrants(v, in, &c)
 	c.AllowedProviderGroups = nonNil(in.AllowedProviderGroups)
 	bad := validate.List(v, "allowed_provider_groups", c.AllowedProviderGroups, validate.MaxListItems, nil)
 	for i, g := range c.AllowedProviderGroups {

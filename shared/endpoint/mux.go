@@ -17,6 +17,15 @@ import (
 // group's error writer (problem+json or RFC 6749).
 type Operation func(w http.ResponseWriter, r *http.Request) error
 
+// Writes adapts a handler that writes its own answers, errors included
+// (the OAuth endpoints, the hosted sign-in page), to an Operation.
+func Writes(f http.HandlerFunc) Operation {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		f(w, r)
+		return nil
+	}
+}
+
 // Operations are a group's operations by the name the registry gives them.
 type Operations map[registry.Op]Operation
 
@@ -28,9 +37,24 @@ type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 // does not serve gets 405 with Allow, a path the group does not serve 404,
 // both written by writeError. Every route must have an operation and every
 // operation a route.
-func Mux(g registry.Group, ops Operations, writeError ErrorWriter) (http.Handler, error) {
+//
+// protect authenticates the bearer token (and meters the call) in front of
+// what needs a caller: a path whose routes all need one is protected as a
+// whole (so a wrong method with a valid token is answered, and counted, as
+// the caller's), a path that also has public routes per route, and the 404
+// of an unknown path when the group has no public route at all.
+func Mux(g registry.Group, ops Operations, writeError ErrorWriter, protect func(http.Handler) http.Handler) (http.Handler, error) {
 	byPath := map[string]*methods{}
+	public := map[string]bool{}
+	bearer := map[string]bool{}
 	used := map[registry.Op]bool{}
+	for _, rt := range g.Routes {
+		if rt.Access == registry.Public {
+			public[rt.Path] = true
+		} else {
+			bearer[rt.Path] = true
+		}
+	}
 	for _, rt := range g.Routes {
 		op, ok := ops[rt.Op]
 		if !ok {
@@ -40,7 +64,11 @@ func Mux(g registry.Group, ops Operations, writeError ErrorWriter) (http.Handler
 		if byPath[rt.Path] == nil {
 			byPath[rt.Path] = &methods{ops: map[string]Operation{}, write: writeError}
 		}
-		byPath[rt.Path].ops[rt.Method] = authorised(rt, op)
+		op = authorised(rt, op)
+		if rt.Access != registry.Public && public[rt.Path] {
+			op = protected(op, protect, writeError)
+		}
+		byPath[rt.Path].ops[rt.Method] = op
 	}
 	for name := range ops {
 		if !used[name] {
@@ -49,12 +77,34 @@ func Mux(g registry.Group, ops Operations, writeError ErrorWriter) (http.Handler
 	}
 	mux := http.NewServeMux()
 	for _, p := range g.Paths() {
-		mux.Handle(p, byPath[p])
+		var h http.Handler = byPath[p]
+		if !public[p] {
+			h = protect(h)
+		}
+		mux.Handle(p, h)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, notFound(r))
+	var notFound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, unknownPath(r))
 	})
+	if len(public) == 0 {
+		notFound = protect(notFound)
+	}
+	mux.Handle("/", notFound)
 	return mux, nil
+}
+
+// protected runs op behind protect, for a bearer route on a path that also
+// has public routes.
+func protected(op Operation, protect func(http.Handler) http.Handler, writeError ErrorWriter) Operation {
+	h := protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := op(w, r); err != nil {
+			writeError(w, r, err)
+		}
+	}))
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}
 }
 
 // methods dispatches a path's requests by method.
@@ -117,6 +167,6 @@ func authorise(r *http.Request, rt registry.Route) error {
 	return fmt.Errorf("route %s %s: unknown access %d", rt.Method, rt.Path, rt.Access)
 }
 
-func notFound(r *http.Request) error {
+func unknownPath(r *http.Request) error {
 	return problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 }

@@ -88,6 +88,18 @@ func InvalidRequest(description string) *Error {
 	return newError("invalid_request", http.StatusBadRequest, description)
 }
 
+// InvalidGrant is an invalid, expired, used or revoked authorization code
+// or refresh token, or a redirect URI or PKCE verifier that does not match
+// it (400).
+func InvalidGrant(description string) *Error {
+	return newError("invalid_grant", http.StatusBadRequest, description)
+}
+
+// UnauthorizedClient is a client not allowed this grant (400).
+func UnauthorizedClient(description string) *Error {
+	return newError("unauthorized_client", http.StatusBadRequest, description)
+}
+
 // InvalidClient is a failed client authentication (401 with WWW-Authenticate).
 func InvalidClient(description string) *Error {
 	return newError("invalid_client", http.StatusUnauthorized, description)

@@ -20,6 +20,9 @@ const (
 	ClientsWrite       = "clients:write"
 	UsageRead          = "usage:read"
 	AuditRead          = "audit:read"
+	// TokensMint lets a partner mint sign-in tokens for a subject of one
+	// of its clients (POST /v1/clients/{id}/tokens). Never a client's.
+	TokensMint = "tokens:mint"
 )
 
 // ClientsManage is the reserved scope of delegated management: an
@@ -30,7 +33,7 @@ const ClientsManage = "clients:manage"
 
 // Partner lists every partner scope, sorted.
 func Partner() []string {
-	return []string{AuditRead, ClientsRead, ClientsWrite, OrganisationsRead, OrganisationsWrite, UsageRead}
+	return []string{AuditRead, ClientsRead, ClientsWrite, OrganisationsRead, OrganisationsWrite, TokensMint, UsageRead}
 }
 
 // MaxLength bounds one scope token.

@@ -44,10 +44,18 @@ type Principal struct {
 	Algorithm string `dynamodbav:"token_signing_algorithm,omitempty"`
 	// TokenLifetime is the lifetime of this principal's tokens in seconds
 	// (0: the default of its kind).
-	TokenLifetime int64     `dynamodbav:"token_lifetime,omitempty"`
-	CreatedAt     time.Time `dynamodbav:"created_at"`
-	UpdatedAt     time.Time `dynamodbav:"updated_at"`
-	Version       int64     `dynamodbav:"version"`
+	TokenLifetime int64 `dynamodbav:"token_lifetime,omitempty"`
+	// GrantTypes are the OAuth 2.0 grants the principal may use; empty (a
+	// principal stored before grant types existed) means
+	// client_credentials only (see Principal.Grants in signin.go).
+	GrantTypes []string `dynamodbav:"grant_types,omitempty"`
+	// RefreshTokenAbsoluteLifetime and RefreshTokenIdleLifetime bound a
+	// client's refresh-token families in seconds (0: the defaults).
+	RefreshTokenAbsoluteLifetime int64     `dynamodbav:"refresh_token_absolute_lifetime,omitempty"`
+	RefreshTokenIdleLifetime     int64     `dynamodbav:"refresh_token_idle_lifetime,omitempty"`
+	CreatedAt                    time.Time `dynamodbav:"created_at"`
+	UpdatedAt                    time.Time `dynamodbav:"updated_at"`
+	Version                      int64     `dynamodbav:"version"`
 }
 
 type principalItem struct {

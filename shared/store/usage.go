@@ -22,6 +22,9 @@ const UsageShards = 8
 const (
 	UsageToken = "token" // a token issued
 	UsageAPI   = "api"   // an authenticated management API call
+	// UsageSignIn counts sign-ins (a code issued at the authorization
+	// endpoint) and code and refresh-token exchanges.
+	UsageSignIn = "signin"
 )
 
 const typeUsage = "usage"

@@ -10,6 +10,7 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -45,6 +46,16 @@ type Subject struct {
 	Scopes         []string
 	Algorithm      signer.Algorithm
 	Lifetime       time.Duration
+	// EndUser is the signed-in end user's subject of a sign-in token: its
+	// sub (the client stays client_id, the principal the token's state
+	// depends on). Empty for a client's or partner's own token.
+	EndUser string
+	// TokenID is the jti to use (empty: a random one), so that what an
+	// exchange issues can be recorded before it is signed.
+	TokenID string
+	// Extra are further claims (a minted token's custom claims); they never
+	// replace the claims above.
+	Extra map[string]any
 }
 
 // Signer signs a JWT (satisfied by *signer.Signer).
@@ -71,26 +82,64 @@ func NewIssuer(s Signer, issuer, audience string, now func() time.Time) *Issuer 
 // Issue signs a token for sub and returns it with its claims.
 func (i *Issuer) Issue(ctx context.Context, sub Subject, scope string) (string, Claims, error) {
 	now := i.now().UTC().Truncate(time.Second)
+	subject, id := sub.ClientID, sub.TokenID
+	if sub.EndUser != "" {
+		subject = sub.EndUser
+	}
+	if id == "" {
+		id = uuid.NewString()
+	}
 	c := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    i.issuer,
-			Subject:   sub.ClientID,
+			Subject:   subject,
 			Audience:  jwt.ClaimStrings{i.audience},
 			IssuedAt:  jwt.NewNumericDate(now),
 			NotBefore: jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(sub.Lifetime)),
-			ID:        uuid.NewString(),
+			ID:        id,
 		},
 		Scope:          scope,
 		ClientID:       sub.ClientID,
 		PartnerID:      sub.PartnerID,
 		OrganisationID: sub.OrganisationID,
 	}
-	raw, err := i.signer.SignJWT(ctx, sub.Algorithm, Type, c)
+	var payload any = c
+	if len(sub.Extra) > 0 {
+		m, err := withExtra(c, sub.Extra)
+		if err != nil {
+			return "", Claims{}, fmt.Errorf("issue token for %q: %w", sub.ClientID, err)
+		}
+		payload = m
+	}
+	raw, err := i.signer.SignJWT(ctx, sub.Algorithm, Type, payload)
 	if err != nil {
 		return "", Claims{}, fmt.Errorf("issue token for %q: %w", sub.ClientID, err)
 	}
 	return raw, c, nil
+}
+
+// EndUser reports whether c is a sign-in (or minted) token of an end user
+// rather than the client's or partner's own token.
+func (c Claims) EndUser() bool { return c.Subject != c.ClientID }
+
+// withExtra returns c's claims as a map with extra added; extra never
+// replaces a claim c has.
+func withExtra(c Claims, extra map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		if _, taken := m[k]; !taken {
+			m[k] = v
+		}
+	}
+	return m, nil
 }
 
 // Keys finds a cached public key by kid (satisfied by *signer.Signer).
@@ -171,7 +220,7 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, oautherr.InvalidToken(reason(err)).WithCause(err)
 	}
-	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID != c.Subject {
+	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID == "" {
 		return Claims{}, oautherr.InvalidToken("required claim missing")
 	}
 	return c, nil

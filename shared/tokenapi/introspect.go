@@ -50,6 +50,14 @@ func (h *handler) introspect(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.TemporarilyUnavailable(err))
 		return
 	}
+	if err != nil && h.Refresh != nil {
+		if ok, rerr := h.introspectRefresh(w, r, p, raw); rerr != nil || ok {
+			if rerr != nil {
+				WriteError(w, r, oautherr.TemporarilyUnavailable(rerr))
+			}
+			return
+		}
+	}
 	if err != nil || !owns(p, c) {
 		writeJSON(w, http.StatusOK, introspection{Active: false})
 		return
@@ -80,13 +88,17 @@ func (h *handler) revoke(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.InvalidRequest("token is required"))
 		return
 	}
-	if hint := form.Get("token_type_hint"); hint != "" && hint != "access_token" {
-		WriteError(w, r, oautherr.UnsupportedTokenType("only access tokens can be revoked"))
-		return
-	}
+	// token_type_hint only guides the search (RFC 7009 §2.1): both kinds
+	// are tried whatever it says.
 	c, err := h.Verifier.Parse(raw)
 	if err == nil && owns(p, c) {
 		if err := h.Revoker.RevokeToken(r.Context(), c.ID, c.ExpiresAt.Time); err != nil {
+			WriteError(w, r, oautherr.TemporarilyUnavailable(err))
+			return
+		}
+	}
+	if err != nil && h.Refresh != nil {
+		if err := h.revokeRefresh(r, p, raw); err != nil {
 			WriteError(w, r, oautherr.TemporarilyUnavailable(err))
 			return
 		}

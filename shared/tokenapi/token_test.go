@@ -161,7 +161,7 @@ func TestTokenBadInput(t *testing.T) {
 	}{
 		{"missing grant_type", "", "", "", basic(id, sec), 400, "invalid_request"},
 		{"wrong grant_type", "", "", "grant_type=password", basic(id, sec), 400, "unsupported_grant_type"},
-		{"authorization_code grant", "", "", "grant_type=authorization_code&code=x", basic(id, sec), 400, "unsupported_grant_type"},
+		{"authorization_code grant of a partner", "", "", "grant_type=authorization_code&code=x", basic(id, sec), 400, "unauthorized_client"},
 		{"no client authentication", "", "", good, nil, 401, "invalid_client"},
 		{"both auth methods", "", "", postForm(""), basic(id, sec), 400, "invalid_request"},
 		{"basic plus client_id in form", "", "", good + "&client_id=" + id, basic(id, sec), 400, "invalid_request"},
@@ -332,7 +332,7 @@ func TestMetadata(t *testing.T) {
 	if got := join(m["token_endpoint_auth_methods_supported"]); got != "client_secret_basic,client_secret_post" {
 		t.Errorf("auth methods = %s", got)
 	}
-	if got := join(m["grant_types_supported"]); got != "client_credentials" {
+	if got := join(m["grant_types_supported"]); got != "authorization_code,client_credentials,refresh_token" {
 		t.Errorf("grant types = %s", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/discovery"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
@@ -71,6 +72,11 @@ type Deps struct {
 	// PartnerAlgorithm signs partner tokens.
 	PartnerAlgorithm signer.Algorithm
 	Now              func() time.Time
+	// Grants serves the sign-in grants (authorization_code,
+	// refresh_token) and Refresh the refresh tokens at introspection and
+	// revocation (grants.go); nil serves client credentials only.
+	Grants  Grants
+	Refresh RefreshTokens
 }
 
 type handler struct {
@@ -93,19 +99,20 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	if h.metadata, err = json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms())); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
+	metadataDoc := static(h.metadata, "application/json")
+	inserted := discovery.IssuerPath(d.IssuerURL)
 	return endpoint.Operations{
-		"createToken": writes(h.token), "introspectToken": writes(h.introspect), "revokeToken": writes(h.revoke),
+		"createToken": endpoint.Writes(h.token), "introspectToken": endpoint.Writes(h.introspect), "revokeToken": endpoint.Writes(h.revoke),
 		"getJWKS":           static(h.jwks, "application/jwk-set+json"),
-		"getServerMetadata": static(h.metadata, "application/json"),
+		"getServerMetadata": metadataDoc,
+		// RFC 8414 §3.1: the path-inserted location when the issuer has a path.
+		"getServerMetadataPathInserted": func(w http.ResponseWriter, r *http.Request) error {
+			if inserted == "" || r.PathValue("issuer_path") != inserted {
+				return problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+			}
+			return metadataDoc(w, r)
+		},
 	}, nil
-}
-
-// writes adapts an operation that writes its own errors.
-func writes(f http.HandlerFunc) endpoint.Operation {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		f(w, r)
-		return nil
-	}
 }
 
 // WriteError writes any error in the RFC 6749 format. Invalid requests the
@@ -158,6 +165,13 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, oautherr.InvalidRequest("grant_type is required"))
 		return
 	case "client_credentials":
+	case "authorization_code", "refresh_token":
+		if h.Grants != nil {
+			h.signInGrant(w, r, gt, form)
+			return
+		}
+		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported", gt)))
+		return
 	default:
 		WriteError(w, r, oautherr.UnsupportedGrantType(fmt.Sprintf("grant_type %q is not supported; use client_credentials", truncate.String(gt, 40))))
 		return
@@ -172,7 +186,15 @@ func (h *handler) token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, err)
 		return
 	}
-	granted, err := scope.Narrow(requested, p.Scopes)
+	if !p.HasGrant(store.GrantClientCredentials) {
+		WriteError(w, r, oautherr.UnauthorizedClient("the client may not use the client_credentials grant"))
+		return
+	}
+	allowed := p.Scopes
+	if p.Kind == store.KindPartner {
+		allowed = scope.Union(allowed, []string{scope.TokensMint}) // partners created before it existed
+	}
+	granted, err := scope.Narrow(requested, allowed)
 	if err != nil {
 		WriteError(w, r, err)
 		return

@@ -155,7 +155,7 @@ func TestCSV(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %s: %v", resp.Body, err)
 	}
-	want := [][]string{{"organisation_id", "token", "api"}, {"", "1", "1"}}
+	want := [][]string{{"organisation_id", "token", "api", "signin"}, {"", "1", "1", "0"}}
 	if !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("got rows %q, want %q", rows, want)
 	}
@@ -313,7 +313,7 @@ func TestLambdaEvents(t *testing.T) {
 		t.Errorf("report: got %v, want one token by organisation", body)
 	}
 	resp := events.InvokeResponse(t, "report-csv.json", fill, http.StatusOK)
-	if want := "client_id,token,api\n" + p.id + ",1,0\n"; resp.Body != want {
+	if want := "client_id,token,api,signin\n" + p.id + ",1,0,0\n"; resp.Body != want {
 		t.Errorf("report CSV: got %q, want %q", resp.Body, want)
 	}
 	if got := http.Header(resp.MultiValueHeaders).Get("Content-Type"); got != usage.CSVMediaType {

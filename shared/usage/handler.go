@@ -62,8 +62,9 @@ func keyName(groupBy string) string {
 }
 
 type countsJSON struct {
-	Token int64 `json:"token"`
-	API   int64 `json:"api"`
+	Token  int64 `json:"token"`
+	API    int64 `json:"api"`
+	SignIn int64 `json:"signin"`
 }
 
 // rowJSON is a row with its key under the breakdown's name; the partner's
@@ -84,7 +85,7 @@ func (r rowJSON) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return []byte(`{` + string(name) + `:` + string(k) + `,"token":` + strconv.FormatInt(r.Token, 10) +
-		`,"api":` + strconv.FormatInt(r.API, 10) + `}`), nil
+		`,"api":` + strconv.FormatInt(r.API, 10) + `,"signin":` + strconv.FormatInt(r.SignIn, 10) + `}`), nil
 }
 
 type reportJSON struct {
@@ -98,7 +99,7 @@ type reportJSON struct {
 func representation(rep Report) reportJSON {
 	out := reportJSON{
 		From: rep.From, To: rep.To, GroupBy: rep.GroupBy,
-		Totals: countsJSON{Token: rep.Totals.Token, API: rep.Totals.API},
+		Totals: countsJSON{Token: rep.Totals.Token, API: rep.Totals.API, SignIn: rep.Totals.SignIn},
 		Items:  make([]rowJSON, len(rep.Rows)),
 	}
 	for i, row := range rep.Rows {
@@ -108,13 +109,13 @@ func representation(rep Report) reportJSON {
 }
 
 // writeCSV sends the breakdown as CSV: a header row (the key's name, token,
-// api), then one row per item; the partner's own organisation is empty.
+// api, signin), then one row per item; the partner's own organisation is empty.
 func writeCSV(w http.ResponseWriter, rep Report) {
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	_ = cw.Write([]string{keyName(rep.GroupBy), "token", "api"})
+	_ = cw.Write([]string{keyName(rep.GroupBy), "token", "api", "signin"})
 	for _, row := range rep.Rows {
-		_ = cw.Write([]string{row.Key, strconv.FormatInt(row.Token, 10), strconv.FormatInt(row.API, 10)})
+		_ = cw.Write([]string{row.Key, strconv.FormatInt(row.Token, 10), strconv.FormatInt(row.API, 10), strconv.FormatInt(row.SignIn, 10)})
 	}
 	cw.Flush()
 	w.Header().Set("Content-Type", CSVMediaType)

@@ -69,6 +69,13 @@ func (m *Meter) Token(ctx context.Context, partnerID, organisationID, clientID s
 	}
 }
 
+// SignIn counts one sign-in or code or refresh-token exchange for the
+// client given, and waits for the count (at most the timeout). It never
+// fails.
+func (m *Meter) SignIn(ctx context.Context, partnerID, organisationID, clientID string) {
+	m.add(ctx, m.event(store.UsageSignIn, partnerID, organisationID, clientID), m.shard(), 1)
+}
+
 // API wraps a management group's handler (behind auth.Require) so that
 // each authenticated call is counted for its caller, whatever its status.
 // The count is written alongside the handler and awaited before the

@@ -103,6 +103,8 @@ type Reader interface {
 type Counts struct {
 	Token int64
 	API   int64
+	// SignIn counts sign-ins and code and refresh-token exchanges.
+	SignIn int64
 }
 
 func (c *Counts) add(kind string, n int64) {
@@ -111,6 +113,8 @@ func (c *Counts) add(kind string, n int64) {
 		c.Token += n
 	case store.UsageAPI:
 		c.API += n
+	case store.UsageSignIn:
+		c.SignIn += n
 	}
 }
 

@@ -92,6 +92,9 @@ type Group struct {
 	Routes []Route
 	// Errors is the error format of the group's responses.
 	Errors Errors
+	// MaxBodyBytes bounds request bodies (0: 16 KiB for OAuth groups,
+	// 128 KiB for the others).
+	MaxBodyBytes int64
 	// Metered groups count every authenticated call as usage (kind api).
 	Metered bool
 	// TableActions are allowed on the table, IndexActions on GSI1.
@@ -109,11 +112,6 @@ type Group struct {
 // HTTP reports whether the group has API routes.
 func (g Group) HTTP() bool { return len(g.Routes) > 0 }
 
-// Bearer reports whether the group's routes take a bearer token (all or
-// none of a group's routes do).
-func (g Group) Bearer() bool {
-	return slices.ContainsFunc(g.Routes, func(r Route) bool { return r.Access != Public })
-}
 
 // Paths are the group's distinct paths in the order of Routes.
 func (g Group) Paths() []string {
@@ -141,9 +139,15 @@ func Lookup(name string) (Group, bool) {
 // inside it as that action (there is no dynamodb:TransactWriteItems permission).
 var (
 	// token: principals, failure and usage counters (Get/Put/UpdateItem),
-	// revocations (PutItem), and the token state introspection reads
-	// (revocation and principal in one BatchGetItem).
-	tokenTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// revocations (PutItem), the token state introspection reads
+	// (revocation and principal in one BatchGetItem); sign-in grants
+	// consume codes (conditional DeleteItem) and write used-code markers,
+	// refresh families and tokens (Put/UpdateItem in transactions).
+	tokenTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// signin: clients, chains and ui-config (Get/BatchGetItem), sessions
+	// (Put/Get/DeleteItem), codes and mint's refresh families and audit
+	// records (PutItem), usage counters (UpdateItem). No Query, no index.
+	signinTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 	manageTableActions = []string{
 		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
@@ -187,6 +191,9 @@ func Groups() []Group {
 				{Method: "HEAD", Path: "/.well-known/jwks.json", Op: "getJWKS"},
 				{Method: "GET", Path: "/.well-known/oauth-authorization-server", Op: "getServerMetadata"},
 				{Method: "HEAD", Path: "/.well-known/oauth-authorization-server", Op: "getServerMetadata"},
+				// RFC 8414 §3.1: where the document is when the issuer has a path.
+				{Method: "GET", Path: "/.well-known/oauth-authorization-server/{issuer_path}", Op: "getServerMetadataPathInserted"},
+				{Method: "HEAD", Path: "/.well-known/oauth-authorization-server/{issuer_path}", Op: "getServerMetadataPathInserted"},
 			},
 			TableActions: tokenTableActions,
 			KMS:          KMSSign,
@@ -256,6 +263,30 @@ func Groups() []Group {
 			},
 			TableActions: readTableActions, IndexActions: indexQuery,
 			KMS: KMSVerify, CursorKey: true,
+			MemoryMB: 512, TimeoutSeconds: 10,
+		},
+		{
+			// Sign-in (OpenID Connect): the authorization endpoint and its
+			// hosted page, userinfo and discovery answer anyone (each checks
+			// what it needs); minting tokens for a subject is the partner's
+			// (metered as tokens by the handler, not as a management call).
+			// It signs minted tokens, hence KMSSign.
+			Name:         "signin",
+			MaxBodyBytes: 64 << 10,
+			Routes: []Route{
+				{Method: "GET", Path: "/v1/authorize", Op: "authorize"},
+				{Method: "POST", Path: "/v1/authorize", Op: "authorizeByPost"},
+				{Method: "POST", Path: "/v1/authorize/login", Op: "signInChoice"},
+				{Method: "GET", Path: "/v1/userinfo", Op: "getUserInfo"},
+				{Method: "POST", Path: "/v1/userinfo", Op: "postUserInfo"},
+				{Method: "GET", Path: "/.well-known/openid-configuration", Op: "getOpenIDConfiguration"},
+				{Method: "HEAD", Path: "/.well-known/openid-configuration", Op: "getOpenIDConfiguration"},
+				{Method: "GET", Path: "/.well-known/openid-configuration/{issuer_path}", Op: "getOpenIDConfigurationPathInserted"},
+				{Method: "HEAD", Path: "/.well-known/openid-configuration/{issuer_path}", Op: "getOpenIDConfigurationPathInserted"},
+				partner("POST", "/v1/clients/{id}/tokens", "mintTokens", scope.TokensMint, "only the partner may mint tokens"),
+			},
+			TableActions: signinTableActions,
+			KMS:          KMSSign, CursorKey: true,
 			MemoryMB: 512, TimeoutSeconds: 10,
 		},
 		{
