@@ -112,7 +112,6 @@ type Group struct {
 // HTTP reports whether the group has API routes.
 func (g Group) HTTP() bool { return len(g.Routes) > 0 }
 
-
 // Paths are the group's distinct paths in the order of Routes.
 func (g Group) Paths() []string {
 	var paths []string
