@@ -112,7 +112,14 @@ func TestSignInInBrowser(t *testing.T) {
 	if _, err := r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(verifier)); err != nil {
 		t.Fatalf("exchange the browser's code: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "signin.png"), shot, 0o644); err != nil {
+	// The screenshot goes to the test's temporary folder, or to the
+	// README's docs/signin.png with UPDATE_SCREENSHOT=1 (so that a test run
+	// leaves the working tree as it was).
+	dir := t.TempDir()
+	if os.Getenv("UPDATE_SCREENSHOT") != "" {
+		dir = filepath.Join("..", "..", "docs")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "signin.png"), shot, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
 	}
 }
