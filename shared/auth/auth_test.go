@@ -87,6 +87,11 @@ func TestRequire(t *testing.T) {
 	otherIssuer := issue(t, e, "https://evil.example", "https://partner-api.test", token.Type, id)
 	otherAudience := issue(t, e, "https://partner-api.test", "https://other-api.example", token.Type, id)
 	idToken := issue(t, e, "https://partner-api.test", "https://partner-api.test", "JWT", id)
+	// Validly signed, but a partner's token naming an organisation: the
+	// claims do not fit the principal (it was a 500 once).
+	withOrg := issue(t, e, "https://partner-api.test", "https://partner-api.test", token.Type, id, func(c *token.Claims) {
+		c.OrganisationID = "5f0c6a8e-94a4-4c1e-8d52-0b7a4c1a2b3c"
+	})
 
 	tests := []struct {
 		name      string
@@ -111,6 +116,7 @@ func TestRequire(t *testing.T) {
 		{"other issuer", "Bearer " + otherIssuer, 0, 401, `error="invalid_token"`, "token is from another issuer"},
 		{"other audience", "Bearer " + otherAudience, 0, 401, `error="invalid_token"`, "token is for another audience"},
 		{"not an access token", "Bearer " + idToken, 0, 401, `error="invalid_token"`, "token cannot be verified: not an access token"},
+		{"partner token naming an organisation", "Bearer " + withOrg, 0, 401, `error="invalid_token"`, "the client, its organisation or its partner account is disabled or deleted"},
 		{"revoked", "Bearer " + revoked, 0, 401, `error="invalid_token"`, "token is revoked"},
 		{"partner disabled after issuance", "Bearer " + disabledToken, 0, 401, `error="invalid_token"`, "the client, its organisation or its partner account is disabled or deleted"},
 		{"insufficient scope", "Bearer " + readOnly, 0, 403, `error="insufficient_scope"`, "the access token lacks the scope organisations:write"},
@@ -154,7 +160,7 @@ func TestRequire(t *testing.T) {
 	}
 }
 
-func issue(t *testing.T, e *apptest.Env, iss, aud, typ, id string) string {
+func issue(t *testing.T, e *apptest.Env, iss, aud, typ, id string, change ...func(*token.Claims)) string {
 	t.Helper()
 	now := e.Clock.Now()
 	c := token.Claims{
@@ -163,6 +169,9 @@ func issue(t *testing.T, e *apptest.Env, iss, aud, typ, id string) string {
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
 		},
 		Scope: scope.Format(scope.Partner()), ClientID: id, PartnerID: id,
+	}
+	for _, f := range change {
+		f(&c)
 	}
 	raw, err := e.App.Signer.SignJWT(t.Context(), signer.ES384, typ, c)
 	if err != nil {

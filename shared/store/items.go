@@ -209,6 +209,7 @@ func (t *Table) getItem(ctx context.Context, key map[string]types.AttributeValue
 // batchGet reads keys consistently with BatchGetItem, 100 keys a call,
 // retrying unprocessed keys. Items that do not exist are left out.
 func (t *Table) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, projection string, names map[string]string) ([]map[string]types.AttributeValue, error) {
+	keys = distinctKeys(keys) // DynamoDB refuses a batch that names a key twice
 	var out []map[string]types.AttributeValue
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), 100)]
@@ -383,4 +384,17 @@ func decodeOld(old map[string]types.AttributeValue, out any) error {
 // numberValue is n as a DynamoDB number.
 func numberValue(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// distinctKeys returns keys without repeats, in order.
+func distinctKeys(keys []map[string]types.AttributeValue) []map[string]types.AttributeValue {
+	seen := make(map[string]bool, len(keys))
+	out := keys[:0:0]
+	for _, k := range keys {
+		if s := keyString(k); !seen[s] {
+			seen[s] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -121,6 +121,10 @@ func TestTokenState(t *testing.T) {
 	check("issued before the principal existed", store.TokenRef{TokenID: "jti-0", ClientID: partner.ID, PartnerID: partner.ID, IssuedAt: now.Add(-time.Second)}, store.TokenState{})
 	check("another partner's client with the id", store.TokenRef{TokenID: "jti-0", ClientID: client.ID, PartnerID: "other-partner", OrganisationID: child.ID, IssuedAt: now}, store.TokenState{})
 	check("another organisation's client with the id", store.TokenRef{TokenID: "jti-0", ClientID: client.ID, PartnerID: partner.ID, OrganisationID: root.ID, IssuedAt: now}, store.TokenState{})
+	// A validly signed partner token that also names an organisation: not
+	// the partner's (it has none), and no 500 from a batch naming the
+	// partner's key twice.
+	check("partner token with an organisation", store.TokenRef{TokenID: "jti-3", ClientID: partner.ID, PartnerID: partner.ID, OrganisationID: child.ID, IssuedAt: now}, store.TokenState{})
 	for range 2 { // revoking twice is fine
 		if err := tbl.RevokeToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
@@ -167,3 +171,4 @@ func TestCredentialFailures(t *testing.T) {
 		t.Errorf("failures in the next window = %d, want 0", c.Failures)
 	}
 }
+

@@ -41,6 +41,11 @@ type TokenState struct {
 //
 // Errors: ErrUnavailable when DynamoDB throttles; missing items are not errors (the state says what is missing).
 func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error) {
+	if ref.OrganisationID != "" && ref.ClientID == ref.PartnerID {
+		// A partner account has no organisation: claims that say otherwise
+		// do not fit the principal, whoever signed them.
+		return TokenState{}, nil
+	}
 	keys := []map[string]types.AttributeValue{revocationKey(ref.TokenID), principalKey(ref.ClientID)}
 	if ref.OrganisationID != "" {
 		keys = append(keys, principalKey(ref.PartnerID), orgKey(ref.PartnerID, ref.OrganisationID))
