@@ -6,9 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +90,17 @@ func TestRequire(t *testing.T) {
 	otherIssuer := issue(t, e, "https://evil.example", "https://partner-api.test", token.Type, id)
 	otherAudience := issue(t, e, "https://partner-api.test", "https://other-api.example", token.Type, id)
 	idToken := issue(t, e, "https://partner-api.test", "https://partner-api.test", "JWT", id)
+	// A critical header extension (RFC 7515 §4.1.11): refused before the
+	// signature is even checked.
+	critHeader := maps.Clone(header)
+	critHeader["crit"] = []string{"exp"}
+	crit := encodeSegment(t, critHeader) + "." + parts[1] + "." + parts[2]
+	// The malleable twin of the ES384 signature: s replaced by n - s
+	// verifies the same, but the service only signs (and accepts) low s.
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	n := elliptic.P384().Params().N
+	highS := new(big.Int).Sub(n, new(big.Int).SetBytes(sig[48:])).FillBytes(make([]byte, 48))
+	malleable := parts[0] + "." + parts[1] + "." + base64.RawURLEncoding.EncodeToString(append(slices.Clone(sig[:48]), highS...))
 	// Validly signed, but a partner's token naming an organisation: the
 	// claims do not fit the principal (it was a 500 once).
 	withOrg := issue(t, e, "https://partner-api.test", "https://partner-api.test", token.Type, id, func(c *token.Claims) {
@@ -116,6 +130,8 @@ func TestRequire(t *testing.T) {
 		{"other issuer", "Bearer " + otherIssuer, 0, 401, `error="invalid_token"`, "token is from another issuer"},
 		{"other audience", "Bearer " + otherAudience, 0, 401, `error="invalid_token"`, "token is for another audience"},
 		{"not an access token", "Bearer " + idToken, 0, 401, `error="invalid_token"`, "token cannot be verified: not an access token"},
+		{"critical header", "Bearer " + crit, 0, 401, `error="invalid_token"`, "token cannot be verified: unsupported critical header parameter"},
+		{"high-s signature", "Bearer " + malleable, 0, 401, `error="invalid_token"`, "token cannot be verified: non-canonical signature (high s)"},
 		{"partner token naming an organisation", "Bearer " + withOrg, 0, 401, `error="invalid_token"`, "the client, its organisation or its partner account is disabled or deleted"},
 		{"revoked", "Bearer " + revoked, 0, 401, `error="invalid_token"`, "token is revoked"},
 		{"partner disabled after issuance", "Bearer " + disabledToken, 0, 401, `error="invalid_token"`, "the client, its organisation or its partner account is disabled or deleted"},

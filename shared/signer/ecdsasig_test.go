@@ -74,8 +74,15 @@ func TestDERToJOSEVerifies(t *testing.T) {
 				if got, want := new(big.Int).SetBytes(sig[:spec.coordSize]), rs.R; got.Cmp(want) != 0 {
 					t.Errorf("r: got %x, want %x", got, want)
 				}
-				if got, want := new(big.Int).SetBytes(sig[spec.coordSize:]), rs.S; got.Cmp(want) != 0 {
+				want := rs.S // or its low twin n - s
+				if n := priv.Params().N; rs.S.Cmp(new(big.Int).Rsh(n, 1)) > 0 {
+					want = new(big.Int).Sub(n, rs.S)
+				}
+				if got := new(big.Int).SetBytes(sig[spec.coordSize:]); got.Cmp(want) != 0 {
 					t.Errorf("s: got %x, want %x", got, want)
+				}
+				if !CanonicalECDSA(&priv.PublicKey, sig) {
+					t.Errorf("signature with s %x is not canonical", want)
 				}
 				token := input + "." + enc.EncodeToString(sig)
 				if _, err := jws.Verify([]byte(token), jws.WithKey(tc.jwa, &priv.PublicKey)); err != nil {
@@ -102,7 +109,9 @@ func TestDERToJOSE(t *testing.T) {
 		out[size-1], out[2*size-1] = r, s
 		return out
 	}
-	max521 := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 521), big.NewInt(1))
+	n521, n384 := elliptic.P521().Params().N, elliptic.P384().Params().N
+	below := func(n *big.Int) *big.Int { return new(big.Int).Sub(n, big.NewInt(1)) }
+	half := func(n *big.Int) *big.Int { return new(big.Int).Rsh(n, 1) }
 	tests := []struct {
 		name    string
 		der     []byte
@@ -112,8 +121,11 @@ func TestDERToJOSE(t *testing.T) {
 	}{
 		{name: "tiny P-384", der: der(big.NewInt(1), big.NewInt(2)), size: 48, want: padded(48, 1, 2)},
 		{name: "tiny P-521", der: der(big.NewInt(0x7f), big.NewInt(0x80)), size: 66, want: padded(66, 0x7f, 0x80)},
-		{name: "521-bit halves", der: der(max521, max521), size: 66,
-			want: append(max521.FillBytes(make([]byte, 66)), max521.FillBytes(make([]byte, 66))...)},
+		{name: "521-bit halves", der: der(below(n521), half(n521)), size: 66,
+			want: append(below(n521).FillBytes(make([]byte, 66)), half(n521).FillBytes(make([]byte, 66))...)},
+		{name: "high s made low", der: der(big.NewInt(1), below(n384)), size: 48, want: padded(48, 1, 1)},
+		{name: "s not below n", der: der(big.NewInt(1), n384), size: 48, wantErr: true},
+		{name: "r not below n", der: der(n521, big.NewInt(1)), size: 66, wantErr: true},
 		{name: "too wide for P-384", der: der(new(big.Int).Lsh(big.NewInt(1), 384), big.NewInt(1)), size: 48, wantErr: true},
 		{name: "zero r", der: der(big.NewInt(0), big.NewInt(1)), size: 48, wantErr: true},
 		{name: "negative s", der: der(big.NewInt(1), big.NewInt(-1)), size: 48, wantErr: true},

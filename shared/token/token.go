@@ -10,6 +10,7 @@ package token
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -239,6 +240,14 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	}
 	if t.Method.Alg() != string(key.Algorithm) {
 		return nil, keyRefusal("algorithm does not match the key")
+	}
+	if _, ok := t.Header["crit"]; ok {
+		// RFC 7515 §4.1.11: a critical extension not understood must be
+		// refused; the service understands none.
+		return nil, keyRefusal("unsupported critical header parameter")
+	}
+	if pub, ok := key.Public.(*ecdsa.PublicKey); ok && !signer.CanonicalECDSA(pub, t.Signature) {
+		return nil, keyRefusal("non-canonical signature (high s)")
 	}
 	return key.Public, nil
 }
