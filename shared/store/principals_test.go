@@ -171,4 +171,3 @@ func TestCredentialFailures(t *testing.T) {
 		t.Errorf("failures in the next window = %d, want 0", c.Failures)
 	}
 }
-
