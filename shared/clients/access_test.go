@@ -108,7 +108,7 @@ func TestDelegatedManagement(t *testing.T) {
 	foreign := other.create(t, other.org(t, nil), map[string]any{"name": "Another partner's"})
 
 	t.Run("manages its own organisation's clients", func(t *testing.T) {
-		peer := decodeClient(t, manager.do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", map[string]any{"name": "Secondary", "additional_scopes": []string{"s2"}}), http.StatusCreated)
+		peer := decodeClient(t, manager.do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", map[string]any{"name": "Secondary", "additional_scopes": []string{"s1"}, "access_token_lifetime": 600}), http.StatusCreated)
 		if peer.Secret == "" || peer.OrganisationID != home {
 			t.Errorf("created %+v", peer)
 		}
@@ -116,7 +116,7 @@ func TestDelegatedManagement(t *testing.T) {
 			t.Errorf("list = %d clients, want 2", len(items))
 		}
 		decodeClient(t, manager.do(t, http.MethodGet, "/v1/clients/"+peer.ID, nil), http.StatusOK)
-		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":["s1","s2"],"is_production":true}`), http.StatusOK)
+		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":[],"required_scopes":["s1"]}`), http.StatusOK)
 		decodeClient(t, manager.do(t, http.MethodPut, "/v1/clients/"+peer.ID, `{"name":"Secondary v2"}`), http.StatusOK)
 		if resp := manager.do(t, http.MethodPost, "/v1/clients/"+peer.ID+"/secret", nil); resp.StatusCode != 200 {
 			t.Errorf("rotate a peer's secret: %d %s", resp.StatusCode, resp.Body)
@@ -141,6 +141,46 @@ func TestDelegatedManagement(t *testing.T) {
 		// Untouched.
 		if got := p.get(t, stranger.ID); got.Name != "Elsewhere" {
 			t.Errorf("stranger = %+v", got)
+		}
+	})
+	t.Run("hands out only what it holds", func(t *testing.T) {
+		// The security review's case: a manager holding s1, non-production,
+		// 3600 s tokens, all provider groups, client credentials only.
+		wider := p.create(t, home, map[string]any{"name": "Wider sibling", "additional_scopes": []string{"s1", "s2"}})
+		inside := p.create(t, home, map[string]any{"name": "Narrow sibling", "additional_scopes": []string{"s1"}})
+		create := "/v1/organisations/" + home + "/clients"
+		for _, tc := range []struct {
+			name, method, path, body, field string
+		}{
+			{"create with a scope it lacks", http.MethodPost, create, `{"name":"x","additional_scopes":["s2"]}`, "scopes"},
+			{"create with a required scope it lacks", http.MethodPost, create, `{"name":"x","required_scopes":["s2"]}`, "scopes"},
+			{"create a production client", http.MethodPost, create, `{"name":"x","is_production":true}`, "is_production"},
+			{"create with longer tokens", http.MethodPost, create, `{"name":"x","access_token_lifetime":86400}`, "access_token_lifetime"},
+			{"create with the authorization code grant", http.MethodPost, create,
+				`{"name":"x","grant_types":["authorization_code"],"return_urls":["https://app.example/cb"]}`, "grant_types"},
+			{"widen a sibling", http.MethodPatch, "/v1/clients/" + inside.ID, `{"additional_scopes":["s1","s2"]}`, "scopes"},
+			{"make a sibling production", http.MethodPatch, "/v1/clients/" + inside.ID, `{"is_production":true}`, "is_production"},
+			{"rotate (and receive) a wider sibling's secret", http.MethodPost, "/v1/clients/" + wider.ID + "/secret", "", "scopes"},
+			{"change a wider sibling", http.MethodPatch, "/v1/clients/" + wider.ID, `{"name":"renamed"}`, "scopes"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				pb := wantProblem(t, route{tc.method, tc.path, tc.body}.send(t, manager), 403, "forbidden")
+				if !strings.Contains(pb.Detail, tc.field) {
+					t.Errorf("detail %q does not name %s", pb.Detail, tc.field)
+				}
+			})
+		}
+		// Untouched, and still within reach of the partner.
+		if got := p.get(t, wider.ID); got.Name != "Wider sibling" {
+			t.Errorf("wider sibling = %+v", got)
+		}
+		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+inside.ID, `{"access_token_lifetime":900}`), http.StatusOK)
+		if resp := manager.do(t, http.MethodPost, "/v1/clients/"+inside.ID+"/secret", nil); resp.StatusCode != 200 {
+			t.Errorf("rotate a sibling within its rights: %d %s", resp.StatusCode, resp.Body)
+		}
+		// Deleting a wider sibling hands over nothing.
+		if resp := manager.do(t, http.MethodDelete, "/v1/clients/"+wider.ID, nil); resp.StatusCode != 204 {
+			t.Errorf("delete a wider sibling: %d %s", resp.StatusCode, resp.Body)
 		}
 	})
 	t.Run("cannot escalate", func(t *testing.T) {

@@ -186,6 +186,9 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		if !c.IsPartner() && slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
 			return Issued{}, problem.New(problem.ErrForbidden, "only the partner may grant %s", scope.ClientsManage)
 		}
+		if err := s.withinManager(ctx, c, next); err != nil {
+			return Issued{}, err
+		}
 		now := s.Now().UTC()
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
 		next.SecretHash, next.CreatedAt, next.UpdatedAt = credential.Hash(sec), now, now
@@ -273,6 +276,10 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 		if err != nil {
 			return Issued{}, err
 		}
+		// Receiving the secret of a client is holding its rights.
+		if err := s.withinManager(ctx, c, cur); err != nil {
+			return Issued{}, err
+		}
 		now := s.Now().UTC()
 		next := cur
 		sec := credential.Rotate(&next.Principal, now, overlap)
@@ -330,6 +337,9 @@ func (s *Service) update(ctx context.Context, c auth.Caller, cur store.Client, c
 		if err := delegated(c, cur, next); err != nil {
 			return store.Client{}, err
 		}
+		if err := s.withinManager(ctx, c, next); err != nil {
+			return store.Client{}, err
+		}
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = cur.ID, cur.Kind, cur.PartnerID, cur.OrganisationID
 		next.SecretHash, next.PreviousSecretHash, next.PreviousSecretExpiresAt = cur.SecretHash, cur.PreviousSecretHash, cur.PreviousSecretExpiresAt
 		next.CreatedAt, next.UpdatedAt, next.Version = cur.CreatedAt, s.Now().UTC(), cur.Version
@@ -368,35 +378,60 @@ func (s *Service) organisation(ctx context.Context, c auth.Caller, orgID string)
 }
 
 // delegated refuses, with 403, what a client caller may not do to cur
-// (becoming next): change who holds clients:manage, or widen itself.
+// (becoming next): change who holds clients:manage.
 func delegated(c auth.Caller, cur, next store.Client) error {
+	if !c.IsPartner() && slices.Contains(cur.AdditionalScopes, scope.ClientsManage) != slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
+		return problem.New(problem.ErrForbidden, "only the partner may grant or remove %s", scope.ClientsManage)
+	}
+	return nil
+}
+
+// withinManager refuses, with 403, a client caller's create, change or
+// rotation of target when target would hold a right the caller does not:
+// a manager hands out only what it holds itself (seed 002's secondary
+// clients "require a smaller access scope"), and cannot widen itself. The
+// caller is read again, so its rights are those it has now.
+func (s *Service) withinManager(ctx context.Context, c auth.Caller, target store.Client) error {
 	if c.IsPartner() {
 		return nil
 	}
-	if slices.Contains(cur.AdditionalScopes, scope.ClientsManage) != slices.Contains(next.AdditionalScopes, scope.ClientsManage) {
-		return problem.New(problem.ErrForbidden, "only the partner may grant or remove %s", scope.ClientsManage)
+	self, err := s.Store.GetClient(ctx, c.ClientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return problem.New(problem.ErrForbidden, "the calling client no longer exists")
 	}
-	if cur.ID != c.ClientID {
+	if err != nil {
+		return storeError(err)
+	}
+	wider := Beyond(target, self)
+	switch {
+	case len(wider) == 0:
 		return nil
-	}
-	var wider []string
-	if !subset(next.Scopes, cur.Scopes) {
-		wider = append(wider, "scopes (additional_scopes, required_scopes)")
-	}
-	if next.IsProduction && !cur.IsProduction {
-		wider = append(wider, "is_production")
-	}
-	if len(cur.AllowedProviderGroups) > 0 && (len(next.AllowedProviderGroups) == 0 || !subset(next.AllowedProviderGroups, cur.AllowedProviderGroups)) {
-		wider = append(wider, "allowed_provider_groups")
-	}
-	if next.TokenLifetime > cur.TokenLifetime {
-		wider = append(wider, "access_token_lifetime")
-	}
-	wider = append(wider, widerGrants(cur, next)...)
-	if len(wider) > 0 {
+	case target.ID == c.ClientID:
 		return problem.New(problem.ErrForbidden, "a client cannot widen its own %s; the partner can", strings.Join(wider, ", "))
 	}
-	return nil
+	return problem.New(problem.ErrForbidden,
+		"a client may create, change or rotate only clients within its own rights; %s would exceed them (the partner can)", strings.Join(wider, ", "))
+}
+
+// Beyond names the rights of target that m does not hold, none when target
+// is within m: its scopes (additional and required), production, a longer
+// access token lifetime, provider groups beyond m's (m's empty list means
+// all of the organisation's), grant types and longer refresh lifetimes.
+func Beyond(target, m store.Client) []string {
+	var wider []string
+	if !subset(target.Scopes, m.Scopes) {
+		wider = append(wider, "scopes (additional_scopes, required_scopes)")
+	}
+	if target.IsProduction && !m.IsProduction {
+		wider = append(wider, "is_production")
+	}
+	if len(m.AllowedProviderGroups) > 0 && (len(target.AllowedProviderGroups) == 0 || !subset(target.AllowedProviderGroups, m.AllowedProviderGroups)) {
+		wider = append(wider, "allowed_provider_groups")
+	}
+	if target.TokenLifetime > m.TokenLifetime {
+		wider = append(wider, "access_token_lifetime")
+	}
+	return append(wider, widerGrants(m, target)...)
 }
 
 // fitChanged reports whether next uses its organisation differently from
