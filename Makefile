@@ -49,11 +49,11 @@ unit: ## go test -race over every package, with DynamoDB Local and moto started 
 	$(GO) run ./cmd/devstack -- $(GO) test -race -count=1 -timeout 20m ./...
 
 FUZZTIME ?= 60s
-fuzz: ## run every native Go fuzz target for FUZZTIME each (default 60s); crashers land in testdata/fuzz
-	@./.ci/fuzz $(FUZZTIME)
+fuzz: ## run every native Go fuzz target for FUZZTIME each (default 60s) with the emulators up; crashers land in testdata/fuzz
+	$(GO) run ./cmd/devstack -- ./.ci/fuzz $(FUZZTIME)
 
 fuzz-brief: ## every fuzz target for a few seconds (part of make test)
-	@./.ci/fuzz 3s
+	$(GO) run ./cmd/devstack -- ./.ci/fuzz 3s
 
 build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64)
 	@for f in $(FUNCTIONS); do \

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/partnerapi/partner-api/shared/grants"
+	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -46,8 +48,10 @@ func pageError(status int, format string, args ...any) *AuthError {
 	return &AuthError{Code: "invalid_request", Description: fmt.Sprintf(format, args...), Status: status}
 }
 
+// redirectError is an error for the client's redirect URI, its
+// description in the characters RFC 6749 §4.1.2.1 allows.
 func redirectError(code, format string, args ...any) *AuthError {
-	return &AuthError{Code: code, Description: fmt.Sprintf(format, args...), Redirect: true}
+	return &AuthError{Code: code, Description: oautherr.Description(fmt.Sprintf(format, args...)), Redirect: true}
 }
 
 // CheckClient checks the client_id and redirect_uri of params against c
@@ -116,8 +120,10 @@ func Parse(params url.Values, c store.Client) (AuthRequest, *AuthError) {
 		return r, redirectError("invalid_request", "code_challenge must be the 43-character base64url SHA-256 of the code_verifier")
 	}
 	requested, err := scope.Parse(params.Get("scope"))
-	if err != nil {
-		return r, redirectError("invalid_scope", "%s", err.Error())
+	if oe, ok := errors.AsType[*oautherr.Error](err); ok {
+		return r, redirectError(oe.Code, "%s", oe.Description)
+	} else if err != nil {
+		return r, redirectError("invalid_scope", "the scope parameter is not valid")
 	}
 	r.Scopes = grants.Granted(requested, c.Principal)
 	r.Nonce = params.Get("nonce")
