@@ -58,6 +58,9 @@ type StageConfig struct {
 	// auditRetentionDays, default 400, 1 to 3650): the functions'
 	// AUDIT_RETENTION_DAYS.
 	AuditRetentionDays int
+	// WritesPerMinute bounds each partner's management writes per minute
+	// (context managementWritesPerMinute, default 1200, 0 for no limit).
+	WritesPerMinute int
 	// PartnerTokenAlgorithm signs partner tokens (context partnerTokenAlg).
 	PartnerTokenAlgorithm signer.Algorithm
 	// SigningKeys are the KMS key generations of each algorithm (context
@@ -223,6 +226,12 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 	c.AuditRetentionDays = int(audit)
 	if float64(c.AuditRetentionDays) != audit || c.AuditRetentionDays > config.MaxAuditRetentionDays {
 		errs = append(errs, fmt.Errorf("context auditRetentionDays=%v: want whole days from 1 to %d", audit, config.MaxAuditRetentionDays))
+	}
+
+	writes := number("managementWritesPerMinute", config.DefaultWritesPerMinute)
+	c.WritesPerMinute = int(writes)
+	if float64(c.WritesPerMinute) != writes || c.WritesPerMinute < 0 || c.WritesPerMinute > config.MaxWritesPerMinute {
+		errs = append(errs, fmt.Errorf("context managementWritesPerMinute=%v: want a whole number from 0 (no limit) to %d", writes, config.MaxWritesPerMinute))
 	}
 
 	alg, err := signer.ParseAlgorithm(str("partnerTokenAlg", string(signer.ES384)))

@@ -94,6 +94,9 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 	if g.CursorKey {
 		maps.Copy(env, d.cursorEnv)
 	}
+	if g.Metered {
+		env[config.EnvWritesPerMinute] = jsii.String(strconv.Itoa(d.cfg.WritesPerMinute))
+	}
 
 	gf.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:  jsii.String(fmt.Sprintf("partner-api %s: %s endpoint group", d.cfg.Stage, g.Name)),

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +50,9 @@ type Options struct {
 	// relying-party libraries and browsers need it to be reachable); the
 	// default is https://partner-api.test.
 	LoopbackIssuer bool
+	// Env sets more configuration variables (e.g. a low
+	// MANAGEMENT_WRITES_PER_MINUTE), through the same config.FromEnv.
+	Env map[string]string
 }
 
 // New provisions a fresh table and keys and starts the service.
@@ -70,6 +74,7 @@ func New(t testing.TB, opts Options) *Env {
 		"PARTNER_TOKEN_ALG": string(opts.PartnerAlgorithm),
 		"LOG_LEVEL":         "debug",
 	}
+	maps.Copy(env, opts.Env)
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/organisations"
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/ratelimit"
 	"github.com/partnerapi/partner-api/shared/signin"
 	"github.com/partnerapi/partner-api/shared/tokenapi"
 	"github.com/partnerapi/partner-api/shared/usage"
@@ -70,7 +71,8 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 // the local server serve it: its routes (registry.Groups) dispatched to its
 // operations, each caller checked against its route's access and scope,
 // inside the common middleware; routes that need a caller authenticate the
-// bearer token first, and a metered group counts each authenticated call.
+// bearer token first, and a metered group counts each authenticated call
+// and bounds each partner's writes per minute.
 func (a *App) Handler(name string) (http.Handler, error) {
 	g, ok := registry.Lookup(name)
 	if !ok || !g.HTTP() {
@@ -93,7 +95,7 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	}
 	protect := func(h http.Handler) http.Handler {
 		if g.Metered {
-			h = a.Meter.API(h)
+			h = a.Meter.API(ratelimit.Writes(a.Store, a.Config.WritesPerMinute, a.Now, h))
 		}
 		return auth.Require(a.Verifier, withOrigin(h))
 	}

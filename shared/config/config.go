@@ -28,6 +28,7 @@ const (
 	EnvCursorKey          = "CURSOR_KEY"
 	EnvLogLevel           = "LOG_LEVEL"
 	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	EnvWritesPerMinute    = "MANAGEMENT_WRITES_PER_MINUTE"
 )
 
 // EnvKMSKey is the variable naming alg's signing key: KMS_KEY_ES384, ...
@@ -55,6 +56,9 @@ func Keys(g registry.Group) []string {
 	}
 	if g.CursorKey {
 		keys = append(keys, EnvCursorKey)
+	}
+	if g.Metered {
+		keys = append(keys, EnvWritesPerMinute)
 	}
 	return keys
 }
@@ -108,7 +112,17 @@ type Config struct {
 	// AuditRetention is how long audit records are kept before their TTL
 	// expires them (AUDIT_RETENTION_DAYS, 1 to 3650 days, default 400).
 	AuditRetention time.Duration
+	// WritesPerMinute bounds each partner's management writes (POST, PUT,
+	// PATCH, DELETE of the metered groups) per minute
+	// (MANAGEMENT_WRITES_PER_MINUTE, default 1200; 0 turns the limit off).
+	WritesPerMinute int
 }
+
+// Default and bound of MANAGEMENT_WRITES_PER_MINUTE.
+const (
+	DefaultWritesPerMinute = 1200
+	MaxWritesPerMinute     = 1_000_000
+)
 
 // Bounds and default of AUDIT_RETENTION_DAYS.
 const (
@@ -173,6 +187,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("AUDIT_RETENTION_DAYS: must be a whole number of days from 1 to %d", MaxAuditRetentionDays))
 	}
 	c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	writes, err := strconv.Atoi(get(EnvWritesPerMinute, strconv.Itoa(DefaultWritesPerMinute)))
+	if err != nil || writes < 0 || writes > MaxWritesPerMinute {
+		errs = append(errs, fmt.Errorf("%s: must be a whole number from 0 (no limit) to %d", EnvWritesPerMinute, MaxWritesPerMinute))
+	}
+	c.WritesPerMinute = writes
 	if !strings.HasPrefix(c.IssuerURL, "https://") && !strings.HasPrefix(c.IssuerURL, "http://") {
 		errs = append(errs, fmt.Errorf("ISSUER_URL %q: must be an http(s) URL", c.IssuerURL))
 	}

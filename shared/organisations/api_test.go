@@ -7,13 +7,17 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 )
@@ -585,5 +589,42 @@ func TestErrorListCapped(t *testing.T) {
 	}
 	if len(body.Errors) != problem.MaxErrors || !strings.Contains(body.Detail, "more were found") || len(resp.Body) > 16<<10 {
 		t.Errorf("got %d errors, detail %q, %d bytes; want %d, a note of the rest, a small body", len(body.Errors), body.Detail, len(resp.Body), problem.MaxErrors)
+	}
+}
+
+// TestWriteRateLimit: past the per-partner limit of management writes a
+// minute, writes get 429 with Retry-After (reads do not count and still
+// work); another partner is not affected, and the next minute starts anew.
+func TestWriteRateLimit(t *testing.T) {
+	e := apptest.New(t, apptest.Options{Env: map[string]string{config.EnvWritesPerMinute: "5"}})
+	p, other := newPartner(t, e), newPartner(t, e)
+	// Concurrent writes: exactly the limit pass, however they race.
+	var created atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode == http.StatusCreated {
+				created.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if created.Load() != 5 {
+		t.Fatalf("%d writes passed, want the limit, 5", created.Load())
+	}
+	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
+	pb := wantProblem(t, resp, http.StatusTooManyRequests, "rate_limited")
+	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || n < 1 || n > 61 || !strings.Contains(pb.Detail, "5 management writes") {
+		t.Errorf("Retry-After %q, detail %q", resp.Header.Get("Retry-After"), pb.Detail)
+	}
+	if resp := p.do(t, http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("a read over the limit: %d", resp.StatusCode)
+	}
+	if resp := other.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
+		t.Errorf("another partner: %d %s", resp.StatusCode, resp.Body)
+	}
+	e.Clock.Advance(time.Minute)
+	if resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
+		t.Errorf("the next minute: %d %s", resp.StatusCode, resp.Body)
 	}
 }

@@ -64,6 +64,22 @@
 //	    TokenState on every client-token request)
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
+//	21  sign-in session (hosted page)               Put attribute_not_exists;  table  pk=SESSION#<session_id>, sk=SESSION (expires_at: 30 min before
+//	                                                GetItem (consistent); Delete          sign-in, 8 h after); the id is replaced at sign-in
+//	22  authorization code (single use)             Put; DeleteItem with           table  pk=CODE#<sha256(code)>, sk=CODE (expires_at = issue + 60 s); the
+//	                                                attribute_exists, ALL_OLD             conditional delete is the one winner of concurrent exchanges
+//	23  used-code record (replay revokes)           Put attribute_not_exists   table  pk=CODE#<sha256(code)>, sk=USED: what the exchange issued (access
+//	                                                (claimed before 22's delete); Get      token id, refresh family), kept until those expire
+//	24  refresh-token family and its tokens         TransactWriteItems (Put    table  pk=RFAMILY#<family_id>, sk=RFAMILY and pk=REFRESH#<sha256(token)>,
+//	                                                family + first token)                 sk=REFRESH (expires_at = the family's absolute expiry)
+//	25  refresh token with its family; rotation     two GetItem (consistent);  table  pattern 24's keys; rotation is one transaction: the old token
+//	    and reuse detection                         TransactWriteItems                    marked rotated on condition it was not, the next token Put, the
+//	                                                                                      family's last access token set on condition it is not revoked;
+//	                                                                                      reuse or revocation: UpdateItem revoked=true on the family
+//	26  an end user's claims for userinfo           Put; GetItem (consistent)  table  pk=PARTNER#<partner_id>, sk=SUBJECT#<org_id>#<sub>, written at
+//	                                                                                      each sign-in, expiring with the longest grant it backs
+//	27  management writes of a partner per minute   UpdateItem ADD writes,     table  pk=WRITES#<partner_id>, sk=<minute start, Unix seconds>
+//	    (the per-partner write rate limit)          condition writes < limit              (expires_at = window end + one minute)
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD
