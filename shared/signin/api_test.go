@@ -179,6 +179,16 @@ func TestMint(t *testing.T) {
 		if !f.introspect(t, body.AccessToken) {
 			t.Error("minted access token is not active")
 		}
+		// It acts for the end user, never as its client: no management
+		// endpoint takes it (or it could rotate the client's secret).
+		for _, r := range []struct{ method, path string }{
+			{http.MethodGet, "/v1/clients/me"}, {http.MethodPost, "/v1/clients/me/secret"}, {http.MethodGet, "/v1/organisations"},
+		} {
+			if resp := f.env.Request(t, body.AccessToken, r.method, r.path, nil); resp.StatusCode != http.StatusForbidden ||
+				!strings.Contains(string(resp.Body), "end user's access token") {
+				t.Errorf("%s %s with an end user's token: %d %s, want 403", r.method, r.path, resp.StatusCode, resp.Body)
+			}
+		}
 		audit := f.env.Request(t, f.partnerToken, http.MethodGet, "/v1/audit-events?resource_id="+f.clientID, nil)
 		if !strings.Contains(string(audit.Body), `"action":"mint_tokens"`) {
 			t.Errorf("no mint_tokens audit record: %s", audit.Body)
