@@ -15,6 +15,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
 )
 
@@ -89,6 +90,10 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 			// gateway's own request id (a UUID, also in the access log) is
 			// the interaction id a partner can quote.
 			"x-fapi-interaction-id": jsii.String("context.requestId"),
+		}
+		// The service's security header baseline, as on its own answers.
+		for k, v := range middleware.SecurityHeaderValues() {
+			headers[k] = jsii.String("'" + v + "'")
 		}
 		if gr.retryAfter > 0 {
 			headers["Retry-After"] = jsii.String("'" + strconv.Itoa(gr.retryAfter) + "'")

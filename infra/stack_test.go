@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -604,6 +605,11 @@ func TestAPIStage(t *testing.T) {
 				}
 				if id := get(gp, "ResponseParameters", "gatewayresponse.header.x-fapi-interaction-id"); id != "context.requestId" {
 					t.Errorf("gateway response %v: x-fapi-interaction-id %v, want context.requestId", gp["ResponseType"], id)
+				}
+				for k, v := range middleware.SecurityHeaderValues() {
+					if got := get(gp, "ResponseParameters", "gatewayresponse.header."+k); got != "'"+v+"'" {
+						t.Errorf("gateway response %v: %s = %v, want '%s'", gp["ResponseType"], k, got, v)
+					}
 				}
 				var body struct {
 					Status int    `json:"status"`

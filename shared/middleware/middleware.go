@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -86,6 +87,10 @@ func SecurityHeaders(h http.Header) {
 		h.Set(k, v)
 	}
 }
+
+// SecurityHeaderValues returns the baseline, for responses the service does
+// not write itself (the API gateway's own errors).
+func SecurityHeaderValues() map[string]string { return maps.Clone(securityHeaders) }
 
 type interactionKey struct{}
 
