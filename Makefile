@@ -52,8 +52,8 @@ FUZZTIME ?= 60s
 fuzz: ## run every native Go fuzz target for FUZZTIME each (default 60s) with the emulators up; crashers land in testdata/fuzz
 	$(GO) run ./cmd/devstack -- ./.ci/fuzz $(FUZZTIME)
 
-fuzz-brief: ## every fuzz target for a few seconds (part of make test)
-	$(GO) run ./cmd/devstack -- ./.ci/fuzz 3s
+fuzz-brief: ## every fuzz target for 50,000 executions (part of make test)
+	$(GO) run ./cmd/devstack -- ./.ci/fuzz 50000x
 
 build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64)
 	@for f in $(FUNCTIONS); do \
