@@ -6,7 +6,9 @@
 package credential
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/trustelem/zxcvbn"
 
@@ -113,5 +115,22 @@ func Unguessable(s string, related ...string) bool {
 	if len(s) > estimatedPrefix {
 		s = s[:estimatedPrefix]
 	}
-	return zxcvbn.PasswordStrength(s, related).Guesses >= MinGuesses
+	return zxcvbn.PasswordStrength(s, known(related)).Guesses >= MinGuesses
+}
+
+// known is what the estimate counts as known to an attacker: each related
+// string, its words, and its words run together ("Acme Billing" gives
+// "acme billing", "acme", "billing", "acmebilling").
+func known(related []string) []string {
+	var out []string
+	for _, r := range related {
+		words := strings.FieldsFunc(strings.ToLower(r), func(c rune) bool { return !unicode.IsLetter(c) && !unicode.IsDigit(c) })
+		out = append(out, strings.ToLower(r), strings.Join(words, ""))
+		for _, w := range words {
+			if len(w) >= 3 {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
 }

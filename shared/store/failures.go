@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -63,12 +64,19 @@ func (t *Table) GetCredential(ctx context.Context, clientID, source string, wind
 	return c, nil
 }
 
-// RecordFailure counts one failed secret attempt on clientID from source in
-// the window starting at window; the counter expires (TTL) at expires.
+// ReserveAttempt counts one secret attempt on clientID from source in the
+// window starting at window and reports whether it is among the first
+// limit counted there: one UpdateItem (pattern 9) both counts and, by the
+// count it returns, decides, so however many attempts race, at most limit
+// are ever let through to a secret check in a window. The counter expires
+// (TTL) at expires. A let-through attempt whose secret then matches is
+// taken back with ReleaseAttempt, so the count is of failures (and of
+// attempts in flight, and of refused ones past the limit).
 //
-// Errors: ErrUnavailable when DynamoDB throttles.
-func (t *Table) RecordFailure(ctx context.Context, clientID, source string, window, expires time.Time) error {
-	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// Errors: ErrUnavailable when DynamoDB throttles; a full window is not an
+// error (false).
+func (t *Table) ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (bool, error) {
+	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),
 		UpdateExpression:         aws.String("ADD failures :one SET #type = :type, version = :one, expires_at = :exp"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
@@ -76,9 +84,38 @@ func (t *Table) RecordFailure(ctx context.Context, clientID, source string, wind
 			":one": numberValue(1), ":type": &types.AttributeValueMemberS{Value: typeFailures},
 			":exp": numberValue(expires.Unix()),
 		},
+		ReturnValues: types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
-		return fmt.Errorf("record failure: %w", unavailable(err))
+		return false, fmt.Errorf("reserve attempt: %w", unavailable(err))
+	}
+	n, ok := out.Attributes["failures"].(*types.AttributeValueMemberN)
+	if !ok {
+		return false, errors.New("reserve attempt: no count returned")
+	}
+	count, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("reserve attempt: count %q: %w", n.Value, err)
+	}
+	return count <= limit, nil
+}
+
+// ReleaseAttempt takes back an attempt ReserveAttempt counted, once its
+// secret matched.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
+func (t *Table) ReleaseAttempt(ctx context.Context, clientID, source string, window time.Time) error {
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),
+		UpdateExpression:          aws.String("ADD failures :minus"),
+		ConditionExpression:       aws.String("failures > :zero"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": numberValue(-1), ":zero": numberValue(0)},
+	})
+	if _, gone := errors.AsType[*types.ConditionalCheckFailedException](err); gone {
+		return nil // expired or never counted: nothing to take back
+	}
+	if err != nil {
+		return fmt.Errorf("release attempt: %w", unavailable(err))
 	}
 	return nil
 }

@@ -152,13 +152,24 @@ func TestCredentialFailures(t *testing.T) {
 	if err != nil || c.Found || c.Failures != 0 {
 		t.Fatalf("unknown id: %+v, %v", c, err)
 	}
-	for range 3 {
-		if err := tbl.RecordFailure(ctx, "nobody-here", "192.0.2.1", window, window.Add(time.Hour)); err != nil {
-			t.Fatal(err)
+	for i := range 4 {
+		ok, err := tbl.ReserveAttempt(ctx, "nobody-here", "192.0.2.1", window, window.Add(time.Hour), 3)
+		if err != nil || ok != (i < 3) {
+			t.Fatalf("attempt %d: admitted %v, %v; want %v", i+1, ok, err, i < 3)
 		}
 	}
+	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window); c.Failures != 4 {
+		t.Errorf("failures = %d, want 4", c.Failures)
+	}
+	if err := tbl.ReleaseAttempt(ctx, "nobody-here", "192.0.2.1", window); err != nil {
+		t.Fatal(err)
+	}
 	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window); c.Failures != 3 {
-		t.Errorf("failures = %d, want 3", c.Failures)
+		t.Errorf("failures after a release = %d, want 3", c.Failures)
+	}
+	// Nothing counted: nothing to take back, and no error.
+	if err := tbl.ReleaseAttempt(ctx, "nobody-here", "192.0.2.9", window); err != nil {
+		t.Errorf("release without a count: %v", err)
 	}
 	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.2", window); c.Failures != 0 {
 		t.Errorf("failures from another source = %d, want 0", c.Failures)

@@ -17,22 +17,27 @@ import (
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Brute-force resistance: failed secret attempts are counted per client id
-// and source address in fixed windows. Past FailureThreshold failures in a
-// window, that source's attempts on that client id are refused without
-// checking the secret until the window ends (with Retry-After). A real
-// client calling from another address is never locked out by an attacker,
-// and no lock outlives its window.
+// Brute-force resistance: secret attempts are counted per client id and
+// source address in fixed windows. Each attempt is counted before its
+// secret is checked, in one conditional write that also decides whether it
+// may be checked at all (store pattern 9), so however many attempts race, at
+// most FailureThreshold secrets are ever checked per window; an attempt whose
+// secret matches is uncounted again. Past the threshold, that source's
+// attempts on that client id are refused without checking the secret (and
+// so before any argon2id work) until the window ends, with Retry-After. A
+// real client calling from another address is never locked out by an
+// attacker, and no lock outlives its window.
 const (
 	FailureThreshold = 10
 	FailureWindow    = 15 * time.Minute
 )
 
-// Principals finds who authenticates and keeps the failure counts
+// Principals finds who authenticates and keeps the attempt counts
 // (satisfied by *store.Table). Errors mean the store could not answer.
 type Principals interface {
 	GetCredential(ctx context.Context, clientID, source string, window time.Time) (store.Credential, error)
-	RecordFailure(ctx context.Context, clientID, source string, window, expires time.Time) error
+	ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (bool, error)
+	ReleaseAttempt(ctx context.Context, clientID, source string, window time.Time) error
 	ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error)
 }
 
@@ -40,6 +45,13 @@ type Principals interface {
 // revocation request: client_secret_basic or client_secret_post, exactly one.
 // A client whose organisation (or an ancestor) or partner account is
 // disabled fails too.
+//
+// Timing: an unknown client id costs a fast dummy check, as a wrong secret
+// of a client with a fast (generated or long) secret does; a wrong secret of
+// a client with a short chosen secret costs argon2id (tens of milliseconds).
+// So response time tells an attacker that an id exists and has a short
+// secret, at most FailureThreshold times per window and address; that an id
+// exists is already told by a taken client_id on create.
 func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principal, error) {
 	id, secrets, err := credentials(r, form)
 	if err != nil {
@@ -49,27 +61,32 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 	now := h.Now()
 	source := sourceAddress(r)
 	window := now.Truncate(FailureWindow)
+	locked := func() error {
+		retry := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
+		return oautherr.InvalidClient("too many failed authentication attempts; retry after "+strconv.Itoa(retry)+" seconds").
+			WithHeader("Retry-After", strconv.Itoa(retry))
+	}
 	cred, err := h.Principals.GetCredential(ctx, id, source, window)
 	if err != nil {
 		return store.Principal{}, oautherr.TemporarilyUnavailable(err)
 	}
 	if cred.Failures >= FailureThreshold {
-		retry := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
-		return store.Principal{}, oautherr.InvalidClient("too many failed authentication attempts; retry after "+strconv.Itoa(retry)+" seconds").
-			WithHeader("Retry-After", strconv.Itoa(retry))
+		return store.Principal{}, locked() // no write for a source already locked out
 	}
-	failed := func() error {
-		if err := h.Principals.RecordFailure(ctx, id, source, window, window.Add(2*FailureWindow)); err != nil {
-			// Counting must not turn a 401 into a 5xx; the log shows it.
-			logging.FromContext(ctx, nil).WarnContext(ctx, "failed attempt not counted", slog.String("err", err.Error()))
-		}
-		return oautherr.InvalidClient("client authentication failed")
+	// Count before checking, and check only what was counted.
+	admitted, err := h.Principals.ReserveAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold)
+	if err != nil {
+		return store.Principal{}, oautherr.TemporarilyUnavailable(err)
 	}
+	if !admitted {
+		return store.Principal{}, locked()
+	}
+	failed := oautherr.InvalidClient("client authentication failed")
 	if !cred.Found {
 		for _, sec := range secrets {
-			credential.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
+			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
 		}
-		return store.Principal{}, failed()
+		return store.Principal{}, failed
 	}
 	p := cred.Principal
 	ok, err := h.secretMatches(p, secrets)
@@ -77,7 +94,11 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		return store.Principal{}, oautherr.ServerError(err)
 	}
 	if !ok {
-		return store.Principal{}, failed()
+		return store.Principal{}, failed
+	}
+	if err := h.Principals.ReleaseAttempt(ctx, id, source, window); err != nil {
+		// Not taking it back must not fail a right secret; the log shows it.
+		logging.FromContext(ctx, nil).WarnContext(ctx, "successful attempt not uncounted", slog.String("err", err.Error()))
 	}
 	if !p.Enabled {
 		return store.Principal{}, oautherr.InvalidClient("client is disabled")
@@ -117,7 +138,7 @@ func (h *handler) secretMatches(p store.Principal, candidates []string) (bool, e
 	match := false
 	for _, sec := range candidates {
 		for _, hash := range hashes {
-			ok, err := credential.Verify(sec, hash)
+			ok, err := h.VerifySecret(sec, hash)
 			if err != nil {
 				return false, err
 			}

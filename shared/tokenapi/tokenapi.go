@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
@@ -71,6 +72,9 @@ type Deps struct {
 	// PartnerAlgorithm signs partner tokens.
 	PartnerAlgorithm signer.Algorithm
 	Now              func() time.Time
+	// VerifySecret checks a presented secret against a stored hash;
+	// nil means credential.Verify (tests count the checks through it).
+	VerifySecret func(secret, hash string) (bool, error)
 }
 
 type handler struct {
@@ -84,6 +88,9 @@ type handler struct {
 func Operations(d Deps) (endpoint.Operations, error) {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.VerifySecret == nil {
+		d.VerifySecret = credential.Verify
 	}
 	h := &handler{Deps: d}
 	var err error
