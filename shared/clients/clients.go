@@ -46,6 +46,12 @@
 //     client stops them at once.
 //   - client_id and client_secret are accepted on create only; PUT and PATCH
 //     refuse them (use rotation for a new secret).
+//   - extra_data: the caller's own JSON object (package extradata), stored
+//     as sent and returned on every read ({} when none); PUT replaces it
+//     (absent: none), PATCH merges into it with RFC 7396 (null removes a
+//     member, or all of it). Organisations have none: seed 000 and the
+//     contract give them no such data, and a partner keys its own records
+//     by the organisation's id.
 //   - Without If-Match, a write that loses a race with another write of the
 //     client gets 409 (retry); with If-Match it gets 412. A write that races
 //     a change of the client's organisation is checked again against the
@@ -54,6 +60,7 @@ package clients
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -64,6 +71,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/extradata"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -233,6 +241,16 @@ func (s *Service) Patch(ctx context.Context, c auth.Caller, id string, cond etag
 	var in Input
 	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
 		return store.Client{}, err
+	}
+	// extra_data is merged on its own, keeping its members' order and text.
+	var named struct {
+		ExtraData json.RawMessage `json:"extra_data"`
+	}
+	in.ExtraData = json.RawMessage(cur.ExtraData)
+	if json.Unmarshal(patch, &named) == nil && named.ExtraData != nil {
+		if in.ExtraData, err = extradata.Merge(cur.ExtraData, named.ExtraData); err != nil {
+			return store.Client{}, err
+		}
 	}
 	return s.update(ctx, c, cur, cond, v, in)
 }
@@ -451,6 +469,9 @@ func inputOf(c store.Client) Input {
 	}
 	if c.SelectedProduct != "" {
 		in.SelectedProduct = &c.SelectedProduct
+	}
+	if c.ExtraData != "" {
+		in.ExtraData = json.RawMessage(c.ExtraData)
 	}
 	return in
 }

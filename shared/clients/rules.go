@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/partnerapi/partner-api/shared/extradata"
 	"github.com/partnerapi/partner-api/shared/fit"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -50,6 +52,8 @@ type Input struct {
 	AllowedProviderGroups []string `json:"allowed_provider_groups"`
 	AccessTokenLifetime   *int64   `json:"access_token_lifetime"`
 	Enabled               *bool    `json:"enabled"`
+	// ExtraData is kept as sent (extradata.Check).
+	ExtraData json.RawMessage `json:"extra_data"`
 }
 
 // inputOptions refuses the generated attributes of the representation.
@@ -81,6 +85,9 @@ var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "organisation_id", 
 //     organisation's.
 //   - access_token_lifetime: 300 to 86400 seconds; default 3600.
 //   - enabled: default true.
+//   - extra_data: the caller's own JSON object (extradata.Rule: at most 4
+//     KiB compact, depth 5, 64 members per object or items per array),
+//     stored as sent; default none, shown as {}.
 func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store.Client {
 	c := store.Client{}
 	c.Name, c.Enabled, c.Algorithm, c.TokenLifetime = in.Name, true, string(DefaultAlgorithm), DefaultTokenLifetime
@@ -100,6 +107,7 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled
 	}
+	c.ExtraData = extradata.Check(v, "extra_data", in.ExtraData)
 	if in.IsProduction != nil {
 		c.IsProduction = *in.IsProduction
 		if c.IsProduction && !org.HasProductionAccess {
