@@ -45,9 +45,11 @@ const (
 	maxArgon2Lanes  = 4
 )
 
-// verifyArgon2id checks s against an argon2id hash. A candidate longer
-// than MaxChosenLength cannot be the secret (only shorter ones are hashed
-// so) and is refused without hashing.
+// verifyArgon2id checks s against an argon2id hash. A candidate that
+// CheckChosen would not have let HashChosen hash so (not 8 to 31 printable
+// ASCII characters without spaces) cannot be the secret and is refused
+// without hashing: the token endpoint also tries the form-decoded variant of
+// a Basic secret ('+' becomes a space), which would double the cost.
 func verifyArgon2id(s, stored string) (bool, error) {
 	parts := strings.Split(stored, "$")
 	if len(parts) != 5 || parts[0] != argon2Scheme || parts[1] != fmt.Sprintf("v=%d", argon2.Version) {
@@ -64,9 +66,23 @@ func verifyArgon2id(s, stored string) (bool, error) {
 	if err1 != nil || err2 != nil || len(salt) < 8 || len(want) != argon2KeyLen {
 		return false, ErrMalformedHash
 	}
-	if len(s) > MaxChosenLength {
+	if !mayBeShort(s) {
 		return false, nil
 	}
 	got := argon2.IDKey([]byte(s), salt, t, m, p, argon2KeyLen)
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// mayBeShort reports whether s could be a secret HashChosen stored with
+// argon2id.
+func mayBeShort(s string) bool {
+	if len(s) < MinChosenLength || len(s) >= MinSecretLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7E {
+			return false
+		}
+	}
+	return true
 }

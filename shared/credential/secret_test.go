@@ -72,7 +72,8 @@ func TestHashChosenArgon2id(t *testing.T) {
 		{"right secret", s, true},
 		{"wrong secret", "u7/JvJ+:X?Wc]6}!", false},
 		{"prefix", s[:15], false},
-		{"too long to be it", strings.Repeat("x", MaxChosenLength+1), false},
+		{"too long to be it", strings.Repeat("x", MinSecretLength), false},
+		{"form-decoded, with a space", "u7/JvJ :X?Wc]6}.", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Verify(tc.secret, h)

@@ -34,6 +34,16 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			benchmarkToken(b, e, tr.clientID, tr.clientSecret)
 		})
 	}
+	// A client with seed 002's 16-character chosen secret: every token
+	// costs an argon2id check. Run with -cpu 1 for the rate of one core.
+	b.Run("client-chosen-16/ES384", func(b *testing.B) {
+		e := apptest.New(b, apptest.Options{})
+		tr := newTree(b, e, clientSpec{Scopes: []string{"openid"}})
+		const id, sec = "chosen-16-client", "u7/JvJ+:X?Wc]6}."
+		orgRequest(b, e, tr.partnerToken, http.MethodPost, "/v1/organisations/"+tr.childID+"/clients",
+			`{"name":"Chosen","client_id":"`+id+`","client_secret":"`+sec+`","additional_scopes":["openid"]}`)
+		benchmarkToken(b, e, id, sec)
+	})
 }
 
 func benchmarkToken(b *testing.B, e *apptest.Env, id, sec string) {
