@@ -3,7 +3,9 @@ package tokenapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,27 +19,34 @@ import (
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Brute-force resistance: secret attempts are counted per client id and
-// source address in fixed windows. Each attempt is counted before its
-// secret is checked, in one conditional write that also decides whether it
-// may be checked at all (store pattern 9), so however many attempts race, at
-// most FailureThreshold secrets are ever checked per window; an attempt whose
-// secret matches is uncounted again. Past the threshold, that source's
-// attempts on that client id are refused without checking the secret (and
-// so before any argon2id work) until the window ends, with Retry-After. A
-// real client calling from another address is never locked out by an
-// attacker, and no lock outlives its window.
+// Brute-force resistance: failed secret attempts are counted per client id
+// and source address in fixed windows. Each attempt is counted as in flight
+// before its secret is checked, by one write that also decides whether it
+// may be checked (store pattern 9): only while the window's failures and
+// attempts in flight are at most FailureThreshold. So however many attempts
+// race, at most FailureThreshold wrong secrets are ever checked per window.
+// Past the threshold of failures, that source's attempts on that client id
+// are refused without checking the secret (and so before any argon2id work)
+// until the window ends, with Retry-After. Below it, an attempt that meets
+// too many others in flight (a legitimate burst) waits for them, up to
+// AdmissionWait, then gets temporarily_unavailable with Retry-After. A real
+// client calling from another address is never locked out by an attacker,
+// and no lock outlives its window.
 const (
 	FailureThreshold = 10
 	FailureWindow    = 15 * time.Minute
+	// AdmissionWait bounds how long an attempt waits for others in flight
+	// from its address to finish.
+	AdmissionWait = 5 * time.Second
 )
 
 // Principals finds who authenticates and keeps the attempt counts
 // (satisfied by *store.Table). Errors mean the store could not answer.
 type Principals interface {
 	GetCredential(ctx context.Context, clientID, source string, window time.Time) (store.Credential, error)
-	ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (bool, error)
-	ReleaseAttempt(ctx context.Context, clientID, source string, window time.Time) error
+	ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (store.Reservation, error)
+	FinishAttempt(ctx context.Context, clientID, source string, window time.Time, failed bool) error
+	Attempts(ctx context.Context, clientID, source string, window time.Time) (failures, pending int64, err error)
 	ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error)
 }
 
@@ -73,32 +82,33 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 	if cred.Failures >= FailureThreshold {
 		return store.Principal{}, locked() // no write for a source already locked out
 	}
-	// Count before checking, and check only what was counted.
-	admitted, err := h.Principals.ReserveAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold)
-	if err != nil {
-		return store.Principal{}, oautherr.TemporarilyUnavailable(err)
+	// Count before checking, and check only what was admitted.
+	if err := h.admit(ctx, id, source, window, locked); err != nil {
+		return store.Principal{}, err
 	}
-	if !admitted {
-		return store.Principal{}, locked()
+	finish := func(failed bool) {
+		if err := h.Principals.FinishAttempt(ctx, id, source, window, failed); err != nil {
+			// It stays counted as in flight (the safe side) until the
+			// window ends; the answer stands. The log shows it.
+			logging.FromContext(ctx, nil).WarnContext(ctx, "attempt not finished", slog.String("err", err.Error()))
+		}
 	}
 	failed := oautherr.InvalidClient("client authentication failed")
 	if !cred.Found {
 		for _, sec := range secrets {
 			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
 		}
+		finish(true)
 		return store.Principal{}, failed
 	}
 	p := cred.Principal
 	ok, err := h.secretMatches(p, secrets)
+	finish(err == nil && !ok)
 	if err != nil {
 		return store.Principal{}, oautherr.ServerError(err)
 	}
 	if !ok {
 		return store.Principal{}, failed
-	}
-	if err := h.Principals.ReleaseAttempt(ctx, id, source, window); err != nil {
-		// Not taking it back must not fail a right secret; the log shows it.
-		logging.FromContext(ctx, nil).WarnContext(ctx, "successful attempt not uncounted", slog.String("err", err.Error()))
 	}
 	if !p.Enabled {
 		return store.Principal{}, oautherr.InvalidClient("client is disabled")
@@ -113,6 +123,45 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		}
 	}
 	return p, nil
+}
+
+// admit reserves a secret check for an attempt on id from source. While
+// too many others are in flight it polls the counts (reads, with jittered
+// backoff) and tries again when there is room, up to AdmissionWait. It
+// returns locked() once the window's failures reach the threshold.
+func (h *handler) admit(ctx context.Context, id, source string, window time.Time, locked func() error) error {
+	start, delay := time.Now(), 10*time.Millisecond
+	for {
+		res, err := h.Principals.ReserveAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold)
+		switch {
+		case err != nil:
+			return oautherr.TemporarilyUnavailable(err)
+		case res.Admitted:
+			return nil
+		case res.Failures >= FailureThreshold:
+			return locked()
+		}
+		for room := false; !room; {
+			if time.Since(start)+delay > AdmissionWait {
+				return oautherr.TemporarilyUnavailable(errors.New("too many authentication attempts in flight from one address")).
+					WithHeader("Retry-After", "1")
+			}
+			select {
+			case <-ctx.Done():
+				return oautherr.TemporarilyUnavailable(ctx.Err())
+			case <-time.After(delay/2 + rand.N(delay)):
+			}
+			delay = min(2*delay, 100*time.Millisecond)
+			failures, pending, err := h.Principals.Attempts(ctx, id, source, window)
+			switch {
+			case err != nil:
+				return oautherr.TemporarilyUnavailable(err)
+			case failures >= FailureThreshold:
+				return locked()
+			}
+			room = failures+pending < FailureThreshold
+		}
+	}
 }
 
 // sourceAddress is the caller's IP address: API Gateway's

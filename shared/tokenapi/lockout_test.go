@@ -133,3 +133,34 @@ func TestUnknownClientNeverRunsArgon2id(t *testing.T) {
 		t.Errorf("got %d secret checks for an unknown id, want 0", got)
 	}
 }
+
+// TestBurstFromOneAddressWaitsItsTurn: more right secrets at once from one
+// address than the lockout lets in flight all get tokens: the excess waits
+// for a free place (at most tokenapi.AdmissionWait) and no failure is
+// counted.
+func TestBurstFromOneAddressWaitsItsTurn(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	id, sec := e.Partner(t)
+	c := newCheckCounter(t, e)
+	const burst, source = 3 * tokenapi.FailureThreshold, "198.51.100.30"
+	var wg sync.WaitGroup
+	var refused atomic.Int64
+	for range burst {
+		wg.Go(func() {
+			if rec := c.attempt(id, sec, source); rec.Code != http.StatusOK {
+				refused.Add(1)
+				t.Logf("status %d: %s", rec.Code, rec.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := refused.Load(); n != 0 {
+		t.Errorf("%d of %d right secrets from one address refused, want none", n, burst)
+	}
+	if got := c.checks.Load(); got != burst {
+		t.Errorf("got %d secret checks, want %d", got, burst)
+	}
+	if failures, pending, err := e.App.Store.Attempts(t.Context(), id, source, e.App.Now().Truncate(tokenapi.FailureWindow)); err != nil || failures != 0 || pending != 0 {
+		t.Errorf("after the burst: %d failures, %d in flight (%v); want none", failures, pending, err)
+	}
+}
