@@ -176,9 +176,12 @@ const (
 // and does a few item writes: 256 MB, 30 s.
 //
 // The token function gets 1,024 MB (about 0.58 vCPU): a client with a short
-// caller-chosen secret costs one argon2id check per token (12 MiB, about
-// 17 ms on a full core here, so about 30 ms there rather than 60 ms at
-// 512 MB), and the 12 MiB it holds per check fits many times over. Only
+// caller-chosen secret costs one argon2id check per token (12 MiB, 17-25 ms
+// on a full core here, so about 35 ms there rather than 70 ms at 512 MB),
+// and the 12 MiB it holds per check fits many times over. Measured with
+// BenchmarkTokenEndpoint (cpu-ms/op): such a token costs 21-23 ms of the
+// function's CPU against 2.3-2.8 ms with a generated secret, so one vCPU
+// sustains about 45 tokens a second for them (about 400 otherwise). Only
 // admitted attempts run it (at most 10 failures per client id, address and
 // 15 minutes) and unknown client ids never do, so the CPU an attacker can
 // spend is bounded by the addresses it has; the function's concurrency
