@@ -41,7 +41,7 @@ var Rule = fmt.Sprintf("must be a JSON object of at most %d bytes (compact), nes
 // Check adds the violations of raw, the value of member field as sent
 // (absent or JSON null: none), to v, each naming field or the path inside
 // it (field.a.b[2]), and returns the form to store: the compact encoding,
-// "" for none or when raw is invalid.
+// "" for none ({} included) or when raw is invalid.
 func Check(v *problem.ValidationError, field string, raw json.RawMessage) string {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
@@ -65,8 +65,8 @@ func Check(v *problem.ValidationError, field string, raw json.RawMessage) string
 	if err := walk(v, dec, field, 1); err != nil {
 		v.Add(field, "must be valid JSON")
 	}
-	if v.Count() > before {
-		return ""
+	if v.Count() > before || buf.String() == "{}" {
+		return "" // {} is none: shown alike, stored alike
 	}
 	return buf.String()
 }
