@@ -113,7 +113,7 @@ func TestClientStoreErrors(t *testing.T) {
 			t.Errorf("rotate = %v (secret %t, %d writes); want success on the second write", err, issued.Secret != "", fs.Calls("UpdateClient"))
 		}
 	})
-	t.Run("a chosen short secret survives the retry, hashed once with argon2id", func(t *testing.T) {
+	t.Run("a chosen short secret survives the retry, stored with argon2id", func(t *testing.T) {
 		t.Parallel()
 		s, fs, org := newClients(t)
 		c := createClient(t, s, org.ID, `{"name":"C"}`)
