@@ -183,7 +183,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 			v.Add("client_id", "%s", credential.IDRule)
 		}
 	}
-	hash := credential.Hash
+	hash, stored := credential.Hash, ""
 	if in.ClientSecret != nil {
 		sec, hash = *in.ClientSecret, credential.HashChosen
 		credential.CheckChosen(v, "client_secret", sec, id, in.Name)
@@ -202,7 +202,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		}
 		now := s.Now().UTC()
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
-		next.SecretHash, next.CreatedAt, next.UpdatedAt = hash(sec), now, now
+		if stored == "" { // once, after the checks: argon2id is not cheap
+			stored = hash(sec)
+		}
+		next.SecretHash, next.CreatedAt, next.UpdatedAt = stored, now, now
 		created, err := s.Store.CreateClient(ctx, next, org.Version)
 		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
