@@ -10,6 +10,7 @@ import (
 	"github.com/partnerapi/partner-api/internal/fakestore"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/clients"
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -110,6 +111,32 @@ func TestClientStoreErrors(t *testing.T) {
 		issued, err := s.RotateSecret(ctx, partnerCaller, c.ID, etag.Condition{}, nil)
 		if err != nil || issued.Secret == "" || fs.Calls("UpdateClient") != 2 {
 			t.Errorf("rotate = %v (secret %t, %d writes); want success on the second write", err, issued.Secret != "", fs.Calls("UpdateClient"))
+		}
+	})
+	t.Run("a chosen short secret survives the retry, stored with argon2id", func(t *testing.T) {
+		t.Parallel()
+		s, fs, org := newClients(t)
+		c := createClient(t, s, org.ID, `{"name":"C"}`)
+		fs.FailNext("UpdateClient", &store.VersionError{Entity: store.EntityClient, ID: c.ID, Current: 2})
+		const chosen = "u7/JvJ+:X?Wc]6}."
+		issued, err := s.RotateSecret(ctx, partnerCaller, c.ID, etag.Condition{}, []byte(`{"client_secret":"`+chosen+`"}`))
+		if err != nil || issued.Secret != chosen || fs.Calls("UpdateClient") != 2 {
+			t.Fatalf("rotate = %v (secret %q, %d writes); want the chosen secret on the second write", err, issued.Secret, fs.Calls("UpdateClient"))
+		}
+		if ok, _ := credential.Verify(chosen, issued.Client.SecretHash); !ok || !credential.Slow(issued.Client.SecretHash) {
+			t.Error("the stored hash is not an argon2id hash of the chosen secret")
+		}
+	})
+	t.Run("extra_data is checked with the rules and kept as sent", func(t *testing.T) {
+		t.Parallel()
+		s, _, org := newClients(t)
+		c := createClient(t, s, org.ID, `{"name":"C","extra_data":{"b": 1, "a": [1, 2.50]}}`)
+		if c.ExtraData != `{"b":1,"a":[1,2.50]}` {
+			t.Errorf("stored %q, want the compact form in the order sent", c.ExtraData)
+		}
+		_, err := s.Create(ctx, partnerCaller, org.ID, []byte(`{"name":"","extra_data":{"a":{"b":{"c":{"d":{"e":{}}}}}}}`))
+		if p := wantProblem(t, err, http.StatusBadRequest, ""); len(p.Errors) != 2 || p.Errors[1].Field != "extra_data.a.b.c.d.e" {
+			t.Errorf("errors %+v, want name and extra_data.a.b.c.d.e", p.Errors)
 		}
 	})
 	t.Run("gone meanwhile", func(t *testing.T) {

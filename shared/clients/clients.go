@@ -31,16 +31,27 @@
 //
 //   - Secrets: generated secrets are 256 bits from crypto/rand (43
 //     characters of base64url). A caller may choose client_secret on create
-//     (credential.SecretRule). Only hashes are stored. The secret in force is
+//     and on rotation (credential.CheckChosen: 8 to 512 characters, not
+//     guessable; below 32 characters stored with argon2id, else with the
+//     fast keyed hash). Only hashes are stored. The secret in force is
 //     returned by the create response (caller-chosen or not) and by rotation,
 //     never by GET, PUT, PATCH or lists, and never logged.
 //   - Rotation: POST .../secret takes an optional
-//     {"previous_secret_expires_in": seconds} (0 to 604800, default 0): the
-//     old secret keeps working that long, or stops at once with 0. Tokens
+//     {"previous_secret_expires_in": seconds, "client_secret": "..."}:
+//     the old secret keeps working that long (0 to 604800, default 0: it
+//     stops at once); the new one is client_secret when given (seed 002's
+//     "Reset OAuth Client Password" and "Update Own Password"), else
+//     generated. Tokens
 //     already issued stay valid until they expire; disabling or deleting the
 //     client stops them at once.
 //   - client_id and client_secret are accepted on create only; PUT and PATCH
 //     refuse them (use rotation for a new secret).
+//   - extra_data: the caller's own JSON object (package extradata), stored
+//     as sent and returned on every read ({} when none); PUT replaces it
+//     (absent: none), PATCH merges into it with RFC 7396 (null removes a
+//     member, or all of it). Organisations have none: seed 000 and the
+//     contract give them no such data, and a partner keys its own records
+//     by the organisation's id.
 //   - Without If-Match, a write that loses a race with another write of the
 //     client gets 409 (retry); with If-Match it gets 412. A write that races
 //     a change of the client's organisation is checked again against the
@@ -49,6 +60,7 @@ package clients
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -59,6 +71,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/extradata"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -170,9 +183,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 			v.Add("client_id", "%s", credential.IDRule)
 		}
 	}
+	hash, stored := credential.Hash, ""
 	if in.ClientSecret != nil {
-		sec = *in.ClientSecret
-		credential.CheckChosen(v, "client_secret", sec)
+		sec, hash = *in.ClientSecret, credential.HashChosen
+		credential.CheckChosen(v, "client_secret", sec, id, in.Name)
 	}
 	for attempt := 1; ; attempt++ {
 		org, err := s.organisation(ctx, c, orgID)
@@ -191,7 +205,10 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 		}
 		now := s.Now().UTC()
 		next.ID, next.Kind, next.PartnerID, next.OrganisationID = id, store.KindClient, c.PartnerID, org.ID
-		next.SecretHash, next.CreatedAt, next.UpdatedAt = credential.Hash(sec), now, now
+		if stored == "" { // once, after the checks: argon2id is not cheap
+			stored = hash(sec)
+		}
+		next.SecretHash, next.CreatedAt, next.UpdatedAt = stored, now, now
 		created, err := s.Store.CreateClient(ctx, next, org.Version)
 		if store.IsConflict(err, store.ConflictOrganisationChanged) && attempt < attempts {
 			continue
@@ -231,6 +248,16 @@ func (s *Service) Patch(ctx context.Context, c auth.Caller, id string, cond etag
 	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
 		return store.Client{}, err
 	}
+	// extra_data is merged on its own, keeping its members' order and text.
+	var named struct {
+		ExtraData json.RawMessage `json:"extra_data"`
+	}
+	in.ExtraData = json.RawMessage(cur.ExtraData)
+	if json.Unmarshal(patch, &named) == nil && named.ExtraData != nil {
+		if in.ExtraData, err = extradata.Merge(cur.ExtraData, named.ExtraData); err != nil {
+			return store.Client{}, err
+		}
+	}
 	return s.update(ctx, c, cur, cond, v, in)
 }
 
@@ -249,12 +276,16 @@ func (s *Service) Delete(ctx context.Context, c auth.Caller, id string, cond eta
 
 // rotation is the optional body of a secret rotation.
 type rotation struct {
-	PreviousSecretExpiresIn *int64 `json:"previous_secret_expires_in"`
+	PreviousSecretExpiresIn *int64  `json:"previous_secret_expires_in"`
+	ClientSecret            *string `json:"client_secret"`
 }
 
-// RotateSecret gives client id a new generated secret. body (nil when the
-// request had none) may set previous_secret_expires_in, the seconds the old
-// secret keeps working (0 to 7 days, default 0: it stops at once).
+// RotateSecret gives client id a new secret: generated, or the caller's
+// client_secret (the rules of a create's). body (nil when the request had
+// none) may set previous_secret_expires_in, the seconds the old secret keeps
+// working (0 to 7 days, default 0: it stops at once). A chosen secret moves
+// the client to the hash its length calls for (argon2id below 32
+// characters), a generated one back to the fast hash.
 func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, cond etag.Condition, body []byte) (Issued, error) {
 	var in rotation
 	if body != nil {
@@ -262,15 +293,15 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 			return Issued{}, err
 		}
 	}
+	v := &problem.ValidationError{}
 	var overlap time.Duration
-	if in.PreviousSecretExpiresIn != nil {
-		v := &problem.ValidationError{}
-		credential.CheckOverlap(v, "previous_secret_expires_in", *in.PreviousSecretExpiresIn)
-		if err := v.Err(); err != nil {
-			return Issued{}, err
-		}
+	if in.PreviousSecretExpiresIn != nil && credential.CheckOverlap(v, "previous_secret_expires_in", *in.PreviousSecretExpiresIn) {
 		overlap = time.Duration(*in.PreviousSecretExpiresIn) * time.Second
 	}
+	if err := v.Err(); err != nil {
+		return Issued{}, err
+	}
+	sec, hash := credential.NewSecret(), ""
 	for attempt := 1; ; attempt++ {
 		cur, err := s.current(ctx, c, id, cond)
 		if err != nil {
@@ -280,9 +311,21 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 		if err := s.withinManager(ctx, c, cur); err != nil {
 			return Issued{}, err
 		}
+		switch { // once, after the access checks: argon2id is not cheap
+		case hash != "":
+		case in.ClientSecret == nil:
+			hash = credential.Hash(sec)
+		default:
+			sec = *in.ClientSecret
+			credential.CheckChosen(v, "client_secret", sec, cur.ID, cur.Name)
+			if err := v.Err(); err != nil {
+				return Issued{}, err
+			}
+			hash = credential.HashChosen(sec)
+		}
 		now := s.Now().UTC()
 		next := cur
-		sec := credential.Rotate(&next.Principal, now, overlap)
+		credential.Replace(&next.Principal, now, overlap, hash)
 		next.UpdatedAt = now
 		// Only the credential changes: no new check against the organisation.
 		rotated, err := s.Store.UpdateClient(ctx, cur, next, 0)
@@ -466,6 +509,9 @@ func inputOf(c store.Client) Input {
 	grantsInput(c, &in)
 	if c.SelectedProduct != "" {
 		in.SelectedProduct = &c.SelectedProduct
+	}
+	if c.ExtraData != "" {
+		in.ExtraData = json.RawMessage(c.ExtraData)
 	}
 	return in
 }

@@ -2,6 +2,7 @@ package clients
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -192,18 +193,19 @@ func (h *handler) writeRequest(r *http.Request, mediaTypes ...string) (auth.Call
 // clientJSON is the representation of a client. It has no secret: only
 // createdJSON and rotationJSON carry one.
 type clientJSON struct {
-	ID                    string   `json:"id"`
-	OrganisationID        string   `json:"organisation_id"`
-	Name                  string   `json:"name"`
-	TokenSigningAlgorithm string   `json:"token_signing_algorithm"`
-	AdditionalScopes      []string `json:"additional_scopes"`
-	RequiredScopes        []string `json:"required_scopes"`
-	ReturnURLs            []string `json:"return_urls"`
-	IsProduction          bool     `json:"is_production"`
-	SelectedProduct       *string  `json:"selected_product"`
-	AllowedProviderGroups []string `json:"allowed_provider_groups"`
-	AccessTokenLifetime   int64    `json:"access_token_lifetime"`
-	Enabled               bool     `json:"enabled"`
+	ID                    string          `json:"id"`
+	OrganisationID        string          `json:"organisation_id"`
+	Name                  string          `json:"name"`
+	TokenSigningAlgorithm string          `json:"token_signing_algorithm"`
+	AdditionalScopes      []string        `json:"additional_scopes"`
+	RequiredScopes        []string        `json:"required_scopes"`
+	ReturnURLs            []string        `json:"return_urls"`
+	IsProduction          bool            `json:"is_production"`
+	SelectedProduct       *string         `json:"selected_product"`
+	AllowedProviderGroups []string        `json:"allowed_provider_groups"`
+	AccessTokenLifetime   int64           `json:"access_token_lifetime"`
+	Enabled               bool            `json:"enabled"`
+	ExtraData             json.RawMessage `json:"extra_data"`
 	grantsJSON
 	CreatedAt string `json:"created_at"`
 	UpdatedAt string `json:"updated_at"`
@@ -234,6 +236,10 @@ func representation(c store.Client) clientJSON {
 		r.SelectedProduct = &c.SelectedProduct
 	}
 	r.grantsJSON = grantsRepresentation(c)
+	r.ExtraData = json.RawMessage("{}")
+	if c.ExtraData != "" {
+		r.ExtraData = json.RawMessage(c.ExtraData)
+	}
 	return r
 }
 

@@ -57,6 +57,13 @@ func TestLambdaEvents(t *testing.T) {
 	if _, body = invoke("rotate-me-secret.json", self, http.StatusOK); body["client_id"] != id || body["previous_secret_expires_at"] != nil {
 		t.Errorf("rotate me: %v", body)
 	}
+	// Seed 002's secondary client: a 16-character chosen password and extra_data.
+	_, body = invoke("create-secondary.json", p.token, http.StatusCreated)
+	extra, _ := body["extra_data"].(map[string]any)
+	if body["id"] != "TEST1234" || body["secret"] != "u7/JvJ+:X?Wc]6}." || extra["externalId"] != "123456789" {
+		t.Errorf("create secondary: %v", body)
+	}
+	e.Token(t, "TEST1234", "u7/JvJ+:X?Wc]6}.", nil)
 	invoke("delete.json", p.token, http.StatusNoContent)
 	invoke("get.json", p.token, http.StatusNotFound)
 	// As shipped, with its placeholder for a token, an event is refused.

@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/partnerapi/partner-api/shared/extradata"
 	"github.com/partnerapi/partner-api/shared/fit"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -54,6 +56,8 @@ type Input struct {
 	GrantTypes                   []string `json:"grant_types"`
 	RefreshTokenAbsoluteLifetime *int64   `json:"refresh_token_absolute_lifetime"`
 	RefreshTokenIdleLifetime     *int64   `json:"refresh_token_idle_lifetime"`
+	// ExtraData is kept as sent (extradata.Check).
+	ExtraData json.RawMessage `json:"extra_data"`
 }
 
 // inputOptions refuses the generated attributes of the representation.
@@ -87,6 +91,9 @@ var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "organisation_id", 
 //   - enabled: default true.
 //   - grant_types, refresh_token_absolute_lifetime,
 //     refresh_token_idle_lifetime: see resolveGrants.
+//   - extra_data: the caller's own JSON object (extradata.Rule: at most 4
+//     KiB compact, depth 5, 64 members per object or items per array),
+//     stored as sent; default none, shown as {}.
 func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store.Client {
 	c := store.Client{}
 	c.Name, c.Enabled, c.Algorithm, c.TokenLifetime = in.Name, true, string(DefaultAlgorithm), DefaultTokenLifetime
@@ -106,6 +113,7 @@ func Resolve(v *problem.ValidationError, in Input, org store.Organisation) store
 	if in.Enabled != nil {
 		c.Enabled = *in.Enabled
 	}
+	c.ExtraData = extradata.Check(v, "extra_data", in.ExtraData)
 	if in.IsProduction != nil {
 		c.IsProduction = *in.IsProduction
 		if c.IsProduction && !org.HasProductionAccess {

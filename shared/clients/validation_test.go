@@ -106,7 +106,13 @@ func TestValidation(t *testing.T) {
 		{"client_id bad characters", post, "", `{"name":"x","client_id":"acme_client!"}`, 400, "invalid_request", []string{"client_id"}},
 		{"client_id too long", post, "", `{"name":"x","client_id":"` + strings.Repeat("a", 65) + `"}`, 400, "invalid_request", []string{"client_id"}},
 		{"client_id on update", put | patch, "", `{"name":"x","client_id":"acme-other"}`, 400, "invalid_request", []string{"client_id"}},
-		{"client_secret too short", post, "", `{"name":"x","client_secret":"Abcdefghijklmnopqrstuvwxyz01234"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret too short", post, "", `{"name":"x","client_secret":"k8Fq!zR"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret a common password", post, "", `{"name":"x","client_secret":"password1"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret a keyboard row", post, "", `{"name":"x","client_secret":"qwertyuiop"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret one character", post, "", `{"name":"x","client_secret":"aaaaaaaa"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret season and year", post, "", `{"name":"x","client_secret":"Summer2024!"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret word and digits", post, "", `{"name":"x","client_secret":"monkey123456"}`, 400, "invalid_request", []string{"client_secret"}},
+		{"client_secret the client's name", post, "", `{"name":"Zebra Tango Billing","client_secret":"ZebraTangoBilling"}`, 400, "invalid_request", []string{"client_secret"}},
 		{"client_secret with a space", post, "", `{"name":"x","client_secret":"Abcdefghijklmnop qrstuvwxyz0123456"}`, 400, "invalid_request", []string{"client_secret"}},
 		{"client_secret not ASCII", post, "", `{"name":"x","client_secret":"Abcdefghijklmnopqrstuvwxyz0123456é"}`, 400, "invalid_request", []string{"client_secret"}},
 		{"client_secret repetitive", post, "", `{"name":"x","client_secret":"` + strings.Repeat("ab", 20) + `"}`, 400, "invalid_request", []string{"client_secret"}},
@@ -149,7 +155,7 @@ func TestValidation(t *testing.T) {
 		for _, body := range []string{
 			`{"name":"` + strings.Repeat("x", 255) + `","access_token_lifetime":300}`,
 			`{"name":"x","access_token_lifetime":86400,"return_urls":` + urls(20) + `}`,
-			`{"name":"x","client_secret":"` + strings.Repeat("Abcdefgh", 64) + `"}`,
+			`{"name":"x","client_secret":"` + strings.Repeat("u7/JvJ+:X?Wc]6}.", 4) + "k8Fq!zR3" + strings.Repeat("Abcdefgh", 55) + `"}`,
 			`{"name":"x","client_id":"` + strings.Repeat("A-9", 21) + `z"}`,
 		} {
 			decodeClient(t, p.do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", body), http.StatusCreated)

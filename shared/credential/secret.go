@@ -1,11 +1,15 @@
-// Client secrets are generated here and stored only as keyed hashes,
-// compared in constant time.
+// Client secrets are generated here and stored only as hashes, compared in
+// constant time. The stored hash starts with its scheme, so both schemes
+// coexist and a rotation moves a client from one to the other:
 //
-// A generated secret carries 256 bits from crypto/rand, so a fast keyed hash
-// (HMAC-SHA-256 with a random per-secret salt as key) is as strong as a slow
-// password hash here while costing microseconds instead of milliseconds per
-// token request. Caller-chosen secrets must be at least MinSecretLength characters
-// (see issue on clients) for the same argument to hold.
+//   - "hs256": HMAC-SHA-256 keyed with a random per-secret salt. A generated
+//     secret carries 256 bits from crypto/rand, and a caller-chosen one of
+//     at least MinSecretLength characters is held to a comparable standard,
+//     so a fast hash is as strong as a slow password hash here while costing
+//     microseconds instead of milliseconds per token request.
+//   - "argon2id": a caller-chosen secret shorter than MinSecretLength (seed
+//     002's 8..72-character passwords) is a password, so it gets a
+//     memory-hard hash (RFC 9106 argon2id, parameters in argon2.go).
 package credential
 
 import (
@@ -18,7 +22,8 @@ import (
 	"strings"
 )
 
-// MinSecretLength is the shortest caller-chosen secret accepted.
+// MinSecretLength is the shortest caller-chosen secret stored with the fast
+// keyed hash; shorter ones (from MinChosenLength) are stored with argon2id.
 const MinSecretLength = 32
 
 const (
@@ -47,9 +52,23 @@ func Hash(s string) string {
 	return scheme + "$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(mac(salt, s))
 }
 
-// Verify reports whether s matches the stored hash, in time independent of
-// where they differ.
+// HashChosen returns the storable form of a caller-chosen secret: the fast
+// keyed hash (Hash) for one of MinSecretLength characters or more, argon2id
+// for a shorter one.
+func HashChosen(s string) string {
+	if len(s) >= MinSecretLength {
+		return Hash(s)
+	}
+	return hashArgon2id(s)
+}
+
+// Verify reports whether s matches the stored hash of either scheme, in time
+// independent of where they differ. An argon2id hash costs about
+// Argon2Time (tens of milliseconds) of CPU; Slow tells the caller first.
 func Verify(s, stored string) (bool, error) {
+	if strings.HasPrefix(stored, argon2Scheme+"$") {
+		return verifyArgon2id(s, stored)
+	}
 	parts := strings.Split(stored, "$")
 	if len(parts) != 3 || parts[0] != scheme {
 		return false, ErrMalformedHash
@@ -62,8 +81,13 @@ func Verify(s, stored string) (bool, error) {
 	return subtle.ConstantTimeCompare(mac(salt, s), want) == 1, nil
 }
 
-// DummyVerify does the work of Verify against a throwaway hash, so that an
-// unknown client id takes as long to reject as a wrong secret.
+// Slow reports whether verifying against the stored hash runs argon2id.
+func Slow(stored string) bool { return strings.HasPrefix(stored, argon2Scheme+"$") }
+
+// DummyVerify does the work of a fast Verify against a throwaway hash, so
+// that an unknown client id takes as long to reject as a wrong secret of a
+// client with a fast hash. It never runs argon2id: an unknown id must not
+// buy an attacker tens of milliseconds of CPU.
 func DummyVerify(s string) {
 	var salt [saltBytes]byte
 	subtle.ConstantTimeCompare(mac(salt[:], s), make([]byte, sha256.Size))

@@ -56,10 +56,58 @@ func TestHashVerify(t *testing.T) {
 	}
 }
 
+func TestHashChosenArgon2id(t *testing.T) {
+	const s = "u7/JvJ+:X?Wc]6}."
+	h := HashChosen(s)
+	if !strings.HasPrefix(h, "argon2id$v=19$m=12288,t=3,p=1$") || strings.Contains(h, s) || !Slow(h) {
+		t.Fatalf("HashChosen(16 characters) = %q, want an argon2id hash with its parameters", h)
+	}
+	if h2 := HashChosen(s); h2 == h {
+		t.Error("two hashes of one secret are equal: salt missing")
+	}
+	for _, tc := range []struct {
+		name, secret string
+		want         bool
+	}{
+		{"right secret", s, true},
+		{"wrong secret", "u7/JvJ+:X?Wc]6}!", false},
+		{"prefix", s[:15], false},
+		{"too long to be it", strings.Repeat("x", MinSecretLength), false},
+		{"form-decoded, with a space", "u7/JvJ :X?Wc]6}.", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Verify(tc.secret, h)
+			if err != nil || got != tc.want {
+				t.Errorf("Verify() = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if long := NewSecret(); Slow(HashChosen(long)) {
+		t.Error("HashChosen of a 43-character secret is argon2id, want the fast hash")
+	}
+}
+
 func TestVerifyMalformed(t *testing.T) {
-	for _, stored := range []string{"", "plain", "hs256$x", "md5$a$b", "hs256$!!$!!", "hs256$AAAA$AAAA"} {
+	for _, stored := range []string{"", "plain", "hs256$x", "md5$a$b", "hs256$!!$!!", "hs256$AAAA$AAAA",
+		"argon2id$v=19$m=12288,t=3,p=1$AAAAAAAAAAAAAAAAAAAAAA", "argon2id$v=18$m=12288,t=3,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + strings.Repeat("A", 43),
+		"argon2id$v=19$m=1048576,t=3,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + strings.Repeat("A", 43),
+		"argon2id$v=19$m=12288,t=99,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + strings.Repeat("A", 43),
+		"argon2id$v=19$m=12288,t=3,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAA"} {
 		if ok, err := Verify("x", stored); ok || err == nil {
 			t.Errorf("Verify(x, %q) = %v, %v; want false, ErrMalformedHash", stored, ok, err)
 		}
+	}
+}
+
+// BenchmarkVerify is the CPU cost of one secret check per scheme: the
+// token endpoint's cost for a client with a generated or long secret (fast)
+// and with a short chosen one (argon2id).
+func BenchmarkVerify(b *testing.B) {
+	for name, h := range map[string]string{"fast": Hash("u7/JvJ+:X?Wc]6}.-and-more-to-32+"), "argon2id": HashChosen("u7/JvJ+:X?Wc]6}.")} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_, _ = Verify("u7/JvJ+:X?Wc]6}!", h)
+			}
+		})
 	}
 }

@@ -28,6 +28,9 @@ type Client struct {
 	IsProduction          bool     `dynamodbav:"is_production"`
 	SelectedProduct       string   `dynamodbav:"selected_product,omitempty"`
 	AllowedProviderGroups []string `dynamodbav:"allowed_provider_groups"`
+	// ExtraData is the caller's own JSON object, as extradata.Check stores
+	// it ("" for none).
+	ExtraData string `dynamodbav:"extra_data,omitempty"`
 }
 
 type clientItem struct {

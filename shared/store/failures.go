@@ -55,30 +55,103 @@ func (t *Table) GetCredential(ctx context.Context, clientID, source string, wind
 			}
 			c.Principal, c.Found = p.Principal, true
 		case keyString(fKey):
-			if n, ok := item["failures"].(*types.AttributeValueMemberN); ok {
-				c.Failures, _ = strconv.ParseInt(n.Value, 10, 64)
-			}
+			c.Failures = counter(item, "failures")
 		}
 	}
 	return c, nil
 }
 
-// RecordFailure counts one failed secret attempt on clientID from source in
-// the window starting at window; the counter expires (TTL) at expires.
+// Reservation is the outcome of ReserveAttempt.
+type Reservation struct {
+	// Admitted is true when the attempt may have its secret checked; it
+	// must then be finished with FinishAttempt.
+	Admitted bool
+	// Failures counts the failed attempts of the window, this one not
+	// included: at the limit the source is locked out; below it, an
+	// attempt not admitted only met too many attempts still in flight.
+	Failures int64
+}
+
+// ReserveAttempt counts one secret attempt on clientID from source in the
+// window starting at window as in flight, and admits it to a secret check
+// when the window's failures and attempts in flight, itself included, are
+// at most limit: one UpdateItem (pattern 9) counts and returns both, so
+// however many attempts race, at most limit wrong secrets are ever checked
+// in a window (a wrong attempt stays counted, in flight then as a failure).
+// An attempt not admitted is uncounted again before ReserveAttempt
+// returns. The counter expires (TTL) at expires.
 //
-// Errors: ErrUnavailable when DynamoDB throttles.
-func (t *Table) RecordFailure(ctx context.Context, clientID, source string, window, expires time.Time) error {
-	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// Errors: ErrUnavailable when DynamoDB throttles; not being admitted is
+// not an error.
+func (t *Table) ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (Reservation, error) {
+	out, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),
-		UpdateExpression:         aws.String("ADD failures :one SET #type = :type, version = :one, expires_at = :exp"),
+		UpdateExpression:         aws.String("ADD pending :one SET #type = :type, version = :one, expires_at = :exp"),
 		ExpressionAttributeNames: map[string]string{"#type": "type"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": numberValue(1), ":type": &types.AttributeValueMemberS{Value: typeFailures},
 			":exp": numberValue(expires.Unix()),
 		},
+		ReturnValues: types.ReturnValueAllNew,
 	})
 	if err != nil {
-		return fmt.Errorf("record failure: %w", unavailable(err))
+		return Reservation{}, fmt.Errorf("reserve attempt: %w", unavailable(err))
+	}
+	failures, pending := counter(out.Attributes, "failures"), counter(out.Attributes, "pending")
+	if failures+pending <= limit {
+		return Reservation{Admitted: true, Failures: failures}, nil
+	}
+	if err := t.addAttempt(ctx, clientID, source, window, false); err != nil {
+		return Reservation{}, fmt.Errorf("reserve attempt: %w", err)
+	}
+	return Reservation{Failures: failures}, nil
+}
+
+// Attempts reads, consistently, the failures and the attempts in flight
+// counted on clientID from source in the window starting at window: what
+// an attempt not admitted polls (a read) until there is room.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
+func (t *Table) Attempts(ctx context.Context, clientID, source string, window time.Time) (failures, pending int64, err error) {
+	out, err := t.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("attempts: %w", unavailable(err))
+	}
+	return counter(out.Item, "failures"), counter(out.Item, "pending"), nil
+}
+
+// FinishAttempt ends an attempt ReserveAttempt admitted: no longer in
+// flight, and counted as a failure when failed.
+//
+// Errors: ErrUnavailable when DynamoDB throttles.
+func (t *Table) FinishAttempt(ctx context.Context, clientID, source string, window time.Time, failed bool) error {
+	if err := t.addAttempt(ctx, clientID, source, window, failed); err != nil {
+		return fmt.Errorf("finish attempt: %w", err)
 	}
 	return nil
+}
+
+// addAttempt takes one attempt out of flight, into the failures if failed.
+func (t *Table) addAttempt(ctx context.Context, clientID, source string, window time.Time, failed bool) error {
+	update, values := "ADD pending :minus", map[string]types.AttributeValue{":minus": numberValue(-1)}
+	if failed {
+		update, values[":one"] = "ADD pending :minus, failures :one", numberValue(1)
+	}
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),
+		UpdateExpression: aws.String(update), ExpressionAttributeValues: values,
+	})
+	return unavailable(err)
+}
+
+// counter reads the number attribute name of item, 0 when absent.
+func counter(item map[string]types.AttributeValue, name string) int64 {
+	n, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	v, _ := strconv.ParseInt(n.Value, 10, 64)
+	return v
 }

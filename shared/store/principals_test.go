@@ -156,13 +156,42 @@ func TestCredentialFailures(t *testing.T) {
 	if err != nil || c.Found || c.Failures != 0 {
 		t.Fatalf("unknown id: %+v, %v", c, err)
 	}
-	for range 3 {
-		if err := tbl.RecordFailure(ctx, "nobody-here", "192.0.2.1", window, window.Add(time.Hour)); err != nil {
+	const src = "192.0.2.1"
+	reserve := func() store.Reservation {
+		t.Helper()
+		r, err := tbl.ReserveAttempt(ctx, "nobody-here", src, window, window.Add(time.Hour), 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	finish := func(failed bool) {
+		t.Helper()
+		if err := tbl.FinishAttempt(ctx, "nobody-here", src, window, failed); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.1", window); c.Failures != 3 {
+	// Three in flight fill the limit; a fourth waits for one of them.
+	for i := range 3 {
+		if r := reserve(); !r.Admitted {
+			t.Fatalf("attempt %d in flight: not admitted", i+1)
+		}
+	}
+	if r := reserve(); r.Admitted || r.Failures != 0 {
+		t.Fatalf("a fourth in flight: %+v, want not admitted, 0 failures", r)
+	}
+	finish(false) // a right secret leaves no trace
+	if r := reserve(); !r.Admitted {
+		t.Fatal("after one finished: not admitted")
+	}
+	finish(true)
+	finish(true)
+	finish(true)
+	if c, _ := tbl.GetCredential(ctx, "nobody-here", src, window); c.Failures != 3 {
 		t.Errorf("failures = %d, want 3", c.Failures)
+	}
+	if r := reserve(); r.Admitted || r.Failures != 3 {
+		t.Errorf("at the limit: %+v, want not admitted with 3 failures", r)
 	}
 	if c, _ := tbl.GetCredential(ctx, "nobody-here", "192.0.2.2", window); c.Failures != 0 {
 		t.Errorf("failures from another source = %d, want 0", c.Failures)

@@ -3,7 +3,9 @@ package tokenapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,21 +20,33 @@ import (
 )
 
 // Brute-force resistance: failed secret attempts are counted per client id
-// and source address in fixed windows. Past FailureThreshold failures in a
-// window, that source's attempts on that client id are refused without
-// checking the secret until the window ends (with Retry-After). A real
+// and source address in fixed windows. Each attempt is counted as in flight
+// before its secret is checked, by one write that also decides whether it
+// may be checked (store pattern 9): only while the window's failures and
+// attempts in flight are at most FailureThreshold. So however many attempts
+// race, at most FailureThreshold wrong secrets are ever checked per window.
+// Past the threshold of failures, that source's attempts on that client id
+// are refused without checking the secret (and so before any argon2id work)
+// until the window ends, with Retry-After. Below it, an attempt that meets
+// too many others in flight (a legitimate burst) waits for them, up to
+// AdmissionWait, then gets temporarily_unavailable with Retry-After. A real
 // client calling from another address is never locked out by an attacker,
 // and no lock outlives its window.
 const (
 	FailureThreshold = 10
 	FailureWindow    = 15 * time.Minute
+	// AdmissionWait bounds how long an attempt waits for others in flight
+	// from its address to finish.
+	AdmissionWait = 5 * time.Second
 )
 
-// Principals finds who authenticates and keeps the failure counts
+// Principals finds who authenticates and keeps the attempt counts
 // (satisfied by *store.Table). Errors mean the store could not answer.
 type Principals interface {
 	GetCredential(ctx context.Context, clientID, source string, window time.Time) (store.Credential, error)
-	RecordFailure(ctx context.Context, clientID, source string, window, expires time.Time) error
+	ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (store.Reservation, error)
+	FinishAttempt(ctx context.Context, clientID, source string, window time.Time, failed bool) error
+	Attempts(ctx context.Context, clientID, source string, window time.Time) (failures, pending int64, err error)
 	ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error)
 }
 
@@ -40,6 +54,13 @@ type Principals interface {
 // revocation request: client_secret_basic or client_secret_post, exactly one.
 // A client whose organisation (or an ancestor) or partner account is
 // disabled fails too.
+//
+// Timing: an unknown client id costs a fast dummy check, as a wrong secret
+// of a client with a fast (generated or long) secret does; a wrong secret of
+// a client with a short chosen secret costs argon2id (tens of milliseconds).
+// So response time tells an attacker that an id exists and has a short
+// secret, at most FailureThreshold times per window and address; that an id
+// exists is already told by a taken client_id on create.
 func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principal, error) {
 	id, secrets, err := credentials(r, form)
 	if err != nil {
@@ -49,35 +70,45 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 	now := h.Now()
 	source := sourceAddress(r)
 	window := now.Truncate(FailureWindow)
+	locked := func() error {
+		retry := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
+		return oautherr.InvalidClient("too many failed authentication attempts; retry after "+strconv.Itoa(retry)+" seconds").
+			WithHeader("Retry-After", strconv.Itoa(retry))
+	}
 	cred, err := h.Principals.GetCredential(ctx, id, source, window)
 	if err != nil {
 		return store.Principal{}, oautherr.TemporarilyUnavailable(err)
 	}
 	if cred.Failures >= FailureThreshold {
-		retry := int(window.Add(FailureWindow).Sub(now).Seconds()) + 1
-		return store.Principal{}, oautherr.InvalidClient("too many failed authentication attempts; retry after "+strconv.Itoa(retry)+" seconds").
-			WithHeader("Retry-After", strconv.Itoa(retry))
+		return store.Principal{}, locked() // no write for a source already locked out
 	}
-	failed := func() error {
-		if err := h.Principals.RecordFailure(ctx, id, source, window, window.Add(2*FailureWindow)); err != nil {
-			// Counting must not turn a 401 into a 5xx; the log shows it.
-			logging.FromContext(ctx, nil).WarnContext(ctx, "failed attempt not counted", slog.String("err", err.Error()))
+	// Count before checking, and check only what was admitted.
+	if err := h.admit(ctx, id, source, window, locked); err != nil {
+		return store.Principal{}, err
+	}
+	finish := func(failed bool) {
+		if err := h.Principals.FinishAttempt(ctx, id, source, window, failed); err != nil {
+			// It stays counted as in flight (the safe side) until the
+			// window ends; the answer stands. The log shows it.
+			logging.FromContext(ctx, nil).WarnContext(ctx, "attempt not finished", slog.String("err", err.Error()))
 		}
-		return oautherr.InvalidClient("client authentication failed")
 	}
+	failed := oautherr.InvalidClient("client authentication failed")
 	if !cred.Found {
 		for _, sec := range secrets {
-			credential.DummyVerify(sec) // An unknown id costs what a wrong secret costs.
+			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
 		}
-		return store.Principal{}, failed()
+		finish(true)
+		return store.Principal{}, failed
 	}
 	p := cred.Principal
 	ok, err := h.secretMatches(p, secrets)
+	finish(err == nil && !ok)
 	if err != nil {
 		return store.Principal{}, oautherr.ServerError(err)
 	}
 	if !ok {
-		return store.Principal{}, failed()
+		return store.Principal{}, failed
 	}
 	if !p.Enabled {
 		return store.Principal{}, oautherr.InvalidClient("client is disabled")
@@ -92,6 +123,45 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		}
 	}
 	return p, nil
+}
+
+// admit reserves a secret check for an attempt on id from source. While
+// too many others are in flight it polls the counts (reads, with jittered
+// backoff) and tries again when there is room, up to AdmissionWait. It
+// returns locked() once the window's failures reach the threshold.
+func (h *handler) admit(ctx context.Context, id, source string, window time.Time, locked func() error) error {
+	start, delay := time.Now(), 10*time.Millisecond
+	for {
+		res, err := h.Principals.ReserveAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold)
+		switch {
+		case err != nil:
+			return oautherr.TemporarilyUnavailable(err)
+		case res.Admitted:
+			return nil
+		case res.Failures >= FailureThreshold:
+			return locked()
+		}
+		for room := false; !room; {
+			if time.Since(start)+delay > AdmissionWait {
+				return oautherr.TemporarilyUnavailable(errors.New("too many authentication attempts in flight from one address")).
+					WithHeader("Retry-After", "1")
+			}
+			select {
+			case <-ctx.Done():
+				return oautherr.TemporarilyUnavailable(ctx.Err())
+			case <-time.After(delay/2 + rand.N(delay)):
+			}
+			delay = min(2*delay, 100*time.Millisecond)
+			failures, pending, err := h.Principals.Attempts(ctx, id, source, window)
+			switch {
+			case err != nil:
+				return oautherr.TemporarilyUnavailable(err)
+			case failures >= FailureThreshold:
+				return locked()
+			}
+			room = failures+pending < FailureThreshold
+		}
+	}
 }
 
 // sourceAddress is the caller's IP address: API Gateway's
@@ -117,7 +187,7 @@ func (h *handler) secretMatches(p store.Principal, candidates []string) (bool, e
 	match := false
 	for _, sec := range candidates {
 		for _, hash := range hashes {
-			ok, err := credential.Verify(sec, hash)
+			ok, err := h.VerifySecret(sec, hash)
 			if err != nil {
 				return false, err
 			}

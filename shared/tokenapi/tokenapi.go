@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/discovery"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/logging"
@@ -77,6 +78,9 @@ type Deps struct {
 	// revocation (grants.go); nil serves client credentials only.
 	Grants  Grants
 	Refresh RefreshTokens
+	// VerifySecret checks a presented secret against a stored hash;
+	// nil means credential.Verify (tests count the checks through it).
+	VerifySecret func(secret, hash string) (bool, error)
 }
 
 type handler struct {
@@ -90,6 +94,9 @@ type handler struct {
 func Operations(d Deps) (endpoint.Operations, error) {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.VerifySecret == nil {
+		d.VerifySecret = credential.Verify
 	}
 	h := &handler{Deps: d}
 	var err error
