@@ -64,6 +64,9 @@
 //	    TokenState on every client-token request)
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
+//	21  JWT signing key ring (wrapped signing mode) Query (consistent), all    table  pk=KEYRING, begins_with(sk, "KEY#"); one item per key, sk=KEY#<kid>
+//	    (every function at cold start and on        pages; Put attribute_not_exists   (kid, alg, status, created_at, activates_at, retires_at, public_jwk,
+//	    refresh; the admin function's rotation)     to add, Put on version to change  wrapped_key); a retired key's expires_at = retires_at + 30 days
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD
