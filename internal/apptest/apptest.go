@@ -41,6 +41,8 @@ type Env struct {
 type Options struct {
 	// PartnerAlgorithm signs partner tokens (ES384 when empty).
 	PartnerAlgorithm signer.Algorithm
+	// SigningMode is the signing mode (wrapped when empty).
+	SigningMode config.SigningMode
 	// MeterTimeout bounds each usage counter write (usage.MeterTimeout
 	// when zero). Bursts against DynamoDB Local under the race detector
 	// take far longer than DynamoDB, so tests counting them allow more.
@@ -59,6 +61,7 @@ func New(t testing.TB, opts Options) *Env {
 		"KMS_KEY_ES384":     "alias/test-" + suffix + "-es384",
 		"KMS_KEY_ES512":     "alias/test-" + suffix + "-es512",
 		"PARTNER_TOKEN_ALG": string(opts.PartnerAlgorithm),
+		"SIGNING_MODE":      string(opts.SigningMode),
 		"LOG_LEVEL":         "debug",
 	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
@@ -74,11 +77,12 @@ func New(t testing.TB, opts Options) *Env {
 	e := &Env{Clock: NewClock(time.Now())}
 	logger, log := testenv.LambdaLogger(t)
 	e.Log = log
-	full, err := app.New(ctx, cfg, awsCfg, logger)
+	full, err := app.Build(ctx, cfg, awsCfg, logger, app.Options{Now: e.Clock.Now})
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
 	e.App = app.NewWith(cfg, db, full.Signer, logger, e.Clock.Now)
+	e.App.Ring = full.Ring
 	if opts.MeterTimeout > 0 {
 		e.App.Meter = e.App.Meter.WithTimeout(opts.MeterTimeout)
 	}

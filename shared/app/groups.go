@@ -32,6 +32,7 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 			Principals: a.Store, Revoker: a.Store, Keys: a.Signer, Meter: a.Meter,
 			Issuer: a.Issuer, Verifier: a.Verifier,
 			IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+			JWKSMaxAge: JWKSMaxAge(a.Config),
 		})
 	},
 	"organisations": func(a *App) (endpoint.Operations, error) {

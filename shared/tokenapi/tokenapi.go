@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/endpoint"
@@ -70,12 +71,17 @@ type Deps struct {
 	IssuerURL string
 	// PartnerAlgorithm signs partner tokens.
 	PartnerAlgorithm signer.Algorithm
-	Now              func() time.Time
+	// JWKSMaxAge is the JWKS's Cache-Control max-age: the cache lifetime
+	// key rotation assumes (DefaultJWKSMaxAge when zero).
+	JWKSMaxAge time.Duration
+	Now        func() time.Time
 }
+
+// DefaultJWKSMaxAge is the JWKS's max-age when Deps sets none.
+const DefaultJWKSMaxAge = 5 * time.Minute
 
 type handler struct {
 	Deps
-	jwks     []byte
 	metadata []byte
 }
 
@@ -85,19 +91,28 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.JWKSMaxAge <= 0 {
+		d.JWKSMaxAge = DefaultJWKSMaxAge
+	}
 	h := &handler{Deps: d}
 	var err error
-	if h.jwks, err = json.Marshal(d.Keys.JWKS()); err != nil {
-		return nil, fmt.Errorf("encode JWKS: %w", err)
-	}
 	if h.metadata, err = json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms())); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
 	return endpoint.Operations{
 		"createToken": writes(h.token), "introspectToken": writes(h.introspect), "revokeToken": writes(h.revoke),
-		"getJWKS":           static(h.jwks, "application/jwk-set+json"),
-		"getServerMetadata": static(h.metadata, "application/json"),
+		"getJWKS":           h.jwks,
+		"getServerMetadata": static(h.metadata, "application/json", DefaultJWKSMaxAge),
 	}, nil
+}
+
+// jwks serves the keys published now: the set changes as keys rotate.
+func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
+	body, err := json.Marshal(h.Keys.JWKS())
+	if err != nil {
+		return fmt.Errorf("encode JWKS: %w", err)
+	}
+	return static(body, "application/jwk-set+json", h.JWKSMaxAge)(w, r)
 }
 
 // writes adapts an operation that writes its own errors.
@@ -226,10 +241,11 @@ func (h *handler) subject(p store.Principal, scopes []string) (token.Subject, er
 	return sub, nil
 }
 
-func static(body []byte, contentType string) endpoint.Operation {
+func static(body []byte, contentType string, maxAge time.Duration) endpoint.Operation {
+	cacheControl := "public, max-age=" + strconv.Itoa(int(maxAge/time.Second))
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Cache-Control", cacheControl)
 		_, _ = w.Write(body)
 		return nil
 	}

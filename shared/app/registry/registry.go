@@ -66,11 +66,17 @@ type KMSAccess int
 const (
 	// KMSNone: no key access and no key configuration (admin).
 	KMSNone KMSAccess = iota
-	// KMSVerify: kms:GetPublicKey on every published key, called once per
-	// cold start, so bearer tokens are verified without a KMS call each.
+	// KMSVerify: the published keys, loaded once per cold start (kms mode:
+	// kms:GetPublicKey on each; wrapped mode: the key ring in the table), so
+	// bearer tokens are verified without a KMS call each.
 	KMSVerify
-	// KMSSign: KMSVerify plus kms:Sign on the active key of each algorithm.
+	// KMSSign: KMSVerify plus signing: kms:Sign on the active key of each
+	// algorithm (kms mode), or kms:Decrypt of the key ring's wrapped keys
+	// (wrapped mode).
 	KMSSign
+	// KMSRotate: no verification or signing; in wrapped mode it adds keys
+	// to the ring (kms:Encrypt under the wrapping key): the admin function.
+	KMSRotate
 )
 
 // Errors is how a group writes its errors.
@@ -143,13 +149,15 @@ var (
 	// token: principals, failure and usage counters (Get/Put/UpdateItem),
 	// revocations (PutItem), and the token state introspection reads
 	// (revocation and principal in one BatchGetItem).
-	tokenTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// Query: the signing key ring (wrapped mode).
+	tokenTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 	manageTableActions = []string{
 		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 	}
-	readTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
-	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+	readTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	// Query and PutItem: the signing key ring's rotation (wrapped mode).
+	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
 	indexQuery        = []string{"dynamodb:Query"}
 )
 
@@ -262,7 +270,7 @@ func Groups() []Group {
 			// Direct invocation only (aws lambda invoke), no HTTP route.
 			Name:         "admin",
 			TableActions: adminTableActions,
-			KMS:          KMSNone,
+			KMS:          KMSRotate,
 			MemoryMB:     256, TimeoutSeconds: 30,
 		},
 	}
