@@ -46,9 +46,9 @@ const (
 // of cdk.json's. prod exercises every optional feature and a key rotation
 // in progress (ES384 generation 2 active, generation 1 still published).
 var scenarios = map[string]map[string]any{
-	"dev":        {"stage": "dev"},
+	"dev": {"stage": "dev"},
 	// dev-kms: KMS signing (the prod scenario signs with KMS too).
-	"dev-kms": {"stage": "dev", "signingMode": "kms"},
+	"dev-kms":    {"stage": "dev", "signingMode": "kms"},
 	"localstack": {"stage": "dev", "localstack": "true"},
 	// prod-created: the stack makes the alarm topic (an email subscribed)
 	// and the web ACL itself.
