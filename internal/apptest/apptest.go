@@ -68,7 +68,7 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	db := testenv.DynamoDB(t) // fails the test when no emulator endpoint is set
+	testenv.DynamoDB(t) // fails the test when no emulator endpoint is set
 	testenv.KMS(t)
 	awsCfg := testenv.AWSConfig(t)
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
@@ -81,8 +81,7 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	e.App = app.NewWith(cfg, db, full.Signer, logger, e.Clock.Now)
-	e.App.Ring = full.Ring
+	e.App = full
 	if opts.MeterTimeout > 0 {
 		e.App.Meter = e.App.Meter.WithTimeout(opts.MeterTimeout)
 	}

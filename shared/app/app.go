@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/partnerapi/partner-api/shared/admin"
@@ -77,11 +76,6 @@ func Build(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *sl
 	a := NewWith(cfg, db, s, logger, now)
 	a.Ring = ring
 	return a, nil
-}
-
-// NewDynamoDB is the DynamoDB client of every function.
-func NewDynamoDB(awsCfg aws.Config) *dynamodb.Client {
-	return dynamodb.NewFromConfig(awsCfg)
 }
 
 // NewSigner is the signer of cfg's signing mode (see Build) and, in

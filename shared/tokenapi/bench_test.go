@@ -1,9 +1,6 @@
 package tokenapi_test
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
@@ -41,17 +38,7 @@ func benchmarkToken(b *testing.B, e *apptest.Env, id, sec string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader("grant_type=client_credentials"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(id, sec)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	}
+	runTokenBenchmark(b, h, id, sec)
 }
 
 // BenchmarkVerify measures token verification: Parse is the signature and
