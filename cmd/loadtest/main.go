@@ -377,7 +377,9 @@ func print(w io.Writer, rows []row, d time.Duration, c int) {
 		}
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
-	ms := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) }
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
+	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "| %s\t %.0f\t %s\t %s\t %d\t %d\t %s\t %s\t %s\t\n", r.name, r.rate, ms(r.p50), ms(r.p99), r.requests, r.errors,
 			cell(r, "server"), cell(r, "dynamodb-local"), cell(r, "moto"))
