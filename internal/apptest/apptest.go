@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/internal/localdev"
@@ -41,6 +42,9 @@ type Env struct {
 type Options struct {
 	// PartnerAlgorithm signs partner tokens (ES384 when empty).
 	PartnerAlgorithm signer.Algorithm
+	// HTTPClient, when set, carries every AWS call of the App (tests count
+	// calls with it).
+	HTTPClient aws.HTTPClient
 	// SigningMode is the signing mode (wrapped when empty).
 	SigningMode config.SigningMode
 	// MeterTimeout bounds each usage counter write (usage.MeterTimeout
@@ -71,6 +75,9 @@ func New(t testing.TB, opts Options) *Env {
 	testenv.DynamoDB(t) // fails the test when no emulator endpoint is set
 	testenv.KMS(t)
 	awsCfg := testenv.AWSConfig(t)
+	if opts.HTTPClient != nil {
+		awsCfg.HTTPClient = opts.HTTPClient
+	}
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		t.Fatalf("provision: %v", err)
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"runtime/debug"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,4 +70,18 @@ func (r *cachedResolver) ResolveEndpoint(ctx context.Context, p dynamodb.Endpoin
 	}
 	r.cache.Store(k, e)
 	return e, nil
+}
+
+// GCPercent is the garbage collector's target the functions and the local
+// server run with (unless GOGC is set): a request allocates ~90 KB, mostly
+// in the SDK, and the live heap is a few MB, so collecting at 4x the live
+// heap instead of 2x saves about a tenth of a token's CPU (make loadtest)
+// for a few tens of MB of a 512 MB function.
+const GCPercent = 400
+
+// TuneGC applies GCPercent unless GOGC is set.
+func TuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(GCPercent)
+	}
 }

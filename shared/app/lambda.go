@@ -62,6 +62,7 @@ const StartFailedMessage = "start function"
 // too) and warns about any setting the group uses that was left at a
 // development default. It exits when the configuration is invalid.
 func startFunction(name string) (config.Config, aws.Config, *slog.Logger) {
+	TuneGC(os.Getenv)
 	cfg, awsCfg, err := LoadConfig(context.Background(), os.Getenv)
 	logger := logging.Lambda(cfg.LogLevel) // info when the configuration failed
 	slog.SetDefault(logger)

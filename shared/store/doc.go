@@ -59,9 +59,10 @@
 //	    (Put conditional on version, with a ConditionCheck that the org exists; deleted in the org's delete transaction)
 //	18  children of an organisation, consistent     Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "CHILD#<parent_id>#");
 //	    (refusing to narrow a parent)               BatchGetItem of the orgs          link items written with each child create, delete and move
-//	19  partner, organisation and ancestors enabled BatchGetItem, then         table  pattern 1's partner principal and pk=PARTNER#<partner_id>, sk=ORG#<org_id>;
-//	    (ClientChainActive at token issuance;       BatchGetItem of the path          then sk=ORG#<id> for each id of the org's path (only when it has one)
-//	    TokenState on every client-token request)
+//	19  partner, organisation and ancestors enabled BatchGetItem, then         table  pattern 1's partner principal and pk=PARTNER#<partner_id>, sk=ORG#<org_id>
+//	    (ClientChainActive at token issuance;       BatchGetItem of the path          and sk=ORG#<id> for each id of the org's path as this process last saw
+//	    TokenState on every client-token request)   only when the path is new         it (a hint: the org item in the same batch says whether it still holds);
+//	                                                 to the process or changed         a second batch of the actual path only when the hint was missing or stale
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
 //	21  JWT signing key ring (wrapped signing mode) Query (consistent), all    table  pk=KEYRING, begins_with(sk, "KEY#"); one item per key, sk=KEY#<kid>
