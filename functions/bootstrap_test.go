@@ -273,6 +273,7 @@ func build(t *testing.T, names []string) binaries {
 	}
 	t.Logf("built %s for %s/%s in %s", strings.Join(names, ", "), goos, goarch, time.Since(began).Round(time.Millisecond))
 	for _, n := range names {
+		n = filepath.Base(n) // a package path such as testdata/hello
 		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
 			t.Fatal(err)
 		}

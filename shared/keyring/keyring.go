@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -318,12 +319,13 @@ func (r *Ring) create(ctx context.Context, alg signer.Algorithm, now, activates 
 	return k, nil
 }
 
-// Source returns the signer.Source of this ring. With sign, keys that sign
-// now or later are decrypted (one KMS Decrypt per key, once per process:
-// the plaintext keys are kept across refreshes); without it no KMS call is
-// made and the Signer only verifies.
+// Source returns the signer.Source of this ring. With sign, each key that
+// signs now or later is decrypted when it first signs (one KMS Decrypt per
+// key, once per process: the plaintext keys are kept across refreshes), so
+// a cold start decrypts only the key of the algorithm its first token
+// needs; without sign no KMS call is made and the Signer only verifies.
 func (r *Ring) Source(sign bool) signer.Source {
-	return &source{ring: r, sign: sign, private: map[string]crypto.Signer{}}
+	return &source{ring: r, sign: sign, private: map[string]crypto.Signer{}, wrapped: map[string]*wrappedKey{}}
 }
 
 type source struct {
@@ -332,6 +334,33 @@ type source struct {
 	mu   sync.Mutex
 	// private holds the keys decrypted so far, by kid.
 	private map[string]crypto.Signer
+	// wrapped are the signers handed out, by kid, reused across loads.
+	wrapped map[string]*wrappedKey
+	// unwrapMu serialises decryptions (a handful per process).
+	unwrapMu sync.Mutex
+}
+
+// wrappedKey is a crypto.Signer whose private key is decrypted when it
+// first signs.
+type wrappedKey struct {
+	src  *source
+	item store.SigningKey
+	pub  signer.Key
+}
+
+// unwrapTimeout bounds the KMS Decrypt of a key's first signature.
+const unwrapTimeout = 5 * time.Second
+
+func (w *wrappedKey) Public() crypto.PublicKey { return w.pub.Public }
+
+func (w *wrappedKey) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), unwrapTimeout)
+	defer cancel()
+	priv, err := w.src.privateKey(ctx, w.item, w.pub)
+	if err != nil {
+		return nil, err
+	}
+	return priv.Sign(rand, digest, opts)
 }
 
 // Load reads the ring and returns its published keys at now.
@@ -344,7 +373,6 @@ func (s *source) Load(ctx context.Context) ([]signer.RingKey, error) {
 	}
 	windows := Timeline(keys, r.policy, now)
 	var out []signer.RingKey
-	var decrypt []int
 	for _, k := range keys {
 		w := windows[k.KID]
 		if w.Status == store.KeyRetired {
@@ -363,33 +391,39 @@ func (s *source) Load(ctx context.Context) ([]signer.RingKey, error) {
 		}
 		rk := signer.RingKey{Key: pub, SignsFrom: w.SignsFrom, SignsUntil: w.SignsUntil, PublishedUntil: w.PublishedUntil}
 		if s.sign && w.Status != store.KeyRetiring {
-			decrypt = append(decrypt, len(out))
+			rk.Private = s.signerFor(k, pub)
 		}
 		out = append(out, rk)
-	}
-	// Decrypt what is not held yet, all at once (a cold start).
-	byKID := map[string]store.SigningKey{}
-	for _, k := range keys {
-		byKID[k.KID] = k
-	}
-	errs := make([]error, len(out))
-	var wg sync.WaitGroup
-	for _, i := range decrypt {
-		wg.Go(func() {
-			out[i].Private, errs[i] = s.privateKey(ctx, byKID[out[i].Key.KID], out[i].Key)
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
 
-// privateKey returns k's private key, decrypting it on first use.
+// signerFor is the wrappedKey of k, the same one on every load.
+func (s *source) signerFor(k store.SigningKey, pub signer.Key) *wrappedKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w, ok := s.wrapped[k.KID]
+	if !ok {
+		w = &wrappedKey{src: s, item: k, pub: pub}
+		s.wrapped[k.KID] = w
+	}
+	return w
+}
+
+// privateKey returns k's private key, decrypting it on first use. Calls
+// for one key wait for each other, so a burst of first tokens makes one
+// Decrypt.
 func (s *source) privateKey(ctx context.Context, k store.SigningKey, pub signer.Key) (crypto.Signer, error) {
 	s.mu.Lock()
 	priv, ok := s.private[k.KID]
+	s.mu.Unlock()
+	if ok {
+		return priv, nil
+	}
+	s.unwrapMu.Lock()
+	defer s.unwrapMu.Unlock()
+	s.mu.Lock()
+	priv, ok = s.private[k.KID]
 	s.mu.Unlock()
 	if ok {
 		return priv, nil

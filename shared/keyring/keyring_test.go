@@ -155,11 +155,11 @@ func TestFullRotation(t *testing.T) {
 	}
 	var live []issued
 	kids := map[string]bool{}
-	step := 10 * time.Minute
+	step := 15 * time.Minute
 	start := f.clock.Now()
-	// After 2 h 10 min (just after the relying party fetched the JWKS) and a
+	// After 2 h 15 min (just after the relying party fetched the JWKS) and a
 	// day later.
-	rotations := map[int]bool{13: true, 13 + 24*6: true}
+	rotations := map[int]bool{9: true, 9 + 24*4: true}
 	for i := 0; f.clock.Now().Before(start.Add(60 * time.Hour)); i++ {
 		if rotations[i] {
 			rep, err := f.ring().Rotate(ctx)
@@ -198,7 +198,7 @@ func TestFullRotation(t *testing.T) {
 		live = kept
 		// Every live token: the newest, the oldest, and a spread between.
 		for n, tk := range live {
-			if n != 0 && n != len(live)-1 && n%37 != 0 {
+			if n != 0 && n != len(live)-1 && n%41 != 0 {
 				continue
 			}
 			for v, keys := range verifiers {
@@ -298,9 +298,10 @@ func signingKID(t *testing.T, s *signer.Signer) string {
 	return tok.Header["kid"].(string)
 }
 
-// TestOneDecryptPerKey: a signing process decrypts each key that signs now
-// or next once, however often it re-reads the ring; a verifying process
-// never calls KMS.
+// TestOneDecryptPerKey: a signing process decrypts a key when it first
+// signs with it, once, however often it signs or re-reads the ring (so a
+// cold start decrypts only the key its first token needs); a verifying
+// process never calls KMS.
 func TestOneDecryptPerKey(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
@@ -312,23 +313,35 @@ func TestOneDecryptPerKey(t *testing.T) {
 	}
 	f.kms.decrypts.Store(0)
 	s := f.signer(t, true)
-	if got := f.kms.decrypts.Load(); got != 3 {
-		t.Errorf("Decrypt calls at start: got %d, want 3 (one per key)", got)
+	if got := f.kms.decrypts.Load(); got != 0 {
+		t.Errorf("Decrypt calls at start: got %d, want 0 (none signed yet)", got)
 	}
 	for range 3 {
-		f.clock.Add(signer.DefaultRefreshInterval)
-		signingKID(t, s) // refreshes
+		signingKID(t, s)
+		f.clock.Add(signer.DefaultRefreshInterval) // the next use re-reads the ring
 	}
-	if got := f.kms.decrypts.Load(); got != 3 {
-		t.Errorf("Decrypt calls after refreshes: got %d, want still 3", got)
+	if got := f.kms.decrypts.Load(); got != 1 {
+		t.Errorf("Decrypt calls after ES384 tokens and refreshes: got %d, want 1", got)
+	}
+	var wg sync.WaitGroup
+	for range 8 { // a burst of first PS256 tokens: one Decrypt
+		wg.Go(func() {
+			if _, err := s.SignJWT(ctx, signer.PS256, "at+jwt", map[string]any{"x": 1}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := f.kms.decrypts.Load(); got != 2 {
+		t.Errorf("Decrypt calls after PS256 tokens: got %d, want 2", got)
 	}
 	if _, err := f.ring().Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Add(signer.DefaultRefreshInterval)
+	f.clock.Add(keyring.DefaultPolicy.Lead())
 	signingKID(t, s)
-	if got := f.kms.decrypts.Load(); got != 6 {
-		t.Errorf("Decrypt calls after a rotation: got %d, want 6 (each new key once)", got)
+	if got := f.kms.decrypts.Load(); got != 3 {
+		t.Errorf("Decrypt calls once the rotated ES384 key signs: got %d, want 3", got)
 	}
 	f.kms.decrypts.Store(0)
 	v := f.signer(t, false)
@@ -366,14 +379,27 @@ func TestWrappedKeyBoundToKID(t *testing.T) {
 	if err := decrypt(a.WrappedKey, nil); err == nil {
 		t.Error("decrypted without an encryption context")
 	}
-	// A ciphertext moved to another key's item is refused at load.
-	b.WrappedKey = a.WrappedKey
-	if _, err := f.table.UpdateSigningKey(ctx, b); err != nil {
+	// A ciphertext moved to another key's item never signs.
+	for _, k := range keys {
+		if k.KID != a.KID {
+			k.WrappedKey = a.WrappedKey
+			if _, err := f.table.UpdateSigningKey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s, err := signer.NewRing(ctx, f.ring().Source(true), signer.RingOptions{Now: f.clock.Now})
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = signer.NewRing(ctx, f.ring().Source(true), signer.RingOptions{Now: f.clock.Now})
-	var invalid *types.InvalidCiphertextException
-	if err == nil || !errors.As(err, &invalid) {
-		t.Errorf("load with a swapped ciphertext: err = %v, want InvalidCiphertextException", err)
+	for _, alg := range keyring.Algorithms {
+		if alg == signer.Algorithm(a.Algorithm) {
+			continue
+		}
+		_, err = s.SignJWT(ctx, alg, "at+jwt", map[string]any{"x": 1})
+		var invalid *types.InvalidCiphertextException
+		if err == nil || !errors.As(err, &invalid) {
+			t.Errorf("%s with a swapped ciphertext: err = %v, want InvalidCiphertextException", alg, err)
+		}
 	}
 }

@@ -19,8 +19,9 @@ import (
 type RingKey struct {
 	// Key is the public key (KID, Algorithm, Public; KeyARN is empty).
 	Key Key
-	// Private signs in process; nil when this process does not sign (a
-	// function that only verifies, or a key that will never sign again).
+	// Private signs in process (it may fetch its key on first use); nil
+	// when this process does not sign (a function that only verifies, or a
+	// key that will never sign again).
 	Private crypto.Signer
 	// SignsFrom and SignsUntil bound when the key signs (zero SignsUntil:
 	// no newer key yet). Of the keys signing at a time, the one with the
@@ -198,12 +199,10 @@ func signLocal(priv crypto.Signer, alg Algorithm, input []byte) ([]byte, error) 
 	return nil, ErrUnknownAlgorithm
 }
 
+// signECDSA signs with priv, an ECDSA key (its crypto.Signer answers
+// ASN.1 DER) and returns r || s.
 func signECDSA(priv crypto.Signer, digest []byte, size int) ([]byte, error) {
-	k, ok := priv.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("private key of type %T for ECDSA", priv)
-	}
-	der, err := ecdsa.SignASN1(rand.Reader, k, digest)
+	der, err := priv.Sign(rand.Reader, digest, nil)
 	if err != nil {
 		return nil, err
 	}
