@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/signer"
@@ -24,24 +25,6 @@ import (
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-// clock is a settable clock shared by every part of a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // countingKMS counts Encrypt and Decrypt calls.
 type countingKMS struct {
@@ -64,7 +47,7 @@ type fixture struct {
 	table       *store.Table
 	kms         *countingKMS
 	wrappingKey string
-	clock       *clock
+	clock       *apptest.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -80,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := apptest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	return &fixture{
 		table: store.New(db, name, c.Now), kms: &countingKMS{KMS: k},
 		wrappingKey: aws.ToString(created.KeyMetadata.Arn), clock: c,
@@ -208,7 +191,7 @@ func TestFullRotation(t *testing.T) {
 				}
 			}
 		}
-		f.clock.Add(step)
+		f.clock.Advance(step)
 	}
 	// Three generations of each algorithm signed.
 	if got, want := len(kids), 6; got != want {
@@ -267,19 +250,19 @@ func TestNewKeyPublishedBeforeItSigns(t *testing.T) {
 	if p.Lead() < p.JWKSCacheLifetime+p.RefreshInterval {
 		t.Fatalf("lead %s is shorter than a JWKS cache lifetime and a refresh", p.Lead())
 	}
-	f.clock.Add(p.Lead() - time.Second)
+	f.clock.Advance(p.Lead() - time.Second)
 	if got := signingKID(t, s); got != oldKID {
 		t.Errorf("a second before the lead ends the signing kid is %s, want the old %s", got, oldKID)
 	}
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	if got := signingKID(t, s); got != newKID {
 		t.Errorf("at the end of the lead the signing kid is %s, want the new %s", got, newKID)
 	}
-	f.clock.Add(p.MaxTokenLifetime)
+	f.clock.Advance(p.MaxTokenLifetime)
 	if _, ok := s.Key(oldKID); !ok {
 		t.Error("the old key left the JWKS before its last token expired")
 	}
-	f.clock.Add(p.ClockSkew)
+	f.clock.Advance(p.ClockSkew)
 	if _, ok := s.Key(oldKID); ok {
 		t.Error("the old key is still published after its last token expired")
 	}
@@ -318,7 +301,7 @@ func TestOneDecryptPerKey(t *testing.T) {
 	}
 	for range 3 {
 		signingKID(t, s)
-		f.clock.Add(signer.DefaultRefreshInterval) // the next use re-reads the ring
+		f.clock.Advance(signer.DefaultRefreshInterval) // the next use re-reads the ring
 	}
 	if got := f.kms.decrypts.Load(); got != 1 {
 		t.Errorf("Decrypt calls after ES384 tokens and refreshes: got %d, want 1", got)
@@ -338,7 +321,7 @@ func TestOneDecryptPerKey(t *testing.T) {
 	if _, err := f.ring().Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Add(keyring.DefaultPolicy.Lead())
+	f.clock.Advance(keyring.DefaultPolicy.Lead())
 	signingKID(t, s)
 	if got := f.kms.decrypts.Load(); got != 3 {
 		t.Errorf("Decrypt calls once the rotated ES384 key signs: got %d, want 3", got)

@@ -221,20 +221,21 @@ func GenerateKey(alg Algorithm) (crypto.Signer, error) {
 	return nil, fmt.Errorf("generate key: %w", ErrUnknownAlgorithm)
 }
 
-// PublicKey returns the Key (kid: RFC 7638 thumbprint) of priv's public
-// half for alg, checking that the key fits alg.
+// PublicKey returns the Key of pub for alg (kid: its RFC 7638 thumbprint;
+// no KeyARN), checking that the key fits alg: an RSA key for PS256, a key
+// on the algorithm's curve for ES384 and ES512.
 func PublicKey(alg Algorithm, pub crypto.PublicKey) (Key, error) {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if alg != PS256 {
-			return Key{}, fmt.Errorf("RSA key for %s", alg)
+			return Key{}, fmt.Errorf("RSA public key for %s", alg)
 		}
 	case *ecdsa.PublicKey:
 		if p.Curve != curveFor(alg) {
-			return Key{}, fmt.Errorf("ECDSA key on %s for %s", p.Curve.Params().Name, alg)
+			return Key{}, fmt.Errorf("ECDSA public key on %s for %s", p.Curve.Params().Name, alg)
 		}
 	default:
-		return Key{}, fmt.Errorf("key of type %T for %s", pub, alg)
+		return Key{}, fmt.Errorf("public key of type %T for %s", pub, alg)
 	}
 	kid, err := thumbprint(pub)
 	if err != nil {

@@ -15,9 +15,7 @@ package signer
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -259,23 +257,12 @@ func checkPublicKey(out *kms.GetPublicKeyOutput, want Algorithm) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("parse public key: %w", err)
 	}
-	switch p := pub.(type) {
-	case *rsa.PublicKey:
-		if alg != PS256 {
-			return Key{}, fmt.Errorf("RSA public key for %s", alg)
-		}
-	case *ecdsa.PublicKey:
-		if p.Curve != curveFor(alg) {
-			return Key{}, fmt.Errorf("ECDSA public key on %s for %s", p.Curve.Params().Name, alg)
-		}
-	default:
-		return Key{}, fmt.Errorf("public key of type %T for %s", pub, alg)
-	}
-	kid, err := thumbprint(pub)
+	k, err := PublicKey(alg, pub)
 	if err != nil {
 		return Key{}, err
 	}
-	return Key{KID: kid, Algorithm: alg, KeyARN: arn, Public: pub}, nil
+	k.KeyARN = arn
+	return k, nil
 }
 
 // curveFor returns the curve of an ECDSA algorithm, nil for others.

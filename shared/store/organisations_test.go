@@ -254,17 +254,24 @@ func TestListOrganisationsPages(t *testing.T) {
 	}
 }
 
+// newChain stores partner p and a chain of organisations root > mid > leaf.
+func newChain(t *testing.T) (tb *Table, root, mid, leaf Organisation) {
+	t.Helper()
+	tb = newOrgTable(t)
+	if err := tb.CreatePrincipal(context.Background(), Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	root = newOrg(t, tb, "p", nil)
+	mid = newOrg(t, tb, "p", &root)
+	leaf = newOrg(t, tb, "p", &mid)
+	return tb, root, mid, leaf
+}
+
 // TestClientChainActiveAncestors checks, through the token path's read
 // (pattern 19), that disabling an organisation stops its whole subtree.
 func TestClientChainActiveAncestors(t *testing.T) {
 	ctx := context.Background()
-	tb := newOrgTable(t)
-	if err := tb.CreatePrincipal(ctx, Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	root := newOrg(t, tb, "p", nil)
-	mid := newOrg(t, tb, "p", &root)
-	leaf := newOrg(t, tb, "p", &mid)
+	tb, root, mid, leaf := newChain(t)
 
 	check := func(partnerID, id string, want bool) {
 		t.Helper()
@@ -295,13 +302,7 @@ func TestClientChainActiveAncestors(t *testing.T) {
 // ancestors are all enabled) must not make its chain active.
 func TestClientChainActivePathHint(t *testing.T) {
 	ctx := context.Background()
-	tb := newOrgTable(t)
-	if err := tb.CreatePrincipal(ctx, Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	root := newOrg(t, tb, "p", nil)
-	mid := newOrg(t, tb, "p", &root)
-	leaf := newOrg(t, tb, "p", &mid)
+	tb, _, mid, leaf := newChain(t)
 	other := newOrg(t, tb, "p", nil)
 	for range 2 { // the first call learns the path, the second uses it
 		if ok, err := tb.ClientChainActive(ctx, "p", leaf.ID); !ok || err != nil {
