@@ -96,6 +96,8 @@ func TestBootstrap(t *testing.T) {
 			{"unknown field", `{"action":"get_partner","partner_id":"acme-partner","secret":"x"}`, functionError("", `unknown field "secret"`)},
 			// The process serves on after a function error.
 			{"get", "admin/get-partner.json", adminResponse(false)},
+			// The schedule's payload: a pending key per algorithm.
+			{"rotate signing keys", "admin/rotate-signing-keys.json", keyRingResponse},
 		}},
 	}
 
@@ -168,6 +170,33 @@ func adminResponse(withSecret bool) func(*testing.T, lambdaruntime.Result) {
 		if len(resp.Scopes) == 0 {
 			t.Errorf("got no scopes, want the partner scopes")
 		}
+	}
+}
+
+// keyRingResponse checks the admin function's rotation report: three keys
+// created, each pending, and no key material.
+func keyRingResponse(t *testing.T, res lambdaruntime.Result) {
+	t.Helper()
+	if res.Err != nil {
+		t.Fatalf("got function error %v, want a report", res.Err)
+	}
+	var rep struct {
+		Created []string `json:"created"`
+		Keys    []struct {
+			KID, Status string
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(res.Payload, &rep); err != nil || len(rep.Created) != 3 {
+		t.Fatalf("got %s, want a report of three keys created (%v)", res.Payload, err)
+	}
+	pending := 0
+	for _, k := range rep.Keys {
+		if k.Status == "pending" {
+			pending++
+		}
+	}
+	if pending != 3 || strings.Contains(string(res.Payload), "wrapped") {
+		t.Errorf("got %s, want three pending keys and no key material", res.Payload)
 	}
 }
 
