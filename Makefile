@@ -19,7 +19,7 @@ LOCALSTACK_COMPOSE := docker compose -f localstack/compose.yaml
 # Node 20 is end-of-life: the CDK's JSII runtime prints a banner per run. Harmless.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: help run test deps lint unit fuzz fuzz-brief build bench e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
+.PHONY: help run test deps lint unit fuzz fuzz-brief build bench loadtest coldstart e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,15 @@ build: ## cross-compile every function to dist/<function>/bootstrap (linux/arm64
 
 bench: deps ## benchmarks (token issuance and verification) against the emulators
 	$(GO) run ./cmd/devstack -- $(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/tokenapi/ ./shared/signin/
+
+DURATION ?= 15s
+CONCURRENCY ?= 16
+loadtest: deps ## drive the local stack (make run's) for DURATION per scenario with CONCURRENCY workers; prints req/s, p50/p99, errors, CPU ms/request
+	$(GO) run ./cmd/loadtest -duration $(DURATION) -concurrency $(CONCURRENCY)
+
+COLDSTART_RUNS ?= 5
+coldstart: ## each function's cold start (process start to first response, linux/arm64 under qemu when present) against a hello-world; bootstrap sizes
+	$(GO) run ./cmd/devstack -- env COLDSTART_RUNS=$(COLDSTART_RUNS) $(GO) test -count=1 -run '^TestColdStart$$' -v ./functions/
 
 e2e: ## end-to-end suite against BASE_URL as the partner CLIENT_ID/CLIENT_SECRET (in process when BASE_URL is empty)
 	E2E_BASE_URL="$(BASE_URL)" E2E_CLIENT_ID="$(CLIENT_ID)" E2E_CLIENT_SECRET="$(CLIENT_SECRET)" \

@@ -101,6 +101,8 @@ func TestBootstrap(t *testing.T) {
 			{"unknown field", `{"action":"get_partner","partner_id":"acme-partner","secret":"x"}`, functionError("", `unknown field "secret"`)},
 			// The process serves on after a function error.
 			{"get", "admin/get-partner.json", adminResponse(false)},
+			// The schedule's payload: a pending key per algorithm.
+			{"rotate signing keys", "admin/rotate-signing-keys.json", keyRingResponse},
 		}},
 	}
 
@@ -173,6 +175,33 @@ func adminResponse(withSecret bool) func(*testing.T, lambdaruntime.Result) {
 		if len(resp.Scopes) == 0 {
 			t.Errorf("got no scopes, want the partner scopes")
 		}
+	}
+}
+
+// keyRingResponse checks the admin function's rotation report: three keys
+// created, each pending, and no key material.
+func keyRingResponse(t *testing.T, res lambdaruntime.Result) {
+	t.Helper()
+	if res.Err != nil {
+		t.Fatalf("got function error %v, want a report", res.Err)
+	}
+	var rep struct {
+		Created []string `json:"created"`
+		Keys    []struct {
+			KID, Status string
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(res.Payload, &rep); err != nil || len(rep.Created) != 3 {
+		t.Fatalf("got %s, want a report of three keys created (%v)", res.Payload, err)
+	}
+	pending := 0
+	for _, k := range rep.Keys {
+		if k.Status == "pending" {
+			pending++
+		}
+	}
+	if pending != 3 || strings.Contains(string(res.Payload), "wrapped") {
+		t.Errorf("got %s, want three pending keys and no key material", res.Payload)
 	}
 }
 
@@ -278,6 +307,7 @@ func build(t *testing.T, names []string) binaries {
 	}
 	t.Logf("built %s for %s/%s in %s", strings.Join(names, ", "), goos, goarch, time.Since(began).Round(time.Millisecond))
 	for _, n := range names {
+		n = filepath.Base(n) // a package path such as testdata/hello
 		if err := os.Mkdir(filepath.Join(dir, n), 0o755); err != nil {
 			t.Fatal(err)
 		}

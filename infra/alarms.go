@@ -100,7 +100,7 @@ func NewAlarms(scope constructs.Construct, cfg StageConfig, api *API, table awsd
 			Threshold:         jsii.Number(1),
 			EvaluationPeriods: jsii.Number(1),
 		})
-		if fn.Group.KMS != KMSNone {
+		if fn.Group.HTTP() {
 			awslogs.NewMetricFilter(c, jsii.String(groupID(name)+"KmsErrors"), &awslogs.MetricFilterProps{
 				LogGroup:        fn.LogGroup,
 				FilterPattern:   awslogs.FilterPattern_Literal(jsii.String(KMSErrorFilter)),

@@ -52,6 +52,14 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 		RemovalPolicy: removal,
 	})
 	stackName := *awscdk.Stack_Of(scope).StackName()
+	var methodOptions *map[string]*awsapigateway.MethodDeploymentOptions
+	if rate, burst, ok := tokenRouteThrottle(cfg); ok {
+		// "/v1/token/POST": the resource path and method the stage's
+		// method settings name.
+		methodOptions = &map[string]*awsapigateway.MethodDeploymentOptions{
+			"/v1/token/POST": {ThrottlingRateLimit: jsii.Number(rate), ThrottlingBurstLimit: jsii.Number(burst)},
+		}
+	}
 	a.RestAPI = awsapigateway.NewRestApi(scope, jsii.String("Api"), &awsapigateway.RestApiProps{
 		RestApiName:   jsii.String(stackName),
 		Description:   jsii.String("Partner API " + cfg.Stage),
@@ -67,6 +75,7 @@ func NewAPI(scope constructs.Construct, cfg StageConfig) *API {
 			StageName:            jsii.String(cfg.Stage),
 			ThrottlingRateLimit:  jsii.Number(cfg.ThrottleRateLimit),
 			ThrottlingBurstLimit: jsii.Number(cfg.ThrottleBurstLimit),
+			MethodOptions:        methodOptions,
 			TracingEnabled:       jsii.Bool(true),
 			MetricsEnabled:       jsii.Bool(true),
 			// Execution logs at ERROR only and never data traces: request

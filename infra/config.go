@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -61,6 +62,26 @@ type StageConfig struct {
 	// WritesPerMinute bounds each partner's management writes per minute
 	// (context managementWritesPerMinute, default 1200, 0 for no limit).
 	WritesPerMinute int
+	// SigningMode is the functions' SIGNING_MODE (context signingMode:
+	// wrapped, the default, or kms).
+	SigningMode config.SigningMode
+	// KeyRotationDays is the period of the scheduled signing key rotation
+	// in wrapped mode (context keyRotationDays, default 30, 1 to 365).
+	KeyRotationDays int
+	// KMSSignQuota is the account's KMS request quota per second for
+	// the signing keys' cryptographic operations, shared by everything in
+	// the account and region (context kmsSignQuota, default 300: the
+	// default quota for ECC keys, lower than RSA's 500; raise it with the
+	// quota). With kms signing every token is one Sign, so the token route
+	// is throttled to TokenThrottleRateLimit below it.
+	KMSSignQuota float64
+	// TokenThrottleRateLimit and TokenThrottleBurstLimit throttle POST
+	// /v1/token in kms mode (context tokenThrottleRateLimit, default 80% of
+	// KMSSignQuota; tokenThrottleBurstLimit, default the rate). The rate
+	// must stay below KMSSignQuota. In wrapped mode the route has the
+	// stage's throttle only: signing makes no KMS call.
+	TokenThrottleRateLimit  float64
+	TokenThrottleBurstLimit float64
 	// PartnerTokenAlgorithm signs partner tokens (context partnerTokenAlg).
 	PartnerTokenAlgorithm signer.Algorithm
 	// SigningKeys are the KMS key generations of each algorithm (context
@@ -239,6 +260,24 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 		errs = append(errs, fmt.Errorf("context partnerTokenAlg: %w", err))
 	}
 	c.PartnerTokenAlgorithm = alg
+
+	mode, err := config.ParseSigningMode(str("signingMode", string(config.SigningWrapped)))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("context signingMode: %w", err))
+	}
+	c.SigningMode = mode
+	rot := number("keyRotationDays", 30)
+	c.KeyRotationDays = int(rot)
+	if float64(c.KeyRotationDays) != rot || c.KeyRotationDays > 365 {
+		errs = append(errs, fmt.Errorf("context keyRotationDays=%v: want whole days from 1 to 365", rot))
+	}
+	c.KMSSignQuota = number("kmsSignQuota", 300)
+	c.TokenThrottleRateLimit = number("tokenThrottleRateLimit", math.Floor(0.8*c.KMSSignQuota))
+	c.TokenThrottleBurstLimit = number("tokenThrottleBurstLimit", c.TokenThrottleRateLimit)
+	if c.SigningMode == config.SigningKMS && c.TokenThrottleRateLimit >= c.KMSSignQuota {
+		errs = append(errs, fmt.Errorf("context tokenThrottleRateLimit=%v: with signingMode=kms it must stay below kmsSignQuota=%v "+
+			"(every token is one KMS Sign; raise the KMS quota first, then kmsSignQuota)", c.TokenThrottleRateLimit, c.KMSSignQuota))
+	}
 
 	c.SigningKeys, err = signingKeysFrom(get("signingKeys"))
 	if err != nil {

@@ -290,13 +290,13 @@ func TestCatalog(t *testing.T) {
 		table, index []string
 		kms          KMSAccess
 	}{
-		"token":         {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
-		"signin":        {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
+		"token":         {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}, nil, KMSSign},
+		"signin":        {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}, nil, KMSSign},
 		"organisations": {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"clients":       {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"authservers":   {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"usage":         {[]string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}, []string{"dynamodb:Query"}, KMSVerify},
-		"admin":         {[]string{"dynamodb:GetItem", "dynamodb:PutItem"}, nil, KMSNone},
+		"admin":         {[]string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}, nil, KMSRotate},
 	}
 	if len(want) != len(Catalog) {
 		t.Errorf("Catalog has %d groups, want %d", len(Catalog), len(want))
@@ -309,7 +309,7 @@ func TestCatalog(t *testing.T) {
 	}
 
 	admin, _ := CatalogGroup("admin")
-	if admin.HTTP() || admin.KMS != KMSNone {
-		t.Errorf("admin = %+v, want no routes and no KMS", admin)
+	if admin.HTTP() || admin.KMS != KMSRotate {
+		t.Errorf("admin = %+v, want no routes, and only the key ring's rotation", admin)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -91,6 +92,7 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 	if g.HTTP() {
 		maps.Copy(env, d.httpEnv)
 	}
+	maps.Copy(env, d.keys.WrappingEnvironment(g.KMS))
 	if g.CursorKey {
 		maps.Copy(env, d.cursorEnv)
 	}
@@ -143,11 +145,23 @@ func grantTable(role awsiam.Role, table awsdynamodb.Table, g EndpointGroup) {
 	}
 }
 
-// grantKeys allows kms:GetPublicKey on every published key (verification
-// keys are loaded once per cold start) and, for the signing group, kms:Sign
-// on the active keys only.
+// grantKeys allows, in kms mode, kms:GetPublicKey on every published key
+// (verification keys are loaded once per cold start) and, for the signing
+// group, kms:Sign on the active keys only. In wrapped mode verification
+// needs no KMS access; the signing group may kms:Decrypt and the rotating
+// (admin) group kms:Encrypt, each on the wrapping key only and only with the
+// key ring's encryption context (grantWrapping).
 func grantKeys(role awsiam.Role, keys *SigningKeys, access KMSAccess) {
-	if access == KMSNone {
+	if keys.Mode == config.SigningWrapped {
+		switch access {
+		case KMSSign:
+			grantWrapping(role, keys, "Unwrap", "kms:Decrypt")
+		case KMSRotate:
+			grantWrapping(role, keys, "Wrap", "kms:Encrypt")
+		}
+		return
+	}
+	if access != KMSVerify && access != KMSSign {
 		return
 	}
 	published := keys.PublishedARNs()
@@ -164,6 +178,23 @@ func grantKeys(role awsiam.Role, keys *SigningKeys, access KMSAccess) {
 			Resources: &active,
 		}))
 	}
+}
+
+// grantWrapping allows action on the wrapping key when the request's
+// encryption context is a key ring's: purpose keyring.Purpose and a kid,
+// nothing else. So the role can neither decrypt nor make ciphertexts for any
+// other use of the key.
+func grantWrapping(role awsiam.Role, keys *SigningKeys, sid, action string) {
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(action),
+		Resources: jsii.Strings(*keys.Wrapping.KeyArn()),
+		Conditions: &map[string]any{
+			"StringEquals":              map[string]any{"kms:EncryptionContext:purpose": keyring.Purpose},
+			"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": []string{"kid", "purpose"}},
+			"Null":                      map[string]any{"kms:EncryptionContext:kid": "false"},
+		},
+	}))
 }
 
 // lambdaLogLevel maps LOG_LEVEL to Lambda's application log level.

@@ -24,6 +24,7 @@ const (
 	KMSNone   = registry.KMSNone
 	KMSVerify = registry.KMSVerify
 	KMSSign   = registry.KMSSign
+	KMSRotate = registry.KMSRotate
 )
 
 // Catalog is every endpoint group of the registry. Which of them a synth

@@ -25,9 +25,15 @@ var keySpecs = map[signer.Algorithm]awskms.KeySpec{
 	signer.ES512: awskms.KeySpec_ECC_NIST_P521,
 }
 
-// SigningKeys are the KMS keys that sign and verify the service's JWTs.
+// SigningKeys are the KMS keys behind the service's JWTs: in wrapped mode
+// one symmetric key wrapping the key ring's private keys (the ring itself is
+// in the table); in kms mode the asymmetric keys that sign and verify.
 type SigningKeys struct {
 	constructs.Construct
+	// Mode is the stage's signing mode.
+	Mode config.SigningMode
+	// Wrapping is the symmetric key wrapping the key ring (wrapped mode).
+	Wrapping awskms.Key
 	// Active is the signing key of each algorithm.
 	Active map[signer.Algorithm]awskms.Key
 	// Published are all keys whose public keys are in the JWKS: the active
@@ -57,6 +63,7 @@ func NewSigningKeys(scope constructs.Construct, id string, cfg StageConfig) *Sig
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	k := &SigningKeys{
 		Construct: c,
+		Mode:      cfg.SigningMode,
 		Active:    map[signer.Algorithm]awskms.Key{},
 		Aliases:   map[signer.Algorithm]awskms.Alias{},
 	}
@@ -65,6 +72,20 @@ func NewSigningKeys(scope constructs.Construct, id string, cfg StageConfig) *Sig
 		// A deleted signing key can never be recovered; a retired one left
 		// behind costs $1/month. Prod keys outlive the stack.
 		removal, pending = awscdk.RemovalPolicy_RETAIN, 30
+	}
+	if cfg.SigningMode == config.SigningWrapped {
+		// Deleting it would make every wrapped key undecryptable: the same
+		// retention as the signing keys. KMS rotates its backing key
+		// yearly and keeps the old ones, so ciphertexts stay decryptable.
+		k.Wrapping = awskms.NewKey(c, jsii.String("WrappingKey"), &awskms.KeyProps{
+			Description:       jsii.String(fmt.Sprintf("partner-api %s: wraps the JWT signing key ring's private keys", cfg.Stage)),
+			KeySpec:           awskms.KeySpec_SYMMETRIC_DEFAULT,
+			KeyUsage:          awskms.KeyUsage_ENCRYPT_DECRYPT,
+			EnableKeyRotation: jsii.Bool(true),
+			PendingWindow:     awscdk.Duration_Days(jsii.Number(pending)),
+			RemovalPolicy:     removal,
+		})
+		return k
 	}
 	for _, alg := range Algorithms {
 		gens := cfg.SigningKeys[alg]
@@ -112,12 +133,17 @@ func (k *SigningKeys) ActiveARNs() []*string {
 	return keyARNs(keys)
 }
 
-// Environment is the functions' key configuration: KMS_KEY_<ALG> is the
-// active key's ARN (not the alias: the deployed configuration, not a
-// concurrent alias update, decides which key signs, and IAM grants exactly
-// that ARN), KMS_RETIRED_KEYS the published keys that do not sign.
+// Environment is the HTTP functions' key configuration in kms mode:
+// KMS_KEY_<ALG> is the active key's ARN (not the alias: the deployed
+// configuration, not a concurrent alias update, decides which key signs,
+// and IAM grants exactly that ARN), KMS_RETIRED_KEYS the published keys that
+// do not sign. In wrapped mode there is none (the ring is in the table; the
+// wrapping key goes to the functions that sign or rotate, WrappingEnvironment).
 func (k *SigningKeys) Environment() map[string]*string {
 	env := map[string]*string{}
+	if k.Mode == config.SigningWrapped {
+		return env
+	}
 	for _, alg := range Algorithms {
 		env[config.EnvKMSKey(alg)] = k.Active[alg].KeyArn()
 	}
@@ -134,4 +160,18 @@ func keyARNs(keys []awskms.Key) []*string {
 		arns[i] = key.KeyArn()
 	}
 	return arns
+}
+
+// WrappingEnvironment is KMS_WRAPPING_KEY for a group that signs or
+// rotates in wrapped mode (empty otherwise), and SIGNING_MODE for any group
+// with key access.
+func (k *SigningKeys) WrappingEnvironment(access KMSAccess) map[string]*string {
+	if access == KMSNone {
+		return nil
+	}
+	env := map[string]*string{config.EnvSigningMode: jsii.String(string(k.Mode))}
+	if k.Mode == config.SigningWrapped && (access == KMSSign || access == KMSRotate) {
+		env[config.EnvWrappingKey] = k.Wrapping.KeyArn()
+	}
+	return env
 }

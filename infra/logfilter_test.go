@@ -107,6 +107,7 @@ func lambdaLogLines(t *testing.T) map[string][][]byte {
 	for _, alg := range Algorithms {
 		denied = append(denied, config.EnvKMSKey(alg)+"=alias/denied-"+strings.ToLower(string(alg)))
 	}
+	denied = append(denied, config.EnvSigningMode+"=kms")
 	out["kms-start"] = runLogChild(t, "kms-start", append(env, denied...), false)
 	for kind, l := range out {
 		t.Logf("%s: %s", kind, bytes.Join(l, []byte("\n")))

@@ -46,7 +46,9 @@ const (
 // of cdk.json's. prod exercises every optional feature and a key rotation
 // in progress (ES384 generation 2 active, generation 1 still published).
 var scenarios = map[string]map[string]any{
-	"dev":        {"stage": "dev"},
+	"dev": {"stage": "dev"},
+	// dev-kms: KMS signing (the prod scenario signs with KMS too).
+	"dev-kms":    {"stage": "dev", "signingMode": "kms"},
 	"localstack": {"stage": "dev", "localstack": "true"},
 	// prod-created: the stack makes the alarm topic (an email subscribed)
 	// and the web ACL itself.
@@ -56,7 +58,7 @@ var scenarios = map[string]map[string]any{
 	},
 	"prod": {
 		"stage": "prod", "domainName": testDomain, "certificateArn": testCertificateARN,
-		"webAclArn": testWebACLARN, "alarmTopicArn": testTopicARN,
+		"webAclArn": testWebACLARN, "alarmTopicArn": testTopicARN, "signingMode": "kms",
 		"stages": map[string]any{"prod": map[string]any{"signingKeys": map[string]any{
 			"ES384": map[string]any{"generations": []any{1, 2}, "active": 2},
 		}}},

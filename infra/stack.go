@@ -83,6 +83,9 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 		if g.Name == "admin" {
 			output(stack, "AdminFunctionName", fn.Function.FunctionName(),
 				"The ops function: aws lambda invoke --function-name <this> --payload file://events/admin/create-partner.json ...")
+			if cfg.SigningMode == config.SigningWrapped {
+				NewKeyRotationSchedule(stack, cfg, fn)
+			}
 		}
 	}
 
@@ -94,7 +97,13 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	output(stack, "IssuerUrl", issuer, "The tokens' issuer and the base URL partners call (BASE_URL of make e2e)")
 	output(stack, "TableName", table.TableName(), "The DynamoDB table")
 	output(stack, "CursorKeySecretArn", cursorKey.SecretArn(), "The Secrets Manager secret holding CURSOR_KEY")
+	if keys.Wrapping != nil {
+		output(stack, "WrappingKeyArn", keys.Wrapping.KeyArn(), "The KMS key wrapping the signing key ring's private keys")
+	}
 	for _, alg := range Algorithms {
+		if keys.Aliases[alg] == nil {
+			continue
+		}
 		output(stack, "KeyAlias"+string(alg), keys.Aliases[alg].AliasName(), "Alias of the active "+string(alg)+" signing key")
 		output(stack, "SigningKeyArn"+string(alg), keys.Active[alg].KeyArn(), "The active "+string(alg)+" signing key")
 	}

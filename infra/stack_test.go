@@ -94,6 +94,9 @@ func keysOf(t *testing.T, s *synthesized) stageKeys {
 	for _, id := range s.template.ofType("AWS::KMS::Key") {
 		var alg signer.Algorithm
 		var gen int
+		if s.template.Resources[id].Properties["KeyUsage"] != "SIGN_VERIFY" {
+			continue // the wrapping key
+		}
 		desc := s.template.Resources[id].Properties["Description"].(string)
 		if _, err := fmt.Sscanf(desc, "partner-api "+s.cfg.Stage+" %s JWT signing key, generation %d", &alg, &gen); err != nil {
 			t.Fatalf("key %s: description %q: %v", id, desc, err)
@@ -127,7 +130,7 @@ func TestSigningKeys(t *testing.T) {
 		policy  string
 		pending float64
 	}{
-		{"dev", map[signer.Algorithm][]int{signer.PS256: {1}, signer.ES384: {1}, signer.ES512: {1}},
+		{"dev-kms", map[signer.Algorithm][]int{signer.PS256: {1}, signer.ES384: {1}, signer.ES512: {1}},
 			map[signer.Algorithm]int{signer.PS256: 1, signer.ES384: 1, signer.ES512: 1}, "Delete", 7},
 		{"prod", map[signer.Algorithm][]int{signer.PS256: {1}, signer.ES384: {1, 2}, signer.ES512: {1}},
 			map[signer.Algorithm]int{signer.PS256: 1, signer.ES384: 2, signer.ES512: 1}, "Retain", 30},
@@ -160,7 +163,7 @@ func TestSigningKeys(t *testing.T) {
 				if got, want := k.active[alg], k.byAlg[alg][tc.active[alg]]; got != want || got == "" {
 					t.Errorf("%s alias targets %q, want generation %d (%q)", alg, got, tc.active[alg], want)
 				}
-				if got, want := k.alias[alg], KeyAlias(tc.name, alg); got != want {
+				if got, want := k.alias[alg], KeyAlias(s.cfg.Stage, alg); got != want {
 					t.Errorf("%s alias = %q, want %q", alg, got, want)
 				}
 				// Aliases go with the stack, even in prod: a retained alias
@@ -290,8 +293,8 @@ func TestFunctions(t *testing.T) {
 				}
 
 				env, _ := get(p, "Environment", "Variables").(map[string]any)
-				want := config.Keys(g)
-				if name == "prod" && g.KMS != KMSNone {
+				want := config.Keys(g, s.cfg.SigningMode)
+				if name == "prod" && (g.KMS == KMSVerify || g.KMS == KMSSign) {
 					want = append(want, config.EnvRetiredKeys)
 				}
 				slices.Sort(want)
@@ -464,6 +467,10 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			s := synth(t, name)
 			tableID, _ := s.template.one(t, "AWS::DynamoDB::Table")
 			k := keysOf(t, s)
+			wrapping := ""
+			if s.cfg.SigningMode == config.SigningWrapped {
+				wrapping = "${" + wrappingKeyID(t, s) + ".Arn}"
+			}
 			var published, active []string
 			for _, alg := range Algorithms {
 				for _, id := range k.byAlg[alg] {
@@ -523,11 +530,16 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				for _, a := range g.IndexActions {
 					add(a, "${"+tableID+".Arn}/index/"+store.IndexGSI1)
 				}
-				switch g.KMS {
-				case KMSSign:
+				switch {
+				case s.cfg.SigningMode == config.SigningWrapped && g.KMS == KMSSign:
+					add("kms:Decrypt", wrapping)
+				case s.cfg.SigningMode == config.SigningWrapped && g.KMS == KMSRotate:
+					add("kms:Encrypt", wrapping)
+				case s.cfg.SigningMode == config.SigningWrapped:
+				case g.KMS == KMSSign:
 					add("kms:Sign", active...)
 					add("kms:GetPublicKey", published...)
-				case KMSVerify:
+				case g.KMS == KMSVerify:
 					add("kms:GetPublicKey", published...)
 				}
 				got := granted["${"+roleID+"}"]
@@ -560,8 +572,9 @@ func TestAPIStage(t *testing.T) {
 				t.Errorf("TracingEnabled = %v, want true", p["TracingEnabled"])
 			}
 			settings, _ := p["MethodSettings"].([]any)
-			if len(settings) != 1 {
-				t.Fatalf("MethodSettings: %v", settings)
+			// kms mode adds the token route's own throttle (TestTokenThrottle).
+			if want := map[config.SigningMode]int{config.SigningWrapped: 1, config.SigningKMS: 2}[s.cfg.SigningMode]; len(settings) != want {
+				t.Fatalf("MethodSettings: %v, want %d", settings, want)
 			}
 			ms := settings[0]
 			checks := []struct {
@@ -701,7 +714,7 @@ func TestAlarms(t *testing.T) {
 
 			var kmsGroups int
 			for _, g := range Catalog {
-				if g.KMS != KMSNone {
+				if g.HTTP() {
 					kmsGroups++
 				}
 			}

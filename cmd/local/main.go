@@ -51,6 +51,7 @@ const (
 )
 
 func run() error {
+	app.TuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	port := os.Getenv("PORT")

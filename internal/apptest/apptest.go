@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/internal/localdev"
@@ -42,6 +43,11 @@ type Env struct {
 type Options struct {
 	// PartnerAlgorithm signs partner tokens (ES384 when empty).
 	PartnerAlgorithm signer.Algorithm
+	// HTTPClient, when set, carries every AWS call of the App (tests count
+	// calls with it).
+	HTTPClient aws.HTTPClient
+	// SigningMode is the signing mode (wrapped when empty).
+	SigningMode config.SigningMode
 	// MeterTimeout bounds each usage counter write (usage.MeterTimeout
 	// when zero). Bursts against DynamoDB Local under the race detector
 	// take far longer than DynamoDB, so tests counting them allow more.
@@ -72,6 +78,7 @@ func New(t testing.TB, opts Options) *Env {
 		"KMS_KEY_ES384":     "alias/test-" + suffix + "-es384",
 		"KMS_KEY_ES512":     "alias/test-" + suffix + "-es512",
 		"PARTNER_TOKEN_ALG": string(opts.PartnerAlgorithm),
+		"SIGNING_MODE":      string(opts.SigningMode),
 		"LOG_LEVEL":         "debug",
 	}
 	maps.Copy(env, opts.Env)
@@ -79,20 +86,23 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	db := testenv.DynamoDB(t) // fails the test when no emulator endpoint is set
+	testenv.DynamoDB(t) // fails the test when no emulator endpoint is set
 	testenv.KMS(t)
 	awsCfg := testenv.AWSConfig(t)
+	if opts.HTTPClient != nil {
+		awsCfg.HTTPClient = opts.HTTPClient
+	}
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 	e := &Env{Clock: NewClock(time.Now())}
 	logger, log := testenv.LambdaLogger(t)
 	e.Log = log
-	full, err := app.New(ctx, cfg, awsCfg, logger)
+	full, err := app.Build(ctx, cfg, awsCfg, logger, app.Options{Now: e.Clock.Now})
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
-	e.App = app.NewWith(cfg, db, full.Signer, logger, e.Clock.Now)
+	e.App = full
 	if opts.MeterTimeout > 0 {
 		e.App.Meter = e.App.Meter.WithTimeout(opts.MeterTimeout)
 	}

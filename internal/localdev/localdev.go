@@ -1,27 +1,50 @@
 // Package localdev provisions what the service expects to exist, for the
-// local server and tests: the table and the signing keys. In AWS the CDK
-// stack creates them instead.
+// local server and tests: the table and the signing keys (wrapped mode: the
+// KMS wrapping key and the key ring; kms mode: the KMS signing keys). In
+// AWS the CDK stack creates the table and KMS keys, and the admin
+// function's rotation (run by the stack at deployment and on a schedule)
+// fills the ring.
 package localdev
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Provision creates, idempotently, the table cfg.TableName and a KMS key
-// behind every signing key of cfg that is named by an alias.
+// Provision creates, idempotently, the table cfg.TableName and the keys of
+// cfg's signing mode: in wrapped mode the symmetric wrapping key (when
+// named by an alias) and a key per algorithm in the ring, through the same
+// keyring code the admin function rotates with; in kms mode a KMS key
+// behind every signing key named by an alias.
 func Provision(ctx context.Context, cfg config.Config, awsCfg aws.Config) error {
-	if err := store.CreateTable(ctx, dynamodb.NewFromConfig(awsCfg), cfg.TableName); err != nil {
+	db := dynamodb.NewFromConfig(awsCfg)
+	if err := store.CreateTable(ctx, db, cfg.TableName); err != nil {
 		return err
+	}
+	k := kms.NewFromConfig(awsCfg)
+	if cfg.SigningMode == config.SigningWrapped {
+		if strings.HasPrefix(cfg.WrappingKey, "alias/") {
+			if err := ensureWrappingKey(ctx, k, cfg.WrappingKey); err != nil {
+				return fmt.Errorf("ensure wrapping key: %w", err)
+			}
+		}
+		ring := keyring.New(store.New(db, cfg.TableName, nil), k, cfg.WrappingKey, keyring.DefaultPolicy, nil)
+		if _, err := ring.Ensure(ctx); err != nil {
+			return fmt.Errorf("ensure signing key ring: %w", err)
+		}
+		return nil
 	}
 	aliases := map[signer.Algorithm]string{}
 	for _, k := range cfg.SigningKeys {
@@ -29,8 +52,37 @@ func Provision(ctx context.Context, cfg config.Config, awsCfg aws.Config) error 
 			aliases[k.Algorithm] = k.KeyID
 		}
 	}
-	if _, err := signer.EnsureKeys(ctx, kms.NewFromConfig(awsCfg), aliases); err != nil {
+	if _, err := signer.EnsureKeys(ctx, k, aliases); err != nil {
 		return fmt.Errorf("ensure signing keys: %w", err)
+	}
+	return nil
+}
+
+// ensureWrappingKey makes alias name a symmetric ENCRYPT_DECRYPT key.
+func ensureWrappingKey(ctx context.Context, k *kms.Client, alias string) error {
+	out, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
+	if err == nil {
+		if md := out.KeyMetadata; md == nil || md.KeyUsage != types.KeyUsageTypeEncryptDecrypt || md.KeySpec != types.KeySpecSymmetricDefault {
+			return fmt.Errorf("%s is not a symmetric encryption key", alias)
+		}
+		return nil
+	}
+	if _, notFound := errors.AsType[*types.NotFoundException](err); !notFound {
+		return fmt.Errorf("describe %s: %w", alias, err)
+	}
+	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{
+		KeyUsage: types.KeyUsageTypeEncryptDecrypt, KeySpec: types.KeySpecSymmetricDefault,
+		Description: aws.String("partner-api JWT signing key wrapping key (local development)"),
+	})
+	if err != nil {
+		return fmt.Errorf("create key: %w", err)
+	}
+	_, err = k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: created.KeyMetadata.KeyId})
+	if _, exists := errors.AsType[*types.AlreadyExistsException](err); exists {
+		return nil // created concurrently by someone else: use theirs
+	}
+	if err != nil {
+		return fmt.Errorf("create alias %s: %w", alias, err)
 	}
 	return nil
 }

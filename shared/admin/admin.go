@@ -1,5 +1,5 @@
 // Package admin is the ops function's logic: create, read, disable, enable
-// and rotate partner accounts. It has no HTTP route; ops invoke the admin
+// and rotate partner accounts, and rotate the JWT signing key ring. It has no HTTP route; ops invoke the admin
 // Lambda directly with a Request (samples in events/admin/).
 package admin
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/endpoint"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -30,7 +31,17 @@ const (
 	ActionDisable = "disable_partner"
 	ActionEnable  = "enable_partner"
 	ActionRotate  = "rotate_partner_secret"
+	// ActionRotateSigningKeys adds the next key of each algorithm to the
+	// signing key ring and records every key's status (wrapped signing
+	// mode): what the stack's schedule invokes.
+	ActionRotateSigningKeys = "rotate_signing_keys"
 )
+
+// KeyRing rotates the signing key ring (satisfied by *keyring.Ring).
+// Errors are the store's and KMS's.
+type KeyRing interface {
+	Rotate(ctx context.Context) (keyring.Report, error)
+}
 
 // MaxSecretOverlap bounds previous_secret_expires_in (7 days).
 const MaxSecretOverlap = credential.MaxOverlap
@@ -76,6 +87,42 @@ type Service struct {
 	store  Store
 	logger *slog.Logger
 	now    func() time.Time
+	ring   KeyRing
+}
+
+// WithKeyRing returns the service rotating ring on rotate_signing_keys
+// (without one that action is refused).
+func (s *Service) WithKeyRing(ring KeyRing) *Service {
+	c := *s
+	c.ring = ring
+	return &c
+}
+
+// RotateSigningKeys rotates the signing key ring and logs the keys it
+// added.
+func (s *Service) RotateSigningKeys(ctx context.Context) (keyring.Report, error) {
+	if s.ring == nil {
+		return keyring.Report{}, problem.New(problem.ErrInvalid, "%s: this deployment signs with KMS keys (SIGNING_MODE=kms), it has no key ring", ActionRotateSigningKeys)
+	}
+	rep, err := s.ring.Rotate(ctx)
+	if err != nil {
+		s.logger.LogAttrs(ctx, slog.LevelError, "admin action", slog.String("action", ActionRotateSigningKeys), slog.String("err", err.Error()))
+		return keyring.Report{}, fmt.Errorf("%s: %w", ActionRotateSigningKeys, err)
+	}
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "admin action", slog.String("action", ActionRotateSigningKeys), slog.Any("created", rep.Created))
+	return rep, nil
+}
+
+// Invoke is what the Lambda function runs: rotate_signing_keys answers the
+// key ring's Report, every other action Handle's Response.
+func (s *Service) Invoke(ctx context.Context, req Request) (any, error) {
+	if req.Action == ActionRotateSigningKeys {
+		if req != (Request{Action: req.Action}) {
+			return nil, problem.New(problem.ErrInvalid, "%s takes no other field", ActionRotateSigningKeys)
+		}
+		return s.RotateSigningKeys(ctx)
+	}
+	return s.Handle(ctx, req)
 }
 
 // New returns the admin service. It logs every action (never a secret) to
@@ -169,7 +216,7 @@ func validate(req Request) error {
 			v.Add("partner_id", "is required")
 		}
 	default:
-		v.Add("action", "must be one of %s", strings.Join([]string{ActionCreate, ActionGet, ActionDisable, ActionEnable, ActionRotate}, ", "))
+		v.Add("action", "must be one of %s", strings.Join([]string{ActionCreate, ActionGet, ActionDisable, ActionEnable, ActionRotate, ActionRotateSigningKeys}, ", "))
 	}
 	if credential.CheckOverlap(v, "previous_secret_expires_in", req.PreviousSecretExpiresIn) &&
 		req.PreviousSecretExpiresIn != 0 && req.Action != ActionRotate {
@@ -279,5 +326,5 @@ func response(p store.Principal, sec string) Response {
 // LambdaHandler is the handler the admin function starts: it decodes the
 // payload strictly (unknown fields are an error) and calls Handle.
 func (s *Service) LambdaHandler() lambda.Handler {
-	return lambda.NewHandlerWithOptions(s.Handle, lambda.WithDisallowUnknownFields(true))
+	return lambda.NewHandlerWithOptions(s.Invoke, lambda.WithDisallowUnknownFields(true))
 }

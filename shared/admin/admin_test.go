@@ -12,7 +12,9 @@ import (
 	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/problem"
+	"github.com/partnerapi/partner-api/shared/store"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -121,5 +123,39 @@ func TestAdminBadRequests(t *testing.T) {
 				t.Errorf("err = %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestRotateSigningKeysEvent runs events/admin/rotate-signing-keys.json (the
+// payload of the stack's schedule) through the Lambda handler: a pending
+// key per algorithm, published at once.
+func TestRotateSigningKeysEvent(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	payload, err := os.ReadFile("../../events/admin/rotate-signing-keys.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.App.Admin().LambdaHandler().Invoke(t.Context(), payload)
+	if err != nil {
+		t.Fatalf("rotate: %v", err)
+	}
+	var rep keyring.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatal(err)
+	}
+	pending := 0
+	for _, k := range rep.Keys {
+		if k.Status == store.KeyPending {
+			pending++
+		}
+	}
+	if len(rep.Created) != 3 || pending != 3 {
+		t.Errorf("report %s: want three keys created, pending", out)
+	}
+	if strings.Contains(string(out), "wrapped") {
+		t.Errorf("report %s names wrapped key material", out)
+	}
+	if _, err := e.App.Admin().LambdaHandler().Invoke(t.Context(), []byte(`{"action":"rotate_signing_keys","partner_id":"x"}`)); err == nil {
+		t.Error("rotate_signing_keys with a partner_id: no error")
 	}
 }

@@ -14,13 +14,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/grants"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -38,16 +38,87 @@ type App struct {
 	Verifier *token.Verifier
 	// Meter counts tokens issued and management API calls.
 	Meter *usage.Meter
-	Now   func() time.Time
+	// Ring is the signing key ring in wrapped mode when the App signs (nil
+	// otherwise).
+	Ring *keyring.Ring
+	Now  func() time.Time
 }
 
-// New builds the App: it loads the signing keys' public keys from KMS once.
+// New builds the App of a function that signs tokens (the token group, the
+// local server, tests): see Build.
 func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger) (*App, error) {
-	s, err := signer.New(ctx, kms.NewFromConfig(awsCfg), cfg.SigningKeys, cfg.RetiredKeys)
-	if err != nil {
-		return nil, fmt.Errorf("load signing keys: %w", err)
+	return Build(ctx, cfg, awsCfg, logger, Options{})
+}
+
+// Options change what Build makes.
+type Options struct {
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// VerifyOnly: the function verifies tokens but never signs (in wrapped
+	// mode no private key is decrypted and KMS is never called).
+	VerifyOnly bool
+}
+
+// Build builds the App: the AWS clients once, the store, and the signer of
+// the configured mode. In KMS mode it loads the public keys from KMS once;
+// in wrapped mode it reads the key ring from the table and, unless
+// VerifyOnly, decrypts each key that signs now or next (one KMS Decrypt per
+// key, once per process).
+func Build(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger, opts Options) (*App, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
 	}
-	return NewWith(cfg, dynamodb.NewFromConfig(awsCfg), s, logger, time.Now), nil
+	db := NewDynamoDB(awsCfg)
+	s, ring, err := NewSigner(ctx, cfg, awsCfg, NewStore(cfg, db, now), logger, now, opts.VerifyOnly)
+	if err != nil {
+		return nil, err
+	}
+	a := NewWith(cfg, db, s, logger, now)
+	a.Ring = ring
+	return a, nil
+}
+
+// NewSigner is the signer of cfg's signing mode (see Build) and, in
+// wrapped mode when it signs, the key ring it loads from.
+func NewSigner(ctx context.Context, cfg config.Config, awsCfg aws.Config, st *store.Table, logger *slog.Logger, now func() time.Time, verifyOnly bool) (*signer.Signer, *keyring.Ring, error) {
+	if cfg.SigningMode == config.SigningKMS {
+		s, err := signer.New(ctx, kms.NewFromConfig(awsCfg), cfg.SigningKeys, cfg.RetiredKeys)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load signing keys: %w", err)
+		}
+		return s, nil, nil
+	}
+	var k keyring.KMS
+	if !verifyOnly {
+		k = kms.NewFromConfig(awsCfg)
+	}
+	ring := Ring(cfg, st, k, now)
+	s, err := signer.NewRing(ctx, ring.Source(!verifyOnly), signer.RingOptions{
+		Now: now, RefreshInterval: ring.Policy().RefreshInterval, Logger: logger,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load signing key ring: %w", err)
+	}
+	if verifyOnly {
+		ring = nil
+	}
+	return s, ring, nil
+}
+
+// JWKSMaxAge is the Cache-Control max-age of the JWKS in cfg's mode: the
+// JWKS cache lifetime key rotation assumes (wrapped), or five minutes (kms,
+// whose rotation is a deployment: infra/README.md).
+func JWKSMaxAge(cfg config.Config) time.Duration {
+	if cfg.SigningMode == config.SigningKMS {
+		return 5 * time.Minute
+	}
+	return keyring.DefaultPolicy.JWKSCacheLifetime
+}
+
+// Ring is the signing key ring of cfg (wrapped mode), rotating with k.
+func Ring(cfg config.Config, st *store.Table, k keyring.KMS, now func() time.Time) *keyring.Ring {
+	return keyring.New(st, k, cfg.WrappingKey, keyring.DefaultPolicy, now)
 }
 
 // NewWith builds the App from parts already made (tests inject a clock).
@@ -88,8 +159,15 @@ func withOrigin(h http.Handler) http.Handler {
 	})
 }
 
-// Admin is the ops function's service.
-func (a *App) Admin() *admin.Service { return admin.New(a.Store, a.Logger, a.Now) }
+// Admin is the ops function's service; with a Ring it also rotates the
+// signing keys.
+func (a *App) Admin() *admin.Service {
+	svc := admin.New(a.Store, a.Logger, a.Now)
+	if a.Ring != nil {
+		svc = svc.WithKeyRing(a.Ring)
+	}
+	return svc
+}
 
 // grants issues the tokens of sign-ins (code and refresh exchanges, mint).
 func (a *App) grants() *grants.Service {

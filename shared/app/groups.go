@@ -36,6 +36,7 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 			Issuer: a.Issuer, Verifier: a.Verifier,
 			IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
 			Grants: g, Refresh: g,
+			JWKSMaxAge: JWKSMaxAge(a.Config),
 		})
 	},
 	"signin": func(a *App) (endpoint.Operations, error) {

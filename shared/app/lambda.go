@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
 	"github.com/partnerapi/partner-api/shared/admin"
@@ -25,7 +25,8 @@ import (
 // or the keys cannot be loaded, so the failure shows as an init error.
 func StartHTTPFunction(name string) {
 	cfg, awsCfg, logger := startFunction(name)
-	a, err := New(context.Background(), cfg, awsCfg, logger)
+	g, _ := registry.Lookup(name)
+	a, err := Build(context.Background(), cfg, awsCfg, logger, Options{VerifyOnly: g.KMS != registry.KMSSign})
 	if err != nil {
 		logger.Error(StartFailedMessage, "function", name, "err", err)
 		os.Exit(1)
@@ -40,11 +41,16 @@ func StartHTTPFunction(name string) {
 
 // StartAdminFunction is the whole main of the admin (ops) function: the
 // same configuration path as the HTTP functions, the store (with the
-// configured audit retention) and no KMS key.
+// configured audit retention) and, in wrapped mode, the signing key ring it
+// rotates (kms:Encrypt under the wrapping key; it never decrypts).
 func StartAdminFunction() {
 	cfg, awsCfg, logger := startFunction("admin")
-	st := NewStore(cfg, dynamodb.NewFromConfig(awsCfg), time.Now)
-	lambda.Start(admin.New(st, logger, time.Now).LambdaHandler())
+	st := NewStore(cfg, NewDynamoDB(awsCfg), time.Now)
+	svc := admin.New(st, logger, time.Now)
+	if cfg.SigningMode == config.SigningWrapped {
+		svc = svc.WithKeyRing(Ring(cfg, st, kms.NewFromConfig(awsCfg), time.Now))
+	}
+	lambda.Start(svc.LambdaHandler())
 }
 
 // StartFailedMessage is the message of the line a function logs (at Error,
@@ -56,6 +62,7 @@ const StartFailedMessage = "start function"
 // too) and warns about any setting the group uses that was left at a
 // development default. It exits when the configuration is invalid.
 func startFunction(name string) (config.Config, aws.Config, *slog.Logger) {
+	TuneGC(os.Getenv)
 	cfg, awsCfg, err := LoadConfig(context.Background(), os.Getenv)
 	logger := logging.Lambda(cfg.LogLevel) // info when the configuration failed
 	slog.SetDefault(logger)

@@ -29,7 +29,32 @@ const (
 	EnvLogLevel           = "LOG_LEVEL"
 	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
 	EnvWritesPerMinute    = "MANAGEMENT_WRITES_PER_MINUTE"
+	EnvSigningMode        = "SIGNING_MODE"
+	EnvWrappingKey        = "KMS_WRAPPING_KEY"
 )
+
+// SigningMode is how tokens are signed (SIGNING_MODE).
+type SigningMode string
+
+const (
+	// SigningWrapped (the default): keys of the key ring in the table,
+	// stored encrypted under the KMS wrapping key, sign in process.
+	SigningWrapped SigningMode = "wrapped"
+	// SigningKMS: KMS asymmetric keys sign every token (KMS Sign).
+	SigningKMS SigningMode = "kms"
+)
+
+// ParseSigningMode returns the mode named s.
+func ParseSigningMode(s string) (SigningMode, error) {
+	switch m := SigningMode(s); m {
+	case SigningWrapped, SigningKMS:
+		return m, nil
+	}
+	return "", fmt.Errorf("signing mode %q: must be %q or %q", s, SigningWrapped, SigningKMS)
+}
+
+// DefaultWrappingKeyAlias is the wrapping key as the local set-up creates it.
+const DefaultWrappingKeyAlias = "alias/partner-api-wrapping"
 
 // EnvKMSKey is the variable naming alg's signing key: KMS_KEY_ES384, ...
 func EnvKMSKey(alg signer.Algorithm) string { return "KMS_KEY_" + string(alg) }
@@ -38,21 +63,31 @@ func EnvKMSKey(alg signer.Algorithm) string { return "KMS_KEY_" + string(alg) }
 // Config.SigningKeys.
 var algorithms = []signer.Algorithm{signer.PS256, signer.ES384, signer.ES512}
 
-// Keys are the variables a deployment sets for the function of group g:
-// every setting g's code reads, so none is left at a default meant for a
-// developer's machine or at a value the stage did not choose. Every
-// function reads the table, the log level and the audit retention (the
-// store writes audit records); a group with key access verifies or issues
-// tokens (issuer, signing keys, partner algorithm); a group that lists
-// (g.CursorKey) seals cursors. The optional TOKEN_AUDIENCE and
-// KMS_RETIRED_KEYS are not listed: their absence is a valid setting.
-func Keys(g registry.Group) []string {
+// Keys are the variables a deployment in signing mode mode sets for the
+// function of group g: every setting g's code reads, so none is left at a
+// default meant for a developer's machine or at a value the stage did not
+// choose. Every function reads the table, the log level and the audit
+// retention (the store writes audit records); a group with key access
+// verifies or issues tokens (signing mode, issuer, partner algorithm, and
+// in KMS mode the signing keys); a group that signs or rotates in wrapped
+// mode names the wrapping key; a group that lists (g.CursorKey) seals
+// cursors. The optional TOKEN_AUDIENCE and KMS_RETIRED_KEYS are not listed:
+// their absence is a valid setting.
+func Keys(g registry.Group, mode SigningMode) []string {
 	keys := []string{EnvTableName, EnvLogLevel, EnvAuditRetentionDays}
 	if g.KMS != registry.KMSNone {
+		keys = append(keys, EnvSigningMode)
+	}
+	if g.KMS == registry.KMSVerify || g.KMS == registry.KMSSign {
 		keys = append(keys, EnvIssuerURL, EnvPartnerTokenAlg)
-		for _, alg := range algorithms {
-			keys = append(keys, EnvKMSKey(alg))
+		if mode == SigningKMS {
+			for _, alg := range algorithms {
+				keys = append(keys, EnvKMSKey(alg))
+			}
 		}
+	}
+	if mode == SigningWrapped && (g.KMS == registry.KMSSign || g.KMS == registry.KMSRotate) {
+		keys = append(keys, EnvWrappingKey)
 	}
 	if g.CursorKey {
 		keys = append(keys, EnvCursorKey)
@@ -64,11 +99,14 @@ func Keys(g registry.Group) []string {
 }
 
 // OptionalKeys are the variables a deployment may set for g beyond Keys.
-func OptionalKeys(g registry.Group) []string {
-	if g.KMS == registry.KMSNone {
+func OptionalKeys(g registry.Group, mode SigningMode) []string {
+	if g.KMS != registry.KMSVerify && g.KMS != registry.KMSSign {
 		return nil
 	}
-	return []string{EnvTokenAudience, EnvRetiredKeys}
+	if mode == SigningKMS {
+		return []string{EnvTokenAudience, EnvRetiredKeys}
+	}
+	return []string{EnvTokenAudience}
 }
 
 // InsecureFor returns the settings left at development defaults that the
@@ -77,7 +115,7 @@ func OptionalKeys(g registry.Group) []string {
 func (c Config) InsecureFor(g registry.Group) []string {
 	var out []string
 	for _, k := range c.InsecureDefaults {
-		if slices.Contains(Keys(g), k) {
+		if slices.Contains(Keys(g, c.SigningMode), k) {
 			out = append(out, k)
 		}
 	}
@@ -92,7 +130,12 @@ type Config struct {
 	IssuerURL string
 	// Audience is the tokens' aud (TOKEN_AUDIENCE, default IssuerURL).
 	Audience string
-	// SigningKeys name the KMS key of each algorithm (KMS_KEY_PS256,
+	// SigningMode is SIGNING_MODE (wrapped, the default, or kms).
+	SigningMode SigningMode
+	// WrappingKey is the KMS symmetric key wrapping the key ring's private
+	// keys in wrapped mode (KMS_WRAPPING_KEY: key id, ARN or alias).
+	WrappingKey string
+	// SigningKeys name the KMS key of each algorithm in KMS mode (KMS_KEY_PS256,
 	// KMS_KEY_ES384, KMS_KEY_ES512: key id, ARN or alias).
 	SigningKeys []signer.KeyConfig
 	// RetiredKeys are KMS keys no longer signing but still published in the
@@ -164,6 +207,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.RetiredKeys = append(c.RetiredKeys, k)
 		}
 	}
+	mode, err := ParseSigningMode(get(EnvSigningMode, string(SigningWrapped)))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("SIGNING_MODE: %w", err))
+	}
+	c.SigningMode = mode
+	c.WrappingKey = get(EnvWrappingKey, DefaultWrappingKeyAlias)
 	alg, err := signer.ParseAlgorithm(get(EnvPartnerTokenAlg, string(signer.ES384)))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("PARTNER_TOKEN_ALG: %w", err))

@@ -150,14 +150,31 @@ func TestKeysOfEachGroup(t *testing.T) {
 	}
 	for _, g := range registry.Groups() {
 		t.Run(g.Name, func(t *testing.T) {
-			keys := Keys(g)
+			keys := Keys(g, SigningWrapped)
 			for _, k := range []string{EnvTableName, EnvLogLevel, EnvAuditRetentionDays} {
 				if !slices.Contains(keys, k) {
 					t.Errorf("Keys = %v, want %s among them", keys, k)
 				}
 			}
-			if got, want := slices.Contains(keys, EnvIssuerURL), g.KMS != registry.KMSNone; got != want {
+			verifies := g.KMS == registry.KMSVerify || g.KMS == registry.KMSSign
+			if got, want := slices.Contains(keys, EnvIssuerURL), verifies; got != want {
 				t.Errorf("ISSUER_URL in Keys = %v, want %v", got, want)
+			}
+			// The wrapping key goes to those that sign or rotate, and only
+			// in wrapped mode; the KMS signing keys only in kms mode.
+			wraps := g.KMS == registry.KMSSign || g.KMS == registry.KMSRotate
+			if got := slices.Contains(keys, EnvWrappingKey); got != wraps {
+				t.Errorf("KMS_WRAPPING_KEY in wrapped-mode Keys = %v, want %v", got, wraps)
+			}
+			if slices.Contains(keys, EnvKMSKey(signer.ES384)) {
+				t.Errorf("wrapped-mode Keys = %v: no KMS signing key is read", keys)
+			}
+			kmsKeys := Keys(g, SigningKMS)
+			if got := slices.Contains(kmsKeys, EnvKMSKey(signer.ES384)); got != verifies {
+				t.Errorf("KMS_KEY_ES384 in kms-mode Keys = %v, want %v", got, verifies)
+			}
+			if slices.Contains(kmsKeys, EnvWrappingKey) {
+				t.Errorf("kms-mode Keys = %v: no wrapping key is read", kmsKeys)
 			}
 			if got, want := slices.Contains(keys, EnvCursorKey), g.CursorKey; got != want {
 				t.Errorf("CURSOR_KEY in Keys = %v, want %v", got, want)

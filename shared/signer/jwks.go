@@ -3,10 +3,12 @@ package signer
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 )
@@ -101,4 +103,43 @@ func publicMembers(pub crypto.PublicKey) (JWK, error) {
 		}, nil
 	}
 	return JWK{}, fmt.Errorf("unsupported public key type %T", pub)
+}
+
+// publicFromMembers is the inverse of publicMembers.
+func publicFromMembers(j JWK) (crypto.PublicKey, error) {
+	enc := base64.RawURLEncoding
+	switch j.Kty {
+	case "RSA":
+		n, err := enc.DecodeString(j.N)
+		if err != nil {
+			return nil, fmt.Errorf("n: %w", err)
+		}
+		e, err := enc.DecodeString(j.E)
+		if err != nil || len(e) == 0 || len(e) > 4 {
+			return nil, errors.New("e: not a small base64url integer")
+		}
+		exp := int(new(big.Int).SetBytes(e).Int64())
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: exp}, nil
+	case "EC":
+		var curve elliptic.Curve
+		switch j.Crv {
+		case "P-384":
+			curve = elliptic.P384()
+		case "P-521":
+			curve = elliptic.P521()
+		default:
+			return nil, fmt.Errorf("unsupported curve %q", j.Crv)
+		}
+		x, err := enc.DecodeString(j.X)
+		if err != nil {
+			return nil, fmt.Errorf("x: %w", err)
+		}
+		y, err := enc.DecodeString(j.Y)
+		if err != nil {
+			return nil, fmt.Errorf("y: %w", err)
+		}
+		point := append(append([]byte{4}, x...), y...)
+		return ecdsa.ParseUncompressedPublicKey(curve, point)
+	}
+	return nil, fmt.Errorf("unsupported key type %q", j.Kty)
 }

@@ -1,17 +1,21 @@
-// Package signer signs JWTs with AWS KMS asymmetric keys and publishes their
-// public keys as a JSON Web Key Set.
+// Package signer signs JWTs and publishes the public keys as a JSON Web Key
+// Set, in one of two modes:
 //
-// Private keys never leave KMS: a Signer only holds public keys, fetched once
-// by New, and calls KMS Sign for every token. Verification uses the cached
-// public keys (Key, JWKS) and never calls KMS.
+//   - KMS (New): private keys never leave KMS. The Signer holds public keys,
+//     fetched once, and calls KMS Sign for every token.
+//   - In process (NewRing): the keys of a key ring (package keyring), whose
+//     private halves are stored only encrypted under a KMS key, are
+//     decrypted once per process and sign in memory; the ring is re-read
+//     periodically and, rate-limited, when a token names an unknown kid.
+//
+// Either way verification uses the cached public keys (Key, JWKS) and never
+// calls KMS.
 package signer
 
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +24,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -60,13 +66,55 @@ type Key struct {
 	Public crypto.PublicKey
 }
 
-// Signer signs JWTs with KMS keys and publishes the public keys of its
-// signing and retired keys. It is safe for concurrent use.
+// Signer signs JWTs and publishes the public keys of its signing, pending
+// and retired keys. It is safe for concurrent use.
 type Signer struct {
-	client  KMS
-	signing map[Algorithm]Key
-	byKID   map[string]Key
-	jwks    JWKSet
+	client KMS
+	// keys is the current key set; ring mode swaps it on refresh.
+	keys atomic.Pointer[keySet]
+	// ring is the key ring of in-process mode; nil in KMS mode.
+	ring *ringState
+}
+
+// keySet is an immutable set of keys as loaded at one time.
+type keySet struct {
+	entries []entry
+	byKID   map[string]*entry
+}
+
+// entry is one key of a keySet.
+type entry struct {
+	key Key
+	jwk JWK
+	// kms: signs through KMS Sign (KMS mode); otherwise private signs.
+	kms     bool
+	private crypto.Signer
+	// signs: the key may sign in [from, until) (zero until: no end).
+	signs       bool
+	from, until time.Time
+	// publishedUntil ends its publication (zero: no end).
+	publishedUntil time.Time
+}
+
+func (e *entry) signingAt(now time.Time) bool {
+	return e.signs && !now.Before(e.from) && (e.until.IsZero() || now.Before(e.until))
+}
+
+func (e *entry) publishedAt(now time.Time) bool {
+	return e.publishedUntil.IsZero() || now.Before(e.publishedUntil)
+}
+
+// signingKey is the key that signs for alg at now: of the keys signing
+// then, the one that started last.
+func (ks *keySet) signingKey(alg Algorithm, now time.Time) *entry {
+	var best *entry
+	for i := range ks.entries {
+		e := &ks.entries[i]
+		if e.key.Algorithm == alg && e.signingAt(now) && (best == nil || e.from.After(best.from)) {
+			best = e
+		}
+	}
+	return best
 }
 
 // New loads the public key of every signing key and every retired key once,
@@ -130,29 +178,36 @@ func newSigner(ctx context.Context, client KMS, signing []KeyConfig, retired []s
 		return nil, err
 	}
 
-	s := &Signer{
-		client:  client,
-		signing: make(map[Algorithm]Key, len(signing)),
-		byKID:   make(map[string]Key, len(keys)),
-	}
+	entries := make([]entry, 0, len(keys))
+	index := map[string]int{}
 	for i, k := range keys {
-		if reqs[i].alg != "" {
-			s.signing[k.Algorithm] = k
-		}
+		signs := reqs[i].alg != ""
 		// The same key may be named twice (say by ARN and by alias, or
 		// both signing and retired): publish it once.
-		if _, dup := s.byKID[k.KID]; dup {
+		if j, dup := index[k.KID]; dup {
+			entries[j].signs = entries[j].signs || signs
 			continue
 		}
 		jwk, err := newJWK(k)
 		if err != nil {
 			return nil, err
 		}
-		s.byKID[k.KID] = k
-		s.jwks.Keys = append(s.jwks.Keys, jwk)
+		index[k.KID] = len(entries)
+		entries = append(entries, entry{key: k, jwk: jwk, kms: true, signs: signs})
 	}
-	slices.SortFunc(s.jwks.Keys, func(a, b JWK) int { return strings.Compare(a.KID, b.KID) })
+	s := &Signer{client: client}
+	s.keys.Store(newKeySet(entries))
 	return s, nil
+}
+
+// newKeySet indexes entries, sorted by kid.
+func newKeySet(entries []entry) *keySet {
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key.KID, b.key.KID) })
+	ks := &keySet{entries: entries, byKID: make(map[string]*entry, len(entries))}
+	for i := range ks.entries {
+		ks.byKID[ks.entries[i].key.KID] = &ks.entries[i]
+	}
+	return ks
 }
 
 // loadKey fetches the public key of keyID and checks that it is a signing key
@@ -202,23 +257,12 @@ func checkPublicKey(out *kms.GetPublicKeyOutput, want Algorithm) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("parse public key: %w", err)
 	}
-	switch p := pub.(type) {
-	case *rsa.PublicKey:
-		if alg != PS256 {
-			return Key{}, fmt.Errorf("RSA public key for %s", alg)
-		}
-	case *ecdsa.PublicKey:
-		if p.Curve != curveFor(alg) {
-			return Key{}, fmt.Errorf("ECDSA public key on %s for %s", p.Curve.Params().Name, alg)
-		}
-	default:
-		return Key{}, fmt.Errorf("public key of type %T for %s", pub, alg)
-	}
-	kid, err := thumbprint(pub)
+	k, err := PublicKey(alg, pub)
 	if err != nil {
 		return Key{}, err
 	}
-	return Key{KID: kid, Algorithm: alg, KeyARN: arn, Public: pub}, nil
+	k.KeyARN = arn
+	return k, nil
 }
 
 // curveFor returns the curve of an ECDSA algorithm, nil for others.
@@ -234,11 +278,14 @@ func curveFor(alg Algorithm) elliptic.Curve {
 
 // SignJWT returns a compact JWS whose protected header is {"alg","kid","typ"}
 // (typ as given, such as "at+jwt"; left out when empty) and whose payload is
-// the JSON encoding of claims, signed by the KMS key for alg. It returns an
-// error wrapping ErrUnknownAlgorithm when the Signer has no key for alg.
+// the JSON encoding of claims, signed by the key that signs for alg now: in
+// KMS mode by KMS Sign, in ring mode in process. It returns an error
+// wrapping ErrUnknownAlgorithm when the Signer has no key for alg.
 func (s *Signer) SignJWT(ctx context.Context, alg Algorithm, typ string, claims any) (string, error) {
-	key, ok := s.signing[alg]
-	if !ok {
+	now := s.now()
+	s.maybeRefresh(ctx, now)
+	key := s.keys.Load().signingKey(alg, now)
+	if key == nil {
 		return "", fmt.Errorf("sign JWT with %q: %w", alg, ErrUnknownAlgorithm)
 	}
 	spec, _ := specFor(alg)
@@ -247,7 +294,7 @@ func (s *Signer) SignJWT(ctx context.Context, alg Algorithm, typ string, claims 
 		Alg Algorithm `json:"alg"`
 		KID string    `json:"kid"`
 		Typ string    `json:"typ,omitempty"`
-	}{alg, key.KID, typ})
+	}{alg, key.key.KID, typ})
 	if err != nil {
 		return "", fmt.Errorf("sign JWT with %s: encode header: %w", alg, err)
 	}
@@ -256,11 +303,27 @@ func (s *Signer) SignJWT(ctx context.Context, alg Algorithm, typ string, claims 
 		return "", fmt.Errorf("sign JWT with %s: encode claims: %w", alg, err)
 	}
 	enc := base64.RawURLEncoding
-	input := make([]byte, 0, enc.EncodedLen(len(header))+1+enc.EncodedLen(len(payload)))
+	input := make([]byte, 0, enc.EncodedLen(len(header))+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(2*66))
 	input = enc.AppendEncode(input, header)
 	input = append(input, '.')
 	input = enc.AppendEncode(input, payload)
 
+	var sig []byte
+	if key.kms {
+		sig, err = s.signKMS(ctx, key.key, spec, input)
+	} else {
+		sig, err = signLocal(key.private, alg, input)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sign JWT with %s key %s: %w", alg, key.key.KID, err)
+	}
+	token := append(input, '.')
+	token = enc.AppendEncode(token, sig)
+	return string(token), nil
+}
+
+// signKMS signs input with KMS and returns the JWS signature.
+func (s *Signer) signKMS(ctx context.Context, key Key, spec algorithmSpec, input []byte) ([]byte, error) {
 	// RAW, not DIGEST: moto mishandles DIGEST, and a JWT's signing input is
 	// far below KMS's 4096-byte limit for RAW messages.
 	out, err := s.client.Sign(ctx, &kms.SignInput{
@@ -270,40 +333,68 @@ func (s *Signer) SignJWT(ctx context.Context, alg Algorithm, typ string, claims 
 		SigningAlgorithm: spec.signing,
 	})
 	if err != nil {
-		return "", fmt.Errorf("sign JWT with %s key %s: %w", alg, key.KeyARN, err)
+		return nil, fmt.Errorf("KMS %s: %w", key.KeyARN, err)
 	}
-	sig := out.Signature
-	if spec.coordSize != 0 {
-		if sig, err = derToJOSE(sig, spec.coordSize); err != nil {
-			return "", fmt.Errorf("sign JWT with %s key %s: %w", alg, key.KeyARN, err)
-		}
+	if spec.coordSize == 0 {
+		return out.Signature, nil
 	}
-	token := append(input, '.')
-	token = enc.AppendEncode(token, sig)
-	return string(token), nil
+	return derToJOSE(out.Signature, spec.coordSize)
 }
 
-// Key returns the published public key with that kid, signing or retired. It
-// never calls KMS.
+// Key returns the published public key with that kid, signing, pending or
+// retired. It never calls KMS. In ring mode an unknown kid makes the Signer
+// re-read the ring, at most once per RingOptions.MinRefreshInterval, so
+// that a key added since the last read is found without letting unknown
+// kids drive reads.
 func (s *Signer) Key(kid string) (Key, bool) {
-	k, ok := s.byKID[kid]
-	return k, ok
+	now := s.now()
+	s.maybeRefresh(context.Background(), now)
+	if e, ok := s.keys.Load().byKID[kid]; ok && e.publishedAt(now) {
+		return e.key, true
+	}
+	if s.ring == nil || !s.ring.missRefresh(now) {
+		return Key{}, false
+	}
+	s.refreshNow(context.Background())
+	if e, ok := s.keys.Load().byKID[kid]; ok && e.publishedAt(now) {
+		return e.key, true
+	}
+	return Key{}, false
 }
 
-// Algorithms lists, sorted, the algorithms the Signer signs with. Retired
-// keys add none.
+// Algorithms lists, sorted, the algorithms the Signer signs with now.
+// Retired and pending keys add none.
 func (s *Signer) Algorithms() []Algorithm {
-	algs := make([]Algorithm, 0, len(s.signing))
-	for alg := range s.signing {
-		algs = append(algs, alg)
+	now := s.now()
+	var algs []Algorithm
+	for _, e := range s.keys.Load().entries {
+		if e.signingAt(now) && !slices.Contains(algs, e.key.Algorithm) {
+			algs = append(algs, e.key.Algorithm)
+		}
 	}
 	slices.Sort(algs)
 	return algs
 }
 
 // JWKS returns the JSON Web Key Set (RFC 7517) of every published key,
-// signing and retired, sorted by kid. Encoded with encoding/json it is the
-// body of the JWKS endpoint.
+// signing, pending and retired, sorted by kid. Encoded with encoding/json
+// it is the body of the JWKS endpoint.
 func (s *Signer) JWKS() JWKSet {
-	return JWKSet{Keys: slices.Clone(s.jwks.Keys)}
+	now := s.now()
+	s.maybeRefresh(context.Background(), now)
+	set := JWKSet{Keys: []JWK{}}
+	for _, e := range s.keys.Load().entries {
+		if e.publishedAt(now) {
+			set.Keys = append(set.Keys, e.jwk)
+		}
+	}
+	return set
+}
+
+// now is the ring's clock, or time.Now in KMS mode.
+func (s *Signer) now() time.Time {
+	if s.ring != nil {
+		return s.ring.now()
+	}
+	return time.Now()
 }

@@ -92,7 +92,7 @@ func TestNewLoadsKeysConcurrently(t *testing.T) {
 		t.Errorf("JWKS keys: got %d, want %d", got, want)
 	}
 	for alg, arn := range map[Algorithm]string{ES384: "arn:es384", ES512: "arn:es512", PS256: "arn:ps256"} {
-		if got := s.signing[alg].KeyARN; got != arn {
+		if got := s.keys.Load().signingKey(alg, time.Now()).key.KeyARN; got != arn {
 			t.Errorf("%s key ARN: got %q, want %q", alg, got, arn)
 		}
 	}

@@ -61,9 +61,10 @@
 //	    (Put conditional on version, with a ConditionCheck that the org exists; deleted in the org's delete transaction)
 //	18  children of an organisation, consistent     Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "CHILD#<parent_id>#");
 //	    (refusing to narrow a parent)               BatchGetItem of the orgs          link items written with each child create, delete and move
-//	19  partner, organisation and ancestors enabled BatchGetItem, then         table  pattern 1's partner principal and pk=PARTNER#<partner_id>, sk=ORG#<org_id>;
-//	    (ClientChainActive at token issuance;       BatchGetItem of the path          then sk=ORG#<id> for each id of the org's path (only when it has one)
-//	    TokenState on every client-token request)
+//	19  partner, organisation and ancestors enabled BatchGetItem, then         table  pattern 1's partner principal and pk=PARTNER#<partner_id>, sk=ORG#<org_id>
+//	    (ClientChainActive at token issuance;       BatchGetItem of the path          and sk=ORG#<id> for each id of the org's path as this process last saw
+//	    TokenState on every client-token request)   only when the path is new         it (a hint: the org item in the same batch says whether it still holds);
+//	                                                 to the process or changed         a second batch of the actual path only when the hint was missing or stale
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
 //	21  sign-in session (hosted page)               Put attribute_not_exists;  table  pk=SESSION#<session_id>, sk=SESSION (expires_at: 30 min before
@@ -82,6 +83,9 @@
 //	                                                                                      each sign-in, expiring with the longest grant it backs
 //	27  management writes of a partner per minute   UpdateItem ADD writes,     table  pk=WRITES#<partner_id>, sk=<minute start, Unix seconds>
 //	    (the per-partner write rate limit)          condition writes < limit              (expires_at = window end + one minute)
+//	28  JWT signing key ring (wrapped signing mode) Query (consistent), all    table  pk=KEYRING, begins_with(sk, "KEY#"); one item per key, sk=KEY#<kid>
+//	    (every function at cold start and on        pages; Put attribute_not_exists   (kid, alg, status, created_at, activates_at, retires_at, public_jwk,
+//	    refresh; the admin function's rotation)     to add, Put on version to change  wrapped_key); a retired key's expires_at = retires_at + 30 days
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD

@@ -37,6 +37,7 @@ const (
 	EntityClient
 	EntityAuthServer
 	EntityPrincipal
+	EntitySigningKey
 )
 
 func (e Entity) String() string {
@@ -51,6 +52,8 @@ func (e Entity) String() string {
 		return "authorisation server"
 	case EntityPrincipal:
 		return "principal"
+	case EntitySigningKey:
+		return "signing key"
 	}
 	return fmt.Sprintf("entity(%d)", int(e))
 }

@@ -254,17 +254,24 @@ func TestListOrganisationsPages(t *testing.T) {
 	}
 }
 
+// newChain stores partner p and a chain of organisations root > mid > leaf.
+func newChain(t *testing.T) (tb *Table, root, mid, leaf Organisation) {
+	t.Helper()
+	tb = newOrgTable(t)
+	if err := tb.CreatePrincipal(context.Background(), Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	root = newOrg(t, tb, "p", nil)
+	mid = newOrg(t, tb, "p", &root)
+	leaf = newOrg(t, tb, "p", &mid)
+	return tb, root, mid, leaf
+}
+
 // TestClientChainActiveAncestors checks, through the token path's read
 // (pattern 19), that disabling an organisation stops its whole subtree.
 func TestClientChainActiveAncestors(t *testing.T) {
 	ctx := context.Background()
-	tb := newOrgTable(t)
-	if err := tb.CreatePrincipal(ctx, Principal{ID: "p", Kind: KindPartner, PartnerID: "p", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	root := newOrg(t, tb, "p", nil)
-	mid := newOrg(t, tb, "p", &root)
-	leaf := newOrg(t, tb, "p", &mid)
+	tb, root, mid, leaf := newChain(t)
 
 	check := func(partnerID, id string, want bool) {
 		t.Helper()
@@ -287,6 +294,53 @@ func TestClientChainActiveAncestors(t *testing.T) {
 	// Another partner's organisation is never active (the partner is part
 	// of the key).
 	check("other", leaf.ID, false)
+}
+
+// TestClientChainActivePathHint: the ancestors remembered for an
+// organisation are only a guess of what to read with it. After the
+// organisation moves under a disabled root, the stale hint (whose
+// ancestors are all enabled) must not make its chain active.
+func TestClientChainActivePathHint(t *testing.T) {
+	ctx := context.Background()
+	tb, _, mid, leaf := newChain(t)
+	other := newOrg(t, tb, "p", nil)
+	for range 2 { // the first call learns the path, the second uses it
+		if ok, err := tb.ClientChainActive(ctx, "p", leaf.ID); !ok || err != nil {
+			t.Fatalf("before the move: %v, %v", ok, err)
+		}
+	}
+	other = get(t, tb, "p", other.ID)
+	other.Enabled = false
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: other}); err != nil {
+		t.Fatalf("disable other: %v", err)
+	}
+	leaf = get(t, tb, "p", leaf.ID)
+	leaf.ParentID, leaf.Path = other.ID, []string{other.ID}
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: leaf, PreviousParentID: mid.ID}); err != nil {
+		t.Fatalf("move leaf: %v", err)
+	}
+	for range 2 {
+		if ok, err := tb.ClientChainActive(ctx, "p", leaf.ID); ok || err != nil {
+			t.Errorf("after the move under a disabled root: %v, %v; want false", ok, err)
+		}
+		state, err := tb.TokenState(ctx, TokenRef{TokenID: "t", ClientID: "c", PartnerID: "p", OrganisationID: leaf.ID})
+		if err != nil || state.Active {
+			t.Errorf("TokenState after the move: %+v, %v; want inactive", state, err)
+		}
+	}
+	// Moved again, under another enabled root: the hint is stale again,
+	// and the chain is active.
+	third := newOrg(t, tb, "p", nil)
+	leaf = get(t, tb, "p", leaf.ID)
+	leaf.ParentID, leaf.Path = third.ID, []string{third.ID}
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: leaf, PreviousParentID: other.ID}); err != nil {
+		t.Fatalf("move leaf back: %v", err)
+	}
+	for range 2 {
+		if ok, err := tb.ClientChainActive(ctx, "p", leaf.ID); !ok || err != nil {
+			t.Errorf("after the move under an enabled root: %v, %v; want true", ok, err)
+		}
+	}
 }
 
 func TestPutUIConfig(t *testing.T) {

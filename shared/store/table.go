@@ -41,6 +41,9 @@ type Table struct {
 	now  func() time.Time
 	// auditRetention is how long audit records live (their TTL).
 	auditRetention time.Duration
+	// paths remembers organisations' ancestor paths (TokenState,
+	// ClientChainActive).
+	paths *pathHints
 }
 
 // Option configures a Table.
@@ -61,7 +64,7 @@ func New(db DynamoDB, name string, now func() time.Time, opts ...Option) *Table 
 	if now == nil {
 		now = time.Now
 	}
-	t := &Table{db: db, name: name, now: now, auditRetention: DefaultAuditRetention}
+	t := &Table{db: db, name: name, now: now, auditRetention: DefaultAuditRetention, paths: &pathHints{}}
 	for _, o := range opts {
 		o(t)
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -50,7 +52,7 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 	if ref.OrganisationID != "" {
 		keys = append(keys, principalKey(ref.PartnerID), orgKey(ref.PartnerID, ref.OrganisationID))
 	}
-	found, err := t.enabledItems(ctx, keys)
+	found, err := t.enabledItems(ctx, append(keys, t.paths.ancestorKeys(ref.PartnerID, ref.OrganisationID)...))
 	if err != nil {
 		return TokenState{}, fmt.Errorf("token state: %w", err)
 	}
@@ -77,7 +79,7 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 // Errors: ErrUnavailable when DynamoDB throttles; a missing partner, organisation or ancestor is not an error (false).
 func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error) {
 	keys := []map[string]types.AttributeValue{principalKey(partnerID), orgKey(partnerID, orgID)}
-	found, err := t.enabledItems(ctx, keys)
+	found, err := t.enabledItems(ctx, append(keys, t.paths.ancestorKeys(partnerID, orgID)...))
 	if err != nil {
 		return false, fmt.Errorf("client chain of %s: %w", orgID, err)
 	}
@@ -89,7 +91,12 @@ func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) 
 }
 
 // chainActive checks that every item of keys was found enabled, keys' last
-// being the organisation, then reads and checks the organisation's ancestors.
+// being the organisation, then checks the organisation's ancestors. found
+// holds, besides keys, the ancestors of the path remembered for the
+// organisation (pathHints) when there was one: read in the same batch, so
+// when the organisation's path is still that one no second read is needed.
+// Otherwise (first sight, or the organisation moved) the ancestors are read
+// now and the path remembered.
 func (t *Table) chainActive(ctx context.Context, partnerID string, found map[string]enabledItem, keys []map[string]types.AttributeValue) (bool, error) {
 	for _, k := range keys {
 		if !found[keyString(k)].enabled {
@@ -104,16 +111,67 @@ func (t *Table) chainActive(ctx context.Context, partnerID string, found map[str
 	for i, id := range org.Path {
 		ancestors[i] = orgKey(partnerID, id)
 	}
-	more, err := t.enabledItems(ctx, ancestors)
-	if err != nil {
-		return false, err
+	if !t.paths.matches(partnerID, org.OrganisationID, org.Path) {
+		more, err := t.enabledItems(ctx, ancestors)
+		if err != nil {
+			return false, err
+		}
+		found = more
+		t.paths.remember(partnerID, org.OrganisationID, org.Path)
 	}
 	for _, k := range ancestors {
-		if !more[keyString(k)].enabled {
+		if !found[keyString(k)].enabled {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// pathHints remembers the ancestor path of organisations whose clients'
+// tokens this process checked, so the ancestors are read in the same batch
+// as the organisation (client token: two reads, not three). A hint is only
+// ever a guess of which items to read: the organisation item read in the
+// same batch says whether it was right. Bounded: past maxPathHints
+// organisations it starts afresh.
+type pathHints struct {
+	mu    sync.Mutex
+	paths map[string][]string
+}
+
+const maxPathHints = 10000
+
+func (h *pathHints) key(partnerID, orgID string) string { return partnerID + "\x00" + orgID }
+
+// ancestorKeys are the keys of the remembered ancestors of orgID (none
+// when orgID is empty or unknown).
+func (h *pathHints) ancestorKeys(partnerID, orgID string) []map[string]types.AttributeValue {
+	if orgID == "" {
+		return nil
+	}
+	h.mu.Lock()
+	path := h.paths[h.key(partnerID, orgID)]
+	h.mu.Unlock()
+	keys := make([]map[string]types.AttributeValue, len(path))
+	for i, id := range path {
+		keys[i] = orgKey(partnerID, id)
+	}
+	return keys
+}
+
+func (h *pathHints) matches(partnerID, orgID string, path []string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hint, ok := h.paths[h.key(partnerID, orgID)]
+	return ok && slices.Equal(hint, path)
+}
+
+func (h *pathHints) remember(partnerID, orgID string, path []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.paths == nil || len(h.paths) >= maxPathHints {
+		h.paths = map[string][]string{}
+	}
+	h.paths[h.key(partnerID, orgID)] = slices.Clone(path)
 }
 
 // enabledItem is the part of an item the state checks read.

@@ -2,11 +2,7 @@ package tokenapi_test
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/signer"
@@ -53,30 +49,7 @@ func benchmarkToken(b *testing.B, e *apptest.Env, id, sec string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	before := cpuTime(b)
-	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader("grant_type=client_credentials"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(id, sec)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
-	}
-	// The service's own CPU per token (the emulators' is not counted):
-	// 1000 / cpu-ms/op is the token rate one vCPU sustains.
-	b.ReportMetric(float64(cpuTime(b)-before)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-// cpuTime is the CPU time (user and system) the test process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	runTokenBenchmark(b, h, id, sec)
 }
 
 // BenchmarkVerify measures token verification: Parse is the signature and

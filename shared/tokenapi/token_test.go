@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
@@ -344,4 +347,41 @@ func join(v any) string {
 		s = append(s, x.(string))
 	}
 	return strings.Join(s, ",")
+}
+
+// TestJWKSCacheLifetime: the JWKS's max-age is the JWKS cache lifetime the
+// key rotation assumes (wrapped mode), and five minutes in kms mode; a key
+// rotated in appears in the JWKS at once, before it signs.
+func TestJWKSCacheLifetime(t *testing.T) {
+	for _, tc := range []struct {
+		mode config.SigningMode
+		want string
+	}{
+		{config.SigningWrapped, "public, max-age=" + strconv.Itoa(int(keyring.DefaultPolicy.JWKSCacheLifetime/time.Second))},
+		{config.SigningKMS, "public, max-age=300"},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			e := apptest.New(t, apptest.Options{SigningMode: tc.mode})
+			resp := e.Do(t, mustGet(t, e.Server.URL+"/.well-known/jwks.json"))
+			if got := resp.Header.Get("Cache-Control"); got != tc.want {
+				t.Errorf("Cache-Control = %q, want %q", got, tc.want)
+			}
+			var before signer.JWKSet
+			_ = json.Unmarshal(resp.Body, &before)
+			if tc.mode != config.SigningWrapped {
+				return
+			}
+			id, sec := e.Partner(t)
+			if _, err := e.App.Admin().RotateSigningKeys(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			e.Clock.Advance(signer.DefaultRefreshInterval)
+			var after signer.JWKSet
+			_ = json.Unmarshal(e.Do(t, mustGet(t, e.Server.URL+"/.well-known/jwks.json")).Body, &after)
+			if got, want := len(after.Keys), len(before.Keys)+3; got != want {
+				t.Errorf("JWKS after rotation: %d keys, want %d", got, want)
+			}
+			e.Token(t, id, sec, nil) // still signs with the old key
+		})
+	}
 }

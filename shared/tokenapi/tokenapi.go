@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/credential"
@@ -72,7 +73,10 @@ type Deps struct {
 	IssuerURL string
 	// PartnerAlgorithm signs partner tokens.
 	PartnerAlgorithm signer.Algorithm
-	Now              func() time.Time
+	// JWKSMaxAge is the JWKS's Cache-Control max-age: the cache lifetime
+	// key rotation assumes (DefaultJWKSMaxAge when zero).
+	JWKSMaxAge time.Duration
+	Now        func() time.Time
 	// Grants serves the sign-in grants (authorization_code,
 	// refresh_token) and Refresh the refresh tokens at introspection and
 	// revocation (grants.go); nil serves client credentials only.
@@ -83,9 +87,11 @@ type Deps struct {
 	VerifySecret func(secret, hash string) (bool, error)
 }
 
+// DefaultJWKSMaxAge is the JWKS's max-age when Deps sets none.
+const DefaultJWKSMaxAge = 5 * time.Minute
+
 type handler struct {
 	Deps
-	jwks     []byte
 	metadata []byte
 }
 
@@ -98,19 +104,19 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	if d.VerifySecret == nil {
 		d.VerifySecret = credential.Verify
 	}
+	if d.JWKSMaxAge <= 0 {
+		d.JWKSMaxAge = DefaultJWKSMaxAge
+	}
 	h := &handler{Deps: d}
 	var err error
-	if h.jwks, err = json.Marshal(d.Keys.JWKS()); err != nil {
-		return nil, fmt.Errorf("encode JWKS: %w", err)
-	}
 	if h.metadata, err = json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms())); err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
-	metadataDoc := static(h.metadata, "application/json")
+	metadataDoc := static(h.metadata, "application/json", DefaultJWKSMaxAge)
 	inserted := discovery.IssuerPath(d.IssuerURL)
 	return endpoint.Operations{
 		"createToken": endpoint.Writes(h.token), "introspectToken": endpoint.Writes(h.introspect), "revokeToken": endpoint.Writes(h.revoke),
-		"getJWKS":           static(h.jwks, "application/jwk-set+json"),
+		"getJWKS":           h.jwks,
 		"getServerMetadata": metadataDoc,
 		// RFC 8414 §3.1: the path-inserted location when the issuer has a path.
 		"getServerMetadataPathInserted": func(w http.ResponseWriter, r *http.Request) error {
@@ -120,6 +126,15 @@ func Operations(d Deps) (endpoint.Operations, error) {
 			return metadataDoc(w, r)
 		},
 	}, nil
+}
+
+// jwks serves the keys published now: the set changes as keys rotate.
+func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
+	body, err := json.Marshal(h.Keys.JWKS())
+	if err != nil {
+		return fmt.Errorf("encode JWKS: %w", err)
+	}
+	return static(body, "application/jwk-set+json", h.JWKSMaxAge)(w, r)
 }
 
 // WriteError writes any error in the RFC 6749 format. Invalid requests the
@@ -255,10 +270,11 @@ func (h *handler) subject(p store.Principal, scopes []string) (token.Subject, er
 	return sub, nil
 }
 
-func static(body []byte, contentType string) endpoint.Operation {
+func static(body []byte, contentType string, maxAge time.Duration) endpoint.Operation {
+	cacheControl := "public, max-age=" + strconv.Itoa(int(maxAge/time.Second))
 	return func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Cache-Control", cacheControl)
 		_, _ = w.Write(body)
 		return nil
 	}

@@ -66,11 +66,17 @@ type KMSAccess int
 const (
 	// KMSNone: no key access and no key configuration (admin).
 	KMSNone KMSAccess = iota
-	// KMSVerify: kms:GetPublicKey on every published key, called once per
-	// cold start, so bearer tokens are verified without a KMS call each.
+	// KMSVerify: the published keys, loaded once per cold start (kms mode:
+	// kms:GetPublicKey on each; wrapped mode: the key ring in the table), so
+	// bearer tokens are verified without a KMS call each.
 	KMSVerify
-	// KMSSign: KMSVerify plus kms:Sign on the active key of each algorithm.
+	// KMSSign: KMSVerify plus signing: kms:Sign on the active key of each
+	// algorithm (kms mode), or kms:Decrypt of the key ring's wrapped keys
+	// (wrapped mode).
 	KMSSign
+	// KMSRotate: no verification or signing; in wrapped mode it adds keys
+	// to the ring (kms:Encrypt under the wrapping key): the admin function.
+	KMSRotate
 )
 
 // Errors is how a group writes its errors.
@@ -142,17 +148,20 @@ var (
 	// (revocation and principal in one BatchGetItem); sign-in grants
 	// consume codes (conditional DeleteItem) and write used-code markers,
 	// refresh families and tokens (Put/UpdateItem in transactions).
-	tokenTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// Query: the signing key ring (wrapped mode).
+	tokenTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 	// signin: clients, chains and ui-config (Get/BatchGetItem), sessions
 	// (Put/Get/DeleteItem), codes and mint's refresh families and audit
-	// records (PutItem), usage counters (UpdateItem). No Query, no index.
-	signinTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
+	// records (PutItem), usage counters (UpdateItem); Query: the signing
+	// key ring (mint signs in wrapped mode). No index.
+	signinTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 	manageTableActions = []string{
 		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
 		"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
 	}
-	readTableActions  = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
-	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem"}
+	readTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"}
+	// Query and PutItem: the signing key ring's rotation (wrapped mode).
+	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
 	indexQuery        = []string{"dynamodb:Query"}
 )
 
@@ -304,7 +313,7 @@ func Groups() []Group {
 			// Direct invocation only (aws lambda invoke), no HTTP route.
 			Name:         "admin",
 			TableActions: adminTableActions,
-			KMS:          KMSNone,
+			KMS:          KMSRotate,
 			MemoryMB:     256, TimeoutSeconds: 30,
 		},
 	}

@@ -1,0 +1,419 @@
+// Command loadtest drives the local stack (`make loadtest`): it builds and
+// starts cmd/local, the server `make run` starts (with DynamoDB Local and
+// moto), and for each scenario sends requests for -duration with
+// -concurrency workers, through vegeta as a library. It prints per scenario
+// the successful requests per second, p50 and p99 latency, the errors, and
+// the CPU milliseconds per request of the server process and of each
+// emulator, read from /proc/<pid>/stat before and after the scenario.
+//
+// The baseline scenario is the floor of issue 12's CPU budget: the minimal
+// ES384 token server of internal/tokenbaseline, run as a process of its own
+// and driven the same way.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/partnerapi/partner-api/internal/tokenbaseline"
+)
+
+// baselineEnv makes this binary serve the baseline token server.
+const baselineEnv = "LOADTEST_BASELINE"
+
+func main() {
+	if os.Getenv(baselineEnv) != "" {
+		if err := serveBaseline(); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	duration := flag.Duration("duration", 15*time.Second, "how long each scenario runs")
+	concurrency := flag.Int("concurrency", 16, "concurrent workers (and connections) per scenario")
+	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
+	only := flag.String("scenarios", "partner-token,client-token,get-organisation,introspect,baseline-token", "comma-separated scenarios to run")
+	flag.Parse()
+	if err := run(*duration, *warmup, *concurrency, strings.Split(*only, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// Credentials of the load test's partner and baseline client.
+const (
+	partnerID  = "loadtest-partner"
+	baselineID = "baseline-client"
+)
+
+func run(duration, warmup time.Duration, concurrency int, scenarios []string) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	secret := randomHex()
+	dir, err := os.MkdirTemp("", "loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "local")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/local")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build cmd/local: %w", err)
+	}
+	server, base, err := start(ctx, bin, []string{"PORT=0", "LOCAL_PARTNERS=" + partnerID + ":" + secret}, "Partner API listening on ")
+	if err != nil {
+		return err
+	}
+	defer stop(server)
+
+	s, err := setUp(base, secret)
+	if err != nil {
+		return err
+	}
+	procs := append([]proc{{name: "server", pid: server.Process.Pid}}, emulators(server.Process.Pid)...)
+
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "load: %d workers, %s per scenario after %s of warm-up; processes: %v\n", concurrency, duration, warmup, procs)
+	var rows []row
+	for _, name := range scenarios {
+		targets, ok := s.targets[name]
+		ps := procs
+		if name == "baseline-token" {
+			b, bbase, err := start(ctx, self, []string{baselineEnv + "=" + secret}, "baseline listening on ")
+			if err != nil {
+				return err
+			}
+			defer stop(b)
+			targets = tokenTargets(bbase, baselineID, secret)
+			ps, ok = []proc{{name: "server", pid: b.Process.Pid}}, true
+		}
+		if !ok {
+			return fmt.Errorf("unknown scenario %q", name)
+		}
+		attack(targets, warmup, concurrency, name+"-warmup")
+		before := cpu(ps)
+		m := attack(targets, duration, concurrency, name)
+		after := cpu(ps)
+		rows = append(rows, newRow(name, m, ps, before, after))
+	}
+	print(os.Stdout, rows, duration, concurrency)
+	return nil
+}
+
+// start runs bin with env added and waits for the line beginning with
+// prefix on its standard error, which names its URL.
+func start(ctx context.Context, bin string, env []string, prefix string) (*exec.Cmd, string, error) {
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = nil // the access log: discarded, as Lambda's goes to CloudWatch
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			if rest, ok := strings.CutPrefix(line, prefix); ok {
+				u, _, _ := strings.Cut(rest, " ")
+				found <- u
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return cmd, u, nil
+	case <-time.After(3 * time.Minute):
+		stop(cmd)
+		return nil, "", fmt.Errorf("%s did not start", bin)
+	}
+}
+
+// stop interrupts cmd (cmd/local then stops its emulators) and waits.
+func stop(cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+	}
+}
+
+// stack is what the scenarios send.
+type stack struct {
+	targets map[string][]vegeta.Target
+}
+
+// setUp gets a partner token, creates an organisation and a client of it,
+// and builds each scenario's requests.
+func setUp(base, secret string) (*stack, error) {
+	tok, err := token(base, partnerID, secret)
+	if err != nil {
+		return nil, err
+	}
+	bearer := http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}}
+	var org struct {
+		ID string `json:"id"`
+	}
+	if err := call(http.MethodPost, base+"/v1/organisations", bearer,
+		`{"name":"Load test","allowed_products":["sign_up"],"allowed_scopes":["openid"]}`, &org); err != nil {
+		return nil, fmt.Errorf("create organisation: %w", err)
+	}
+	var client struct {
+		ID     string `json:"id"`
+		Secret string `json:"secret"`
+	}
+	if err := call(http.MethodPost, base+"/v1/organisations/"+org.ID+"/clients", bearer,
+		`{"name":"Load test client","selected_product":"sign_up","return_urls":["https://loadtest.example/callback"],"required_scopes":["openid"]}`, &client); err != nil {
+		return nil, fmt.Errorf("create client: %w", err)
+	}
+	basic := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	(&http.Request{Header: basic}).SetBasicAuth(partnerID, secret)
+	return &stack{targets: map[string][]vegeta.Target{
+		"partner-token":    tokenTargets(base, partnerID, secret),
+		"client-token":     tokenTargets(base, client.ID, client.Secret),
+		"get-organisation": {{Method: http.MethodGet, URL: base + "/v1/organisations/" + org.ID, Header: http.Header{"Authorization": {"Bearer " + tok}}}},
+		"introspect":       {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basic, Body: []byte("token=" + url.QueryEscape(tok))}},
+	}}, nil
+}
+
+func tokenTargets(base, id, secret string) []vegeta.Target {
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	(&http.Request{Header: h}).SetBasicAuth(id, secret)
+	return []vegeta.Target{{Method: http.MethodPost, URL: base + "/v1/token", Header: h, Body: []byte("grant_type=client_credentials")}}
+}
+
+func token(base, id, secret string) (string, error) {
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	(&http.Request{Header: h}).SetBasicAuth(id, secret)
+	if err := call(http.MethodPost, base+"/v1/token", h, "grant_type=client_credentials", &out); err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	return out.AccessToken, nil
+}
+
+func call(method, u string, h http.Header, body string, out any) error {
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %d %s", method, u, resp.StatusCode, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+// attack sends targets round robin for d with c workers at the highest rate
+// they reach.
+func attack(targets []vegeta.Target, d time.Duration, c int, name string) *vegeta.Metrics {
+	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
+		vegeta.Connections(c), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
+	var m vegeta.Metrics
+	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, d, name) {
+		m.Add(res)
+	}
+	m.Close()
+	return &m
+}
+
+// proc is a process whose CPU time is measured.
+type proc struct {
+	name string
+	pid  int
+}
+
+func (p proc) String() string { return fmt.Sprintf("%s=%d", p.name, p.pid) }
+
+// emulators are the DynamoDB Local and moto processes among root's
+// descendants (cmd/local starts them).
+func emulators(root int) []proc {
+	var out []proc
+	for _, pid := range descendants(root) {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		switch c := string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})); {
+		case strings.Contains(c, "DynamoDBLocal"):
+			out = append(out, proc{"dynamodb-local", pid})
+		case strings.Contains(c, "moto"):
+			out = append(out, proc{"moto", pid})
+		}
+	}
+	return out
+}
+
+// descendants lists every process below root, from /proc/<pid>/stat's ppid.
+func descendants(root int) []int {
+	parent := map[int]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f, err := statFields(pid); err == nil && len(f) > 1 {
+			ppid, _ := strconv.Atoi(f[1])
+			parent[pid] = ppid
+		}
+	}
+	var out []int
+	for pid := range parent {
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == root {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// statFields are the fields of /proc/<pid>/stat after the command name:
+// state is [0], ppid [1], utime [11], stime [12].
+func statFields(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, errors.New("malformed stat")
+	}
+	return strings.Fields(string(b[i+1:])), nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on Linux for
+// every architecture Go supports.
+const clockTicks = 100
+
+// cpu is each process's user+system CPU time so far.
+func cpu(ps []proc) []time.Duration {
+	out := make([]time.Duration, len(ps))
+	for i, p := range ps {
+		f, err := statFields(p.pid)
+		if err != nil || len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		out[i] = time.Duration(u+s) * time.Second / clockTicks
+	}
+	return out
+}
+
+// row is one scenario's results.
+type row struct {
+	name      string
+	rate      float64
+	p50, p99  time.Duration
+	requests  uint64
+	errors    uint64
+	cpuPerReq map[string]float64 // ms per successful request, by process
+}
+
+func newRow(name string, m *vegeta.Metrics, ps []proc, before, after []time.Duration) row {
+	ok := uint64(float64(m.Requests)*m.Success + 0.5)
+	r := row{
+		name: name, rate: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99,
+		requests: m.Requests, errors: m.Requests - ok, cpuPerReq: map[string]float64{},
+	}
+	for i, p := range ps {
+		if ok > 0 {
+			r.cpuPerReq[p.name] = float64(after[i]-before[i]) / float64(time.Millisecond) / float64(ok)
+		}
+	}
+	return r
+}
+
+func print(w io.Writer, rows []row, d time.Duration, c int) {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintf(w, "\n%s per scenario, %d concurrent workers; CPU in ms per successful request (/proc, %d Hz ticks)\n\n", d, c, clockTicks)
+	fmt.Fprintln(tw, "| scenario\t req/s\t p50 ms\t p99 ms\t requests\t errors\t server CPU\t DynamoDB Local CPU\t moto CPU\t")
+	fmt.Fprintln(tw, "|---\t---\t---\t---\t---\t---\t---\t---\t---\t")
+	cell := func(r row, p string) string {
+		v, ok := r.cpuPerReq[p]
+		if !ok {
+			return "-"
+		}
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(tw, "| %s\t %.0f\t %s\t %s\t %d\t %d\t %s\t %s\t %s\t\n", r.name, r.rate, ms(r.p50), ms(r.p99), r.requests, r.errors,
+			cell(r, "server"), cell(r, "dynamodb-local"), cell(r, "moto"))
+	}
+	_ = tw.Flush()
+}
+
+// serveBaseline serves tokenbaseline on a free loopback port, with the
+// client secret from the environment, until interrupted.
+func serveBaseline() error {
+	s, err := tokenbaseline.New(baselineID, os.Getenv(baselineEnv))
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "baseline listening on http://%s\n", l.Addr())
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func randomHex() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,72 @@
+package tokenapi_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/partnerapi/partner-api/internal/apptest"
+)
+
+// callLog records the AWS operations (X-Amz-Target) sent through it.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *callLog) Do(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, req.Header.Get("X-Amz-Target"))
+	c.mu.Unlock()
+	return http.DefaultClient.Do(req)
+}
+
+func (c *callLog) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = nil
+	slices.Sort(out)
+	return out
+}
+
+// TestCallsPerToken: a partner token is one DynamoDB read (the credential
+// and its attempt counts) and three writes: the usage counter, and the
+// atomic lockout's admission of the secret check and its end (without
+// them, parallel wrong guesses got more checks than the limit); no KMS
+// call. A client token adds one read (its partner, organisation and the
+// organisation's ancestors), even for a nested organisation once the
+// process has seen it (the first sight reads the ancestors apart).
+func TestCallsPerToken(t *testing.T) {
+	log := &callLog{}
+	e := apptest.New(t, apptest.Options{HTTPClient: log})
+	id, sec := e.Partner(t)
+	tr := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
+	for _, tc := range []struct {
+		name    string
+		id, sec string
+		want    []string
+	}{
+		{"partner", id, sec, []string{"DynamoDB_20120810.BatchGetItem",
+			"DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.UpdateItem"}},
+		{"client of a nested organisation", tr.clientID, tr.clientSecret, []string{"DynamoDB_20120810.BatchGetItem", "DynamoDB_20120810.BatchGetItem",
+			"DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.UpdateItem", "DynamoDB_20120810.UpdateItem"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.Token(t, tc.id, tc.sec, nil) // the process sees the organisation
+			log.take()
+			e.Token(t, tc.id, tc.sec, nil)
+			got := log.take()
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("calls = %v, want %v", got, tc.want)
+			}
+			for _, c := range got {
+				if strings.HasPrefix(c, "TrentService.") {
+					t.Errorf("KMS call %s while issuing a token", c)
+				}
+			}
+		})
+	}
+}
