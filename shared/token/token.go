@@ -217,9 +217,15 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 	)
-	_, err := parser.ParseWithClaims(raw, &c, v.keyFor)
+	t, err := parser.ParseWithClaims(raw, &c, v.keyFor)
 	if err != nil {
 		return Claims{}, oautherr.InvalidToken(reason(err)).WithCause(err)
+	}
+	// A verified ECDSA signature must also be the low-s one the service
+	// makes: its high-s twin verifies too, and would make another token
+	// string of the same claims.
+	if key, _ := v.keys.Key(stringHeader(t, "kid")); !canonical(key, t.Signature) {
+		return Claims{}, oautherr.InvalidToken("token cannot be verified: non-canonical signature (high s)")
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID == "" {
 		return Claims{}, oautherr.InvalidToken("required claim missing")
@@ -233,7 +239,7 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 	if typ, _ := t.Header["typ"].(string); typ != Type {
 		return nil, keyRefusal("not an access token")
 	}
-	kid, _ := t.Header["kid"].(string)
+	kid := stringHeader(t, "kid")
 	key, ok := v.keys.Key(kid)
 	if !ok {
 		return nil, keyRefusal("unknown key")
@@ -246,10 +252,19 @@ func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
 		// refused; the service understands none.
 		return nil, keyRefusal("unsupported critical header parameter")
 	}
-	if pub, ok := key.Public.(*ecdsa.PublicKey); ok && !signer.CanonicalECDSA(pub, t.Signature) {
-		return nil, keyRefusal("non-canonical signature (high s)")
-	}
 	return key.Public, nil
+}
+
+// canonical reports whether sig is in the form the service signs: for an
+// ECDSA key, a low s.
+func canonical(key signer.Key, sig []byte) bool {
+	pub, ok := key.Public.(*ecdsa.PublicKey)
+	return !ok || signer.CanonicalECDSA(pub, sig)
+}
+
+func stringHeader(t *jwt.Token, name string) string {
+	s, _ := t.Header[name].(string)
+	return s
 }
 
 // keyRefusal is why keyFor gives no key; it names nothing the caller cannot
