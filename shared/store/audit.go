@@ -242,6 +242,12 @@ var unaudited = map[string]bool{
 // secretAttrs are the credential attributes, named SecretField.
 var secretAttrs = map[string]bool{"secret_hash": true, "previous_secret_hash": true, "previous_secret_expires_at": true}
 
+// FederationSecretField is the changed-field name of an authorisation
+// server's federation client secret (its ciphertext is never named).
+const FederationSecretField = "federation_client_secret"
+
+const federationSecretAttr = "federation_client_secret_ciphertext"
+
 // changedFields names, sorted, the attributes that differ between before
 // and after (nil before: every attribute after sets).
 func changedFields(before, after map[string]types.AttributeValue) []string {
@@ -252,6 +258,9 @@ func changedFields(before, after map[string]types.AttributeValue) []string {
 		}
 		if secretAttrs[name] {
 			name = SecretField
+		}
+		if name == federationSecretAttr {
+			name = FederationSecretField
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)

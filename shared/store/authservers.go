@@ -47,10 +47,42 @@ type AuthServer struct {
 	SupportsCIBA                        bool      `dynamodbav:"supports_ciba"`
 	SupportsDCR                         bool      `dynamodbav:"supports_dcr"`
 	SupportsRedirect                    bool      `dynamodbav:"supports_redirect"`
+	// ProviderGroups are the provider groups the server belongs to: the
+	// sign-in page offers it to a client whose organisation's (and own)
+	// allowed_provider_groups name one of them.
+	ProviderGroups []string `dynamodbav:"provider_groups,omitempty"`
+	// Discovery is what the server's OpenID discovery document said when
+	// last fetched (empty when never fetched successfully).
+	Discovery Discovery `dynamodbav:"discovery,omitempty"`
+	// FederationClientID is the client id the service is registered
+	// under at the server; FederationSecret the client secret, encrypted
+	// with KMS (never decrypted but to sign a user in).
+	FederationClientID string `dynamodbav:"federation_client_id,omitempty"`
+	FederationSecret   []byte `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
 	RefCount                            int64     `dynamodbav:"ref_count"`
 	CreatedAt                           time.Time `dynamodbav:"created_at"`
 	UpdatedAt                           time.Time `dynamodbav:"updated_at"`
 	Version                             int64     `dynamodbav:"version"`
+}
+
+// Discovery is the part of an OpenID Provider's discovery document the
+// service relies on, and the outcome of the last fetch.
+type Discovery struct {
+	Issuer                   string    `dynamodbav:"issuer,omitempty"`
+	AuthorizationEndpoint    string    `dynamodbav:"authorization_endpoint,omitempty"`
+	TokenEndpoint            string    `dynamodbav:"token_endpoint,omitempty"`
+	UserinfoEndpoint         string    `dynamodbav:"userinfo_endpoint,omitempty"`
+	JWKSURI                  string    `dynamodbav:"jwks_uri,omitempty"`
+	SigningAlgs              []string  `dynamodbav:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods []string  `dynamodbav:"token_endpoint_auth_methods_supported,omitempty"`
+	FetchedAt                string   `dynamodbav:"fetched_at,omitempty"` // RFC 3339
+	// Error describes why the last fetch failed ("" when it did not).
+	Error string `dynamodbav:"error,omitempty"`
+}
+
+// Usable reports whether d holds what a sign-in at the server needs.
+func (d Discovery) Usable() bool {
+	return d.Issuer != "" && d.AuthorizationEndpoint != "" && d.TokenEndpoint != "" && d.JWKSURI != ""
 }
 
 // References lists the ids of the servers a references (parent, then
@@ -93,7 +125,7 @@ var authServerMutable = []string{
 	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
 	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
 	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
-	"updated_at",
+	"provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
 }
 
 // GetAuthServer returns the authorisation server id of the partner's

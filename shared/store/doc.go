@@ -64,6 +64,11 @@
 //	    TokenState on every client-token request)
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
+//	21-26 sign-in sessions, codes, used codes, refresh families and tokens, subject claims: see signin.go
+//	27  federation flow (a sign-in sent to an       Put attribute_not_exists;  table  pk=FLOW#<SHA-256 of the state sent upstream>, sk=FLOW (expires_at: 10 min);
+//	    upstream authorisation server) by state     UpdateItem SET used        the callback claims it once (condition used = false, ALL_OLD on failure,
+//	                                                 (conditional)                     so a replayed state is told apart from an unknown one)
+//	28  authorisation servers offered at sign-in    Query (consistent)         table  pattern 16 (the signin function reads its client's organisation's servers)
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD
