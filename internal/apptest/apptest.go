@@ -61,14 +61,20 @@ func New(t testing.TB, opts Options) *Env {
 	if opts.LoopbackIssuer {
 		issuer = "http://" + srv.Listener.Addr().String()
 	}
+	allowLoopback := "false"
+	if opts.LoopbackIssuer {
+		allowLoopback = "true" // upstream providers in tests run on loopback
+	}
 	env := map[string]string{
-		"TABLE_NAME":        "test-" + suffix,
-		"ISSUER_URL":        issuer,
-		"KMS_KEY_PS256":     "alias/test-" + suffix + "-ps256",
-		"KMS_KEY_ES384":     "alias/test-" + suffix + "-es384",
-		"KMS_KEY_ES512":     "alias/test-" + suffix + "-es512",
-		"PARTNER_TOKEN_ALG": string(opts.PartnerAlgorithm),
-		"LOG_LEVEL":         "debug",
+		"TABLE_NAME":                "test-" + suffix,
+		"ISSUER_URL":                issuer,
+		"KMS_KEY_PS256":             "alias/test-" + suffix + "-ps256",
+		"KMS_KEY_ES384":             "alias/test-" + suffix + "-es384",
+		"KMS_KEY_ES512":             "alias/test-" + suffix + "-es512",
+		"FEDERATION_KEY":            "alias/test-" + suffix + "-federation",
+		"PARTNER_TOKEN_ALG":         string(opts.PartnerAlgorithm),
+		"LOG_LEVEL":                 "debug",
+		"FEDERATION_ALLOW_LOOPBACK": allowLoopback,
 	}
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
@@ -88,6 +94,7 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatalf("app: %v", err)
 	}
 	e.App = app.NewWith(cfg, db, full.Signer, logger, e.Clock.Now)
+	e.App.Secrets = full.Secrets
 	if opts.MeterTimeout > 0 {
 		e.App.Meter = e.App.Meter.WithTimeout(opts.MeterTimeout)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
@@ -38,7 +39,14 @@ type App struct {
 	Verifier *token.Verifier
 	// Meter counts tokens issued and management API calls.
 	Meter *usage.Meter
-	Now   func() time.Time
+	// Fetcher makes the outbound federation requests (SSRF-safe); RP signs
+	// users in at upstream providers (its JWKS cache lives as long as the
+	// App); Secrets encrypts and decrypts federation client secrets (nil
+	// until New gives it a KMS client).
+	Fetcher *federation.Fetcher
+	RP      *federation.RelyingParty
+	Secrets *federation.Secrets
+	Now     func() time.Time
 }
 
 // New builds the App: it loads the signing keys' public keys from KMS once.
@@ -47,13 +55,17 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
-	return NewWith(cfg, dynamodb.NewFromConfig(awsCfg), s, logger, time.Now), nil
+	a := NewWith(cfg, dynamodb.NewFromConfig(awsCfg), s, logger, time.Now)
+	a.Secrets = &federation.Secrets{KMS: kms.NewFromConfig(awsCfg), KeyID: cfg.FederationKey}
+	return a, nil
 }
 
 // NewWith builds the App from parts already made (tests inject a clock).
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
 	st := NewStore(cfg, db, now)
+	fetcher := federation.NewFetcher(federation.Policy{AllowLoopback: cfg.FederationAllowLoopback})
 	return &App{
+		Fetcher: fetcher, RP: federation.NewRelyingParty(fetcher, now),
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),

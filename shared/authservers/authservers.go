@@ -49,6 +49,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -76,15 +77,34 @@ var _ Store = (*store.Table)(nil)
 // listKind names authorisation server lists in their cursors.
 const listKind = "authorisation-servers"
 
+// Discoverer fetches and checks an OpenID discovery document (satisfied by
+// *federation.Fetcher); a problem with the document is a
+// *federation.DiscoveryError, reported as an operation warning.
+type Discoverer interface {
+	Discover(ctx context.Context, docURL string, now time.Time) (store.Discovery, error)
+}
+
+// Sealer encrypts a federation client secret for a partner's server
+// (satisfied by *federation.Secrets).
+type Sealer interface {
+	Seal(ctx context.Context, partnerID, serverID, secret string) ([]byte, error)
+}
+
 // Service carries out the authorisation server requests of partners.
 type Service struct {
 	endpoint.Service[Store]
+	// Discoverer fetches discovery documents (nil: never fetched, the
+	// stored discovery data is kept as it is).
+	Discoverer Discoverer
+	// Sealer encrypts federation client secrets (nil: a secret is refused
+	// with 503).
+	Sealer Sealer
 }
 
 // NewService returns the service. now is the clock and newID generates
 // server ids (UUID v4 in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
-	return &Service{endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
+	return &Service{Service: endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
 }
 
 // Page is one page of a list.
@@ -225,6 +245,7 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 	decoded := len(v.Errors)
 	next := Resolve(v, in)
 	next.ID, next.PartnerID, next.OrganisationID = self.ID, self.PartnerID, self.OrganisationID
+	next.Discovery, next.FederationSecret = self.Discovery, self.FederationSecret
 	for _, ref := range []struct {
 		field string
 		id    *string
@@ -236,7 +257,79 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 			return store.AuthServer{}, err
 		}
 	}
-	return next, validate.Settled(v, decoded)
+	if err := validate.Settled(v, decoded); err != nil {
+		return store.AuthServer{}, err
+	}
+	if err := s.federation(ctx, in, self, &next); err != nil {
+		return store.AuthServer{}, err
+	}
+	return next, nil
+}
+
+// federation applies the federation credentials of in to next (self as it
+// was) and fetches next's discovery document: a secret given is encrypted
+// for this partner and server; none keeps the stored one; a server without
+// a federation client id keeps no secret.
+func (s *Service) federation(ctx context.Context, in Input, self store.AuthServer, next *store.AuthServer) error {
+	switch {
+	case next.FederationClientID == "":
+		next.FederationSecret = nil
+	case in.FederationClientSecret != nil:
+		if s.Sealer == nil {
+			return problem.New(problem.ErrUnavailable, "federation client secrets cannot be stored at the moment")
+		}
+		sealed, err := s.Sealer.Seal(ctx, next.PartnerID, next.ID, *in.FederationClientSecret)
+		if err != nil {
+			return fmt.Errorf("seal federation secret: %w", err)
+		}
+		next.FederationSecret = sealed
+	}
+	s.discover(ctx, self, next)
+	return nil
+}
+
+// discover fetches next's discovery document into next.Discovery. A problem
+// is kept as the discovery's Warning (an operation warning of the answer)
+// and Error; the endpoints last fetched from the same document stay, so a
+// failed refresh does not stop sign-ins.
+func (s *Service) discover(ctx context.Context, self store.AuthServer, next *store.AuthServer) {
+	if s.Discoverer == nil {
+		return
+	}
+	if next.OpenIDDiscoveryDocument == "" {
+		next.Discovery = store.Discovery{}
+		return
+	}
+	d, err := s.Discoverer.Discover(ctx, next.OpenIDDiscoveryDocument, s.Now())
+	if err != nil {
+		var de *federation.DiscoveryError
+		if !errors.As(err, &de) {
+			de = &federation.DiscoveryError{Code: federation.WarnFetchFailed, Detail: "the document could not be fetched"}
+		}
+		d = store.Discovery{}
+		if self.OpenIDDiscoveryDocument == next.OpenIDDiscoveryDocument {
+			d = self.Discovery
+		}
+		d.Warning, d.Error = de.Code, de.Detail
+	}
+	next.Discovery = d
+}
+
+// Refresh fetches server id's discovery document again and stores what it
+// says (or the problem, as the answer's operation warning).
+func (s *Service) Refresh(ctx context.Context, partnerID, orgID, id string, cond etag.Condition) (store.AuthServer, error) {
+	cur, err := s.current(ctx, partnerID, orgID, id, cond)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	if cur.OpenIDDiscoveryDocument == "" {
+		return store.AuthServer{}, problem.Invalid("openid_discovery_document", "is not set: there is no discovery document to fetch")
+	}
+	next := cur
+	s.discover(ctx, cur, &next)
+	next.UpdatedAt = s.Now().UTC()
+	updated, err := s.Store.UpdateAuthServer(ctx, cur, next)
+	return updated, endpoint.Raced(storeError(err), cond)
 }
 
 // checkReference checks that *id, when set and well formed, names another
@@ -302,6 +395,8 @@ func inputOf(a store.AuthServer) Input {
 		SupportsCIBA:                        &a.SupportsCIBA,
 		SupportsDCR:                         &a.SupportsDCR,
 		SupportsRedirect:                    &a.SupportsRedirect,
+		ProviderGroups:                      nonNil(a.ProviderGroups),
+		FederationClientID:                  optional(a.FederationClientID),
 	}
 }
 

@@ -57,10 +57,27 @@ type Input struct {
 	SupportsCIBA                        *bool    `json:"supports_ciba"`
 	SupportsDCR                         *bool    `json:"supports_dcr"`
 	SupportsRedirect                    *bool    `json:"supports_redirect"`
+	ProviderGroups                      []string `json:"provider_groups"`
+	FederationClientID                  *string  `json:"federation_client_id"`
+	// FederationClientSecret is write-only: never returned, and absent or
+	// null keeps the stored one.
+	FederationClientSecret *string `json:"federation_client_secret"`
 }
 
 // inputOptions refuses the generated attributes of the representation.
-var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "organisation_id", "created_at", "updated_at"}}
+var inputOptions = jsonbody.Options{ReadOnly: []string{
+	"id", "organisation_id", "created_at", "updated_at", "issuer", "discovery", "federation_client_secret_set", "operation_warnings",
+}}
+
+// Limits of the federation attributes.
+const (
+	// MaxProviderGroups bounds provider_groups.
+	MaxProviderGroups = 50
+	// MaxFederationClientID and MaxFederationSecret bound the federation
+	// client id and secret, in characters.
+	MaxFederationClientID = 255
+	MaxFederationSecret   = 1024
+)
 
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
@@ -90,6 +107,12 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 //     repeated; default [].
 //   - status: Active or Inactive; default Active.
 //   - supports_ciba, supports_dcr, supports_redirect: default false.
+//   - provider_groups: at most 50, each 1 to 40 characters without '<' or
+//     '>', none repeated; default [].
+//   - federation_client_id: 1 to 255 characters without '<', '>' or
+//     control characters.
+//   - federation_client_secret: 1 to 1024 characters without control
+//     characters, and only with a federation_client_id.
 func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 	a := store.AuthServer{
 		CustomerFriendlyName: in.CustomerFriendlyName, CustomerFriendlyDescription: in.CustomerFriendlyDescription,
@@ -167,6 +190,28 @@ func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 	}{{in.SupportsCIBA, &a.SupportsCIBA}, {in.SupportsDCR, &a.SupportsDCR}, {in.SupportsRedirect, &a.SupportsRedirect}} {
 		if b.in != nil {
 			*b.out = *b.in
+		}
+	}
+	a.ProviderGroups = nonNil(in.ProviderGroups)
+	validate.List(v, "provider_groups", a.ProviderGroups, MaxProviderGroups, func(s string) string {
+		if utf8.RuneCountInString(s) > MaxIDLength {
+			return fmt.Sprintf("must be at most %d characters", MaxIDLength)
+		}
+		return ""
+	})
+	if in.FederationClientID != nil {
+		a.FederationClientID = *in.FederationClientID
+		validate.Text(v, "federation_client_id", a.FederationClientID, "must not be empty; leave it out (or null) for none")
+		if utf8.RuneCountInString(a.FederationClientID) > MaxFederationClientID {
+			v.Add("federation_client_id", "must be at most %d characters", MaxFederationClientID)
+		}
+	}
+	if sec := in.FederationClientSecret; sec != nil {
+		switch {
+		case in.FederationClientID == nil:
+			v.Add("federation_client_secret", "needs federation_client_id")
+		case *sec == "" || utf8.RuneCountInString(*sec) > MaxFederationSecret || strings.ContainsFunc(*sec, unicode.IsControl):
+			v.Add("federation_client_secret", "must be 1 to %d characters without control characters", MaxFederationSecret)
 		}
 	}
 	return a

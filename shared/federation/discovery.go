@@ -52,6 +52,7 @@ type document struct {
 	SubjectTypes             []string `json:"subject_types_supported"`
 	SigningAlgs              []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	ScopesSupported          []string `json:"scopes_supported"`
 }
 
 // Discover fetches the discovery document at docURL and checks it (OIDC
@@ -125,7 +126,7 @@ func (f *Fetcher) Discover(ctx context.Context, docURL string, now time.Time) (s
 	return store.Discovery{
 		Issuer: doc.Issuer, AuthorizationEndpoint: doc.AuthorizationEndpoint, TokenEndpoint: doc.TokenEndpoint,
 		UserinfoEndpoint: doc.UserinfoEndpoint, JWKSURI: doc.JWKSURI, SigningAlgs: algs,
-		TokenEndpointAuthMethods: doc.TokenEndpointAuthMethods, FetchedAt: now.UTC().Format(time.RFC3339),
+		TokenEndpointAuthMethods: doc.TokenEndpointAuthMethods, ScopesSupported: doc.ScopesSupported, FetchedAt: now.UTC().Format(time.RFC3339),
 	}, nil
 }
 

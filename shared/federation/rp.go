@@ -66,8 +66,23 @@ func Challenge(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// Scopes are the scopes asked of every upstream provider.
+// Scopes are the scopes asked of upstream providers: those of them a
+// provider lists in scopes_supported (all when it lists none), openid
+// always.
 var Scopes = []string{"openid", "profile", "email", "address", "phone"}
+
+func scopesFor(d store.Discovery) []string {
+	if len(d.ScopesSupported) == 0 {
+		return Scopes
+	}
+	out := []string{"openid"}
+	for _, s := range Scopes[1:] {
+		if slices.Contains(d.ScopesSupported, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // AuthURL is the URL of server's authorization endpoint for req: the code
 // flow with PKCE S256, state and nonce (the endpoint's own query kept).
@@ -80,7 +95,7 @@ func AuthURL(server store.AuthServer, req Request) (string, error) {
 	q.Set("response_type", "code")
 	q.Set("client_id", server.FederationClientID)
 	q.Set("redirect_uri", req.RedirectURI)
-	q.Set("scope", strings.Join(Scopes, " "))
+	q.Set("scope", strings.Join(scopesFor(server.Discovery), " "))
 	q.Set("state", req.State)
 	q.Set("nonce", req.Nonce)
 	q.Set("code_challenge", Challenge(req.Verifier))

@@ -71,6 +71,8 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 	GetSubjectClaims(ctx context.Context, partnerID, orgID, sub string) (store.SubjectClaims, error)
 	RecordMint(ctx context.Context, partnerID, clientID string) error
+	PutFlow(ctx context.Context, hash string, f store.Flow) error
+	ClaimFlow(ctx context.Context, hash string) (store.Flow, error)
 }
 
 var _ Store = (*store.Table)(nil)
@@ -128,7 +130,7 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	m := &minter{Deps: d}
 	return endpoint.Operations{
 		"authorize": endpoint.Writes(h.authorize), "authorizeByPost": endpoint.Writes(h.authorize),
-		"signInChoice": endpoint.Writes(h.login),
+		"signInChoice": endpoint.Writes(h.login), "authorizeCallback": endpoint.Writes(h.callback),
 		"getUserInfo":  endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
 		"getOpenIDConfiguration": endpoint.Writes(h.discovery),
 		"getOpenIDConfigurationPathInserted": func(w http.ResponseWriter, r *http.Request) error {
@@ -238,18 +240,27 @@ func (h *handler) showPage(w http.ResponseWriter, r *http.Request, cl store.Clie
 		Request: h.seal.seal(requestPurpose(sess.ID), body, h.Now().Add(PendingLifetime)),
 		CSRF:    h.seal.csrf(sess.ID), LoginHint: req.LoginHint,
 	}
+	targets := []string{req.RedirectURI}
 	for _, prov := range h.Providers {
 		opts := prov.Options(ctx, cl)
 		if len(opts) == 0 {
 			continue
 		}
 		g := optionGroup{Title: "Choose an identity", Options: opts}
-		if prov.Name() == SandboxProvider {
+		switch prov.Name() {
+		case SandboxProvider:
 			g.Title, g.Note = "Sandbox test identities", "This application is in test mode: choose a test identity. No real person is signed in."
+		case UpstreamProvider:
+			g.Title = "Sign in with"
+		}
+		for _, o := range opts {
+			if o.Target != "" {
+				targets = append(targets, o.Target)
+			}
 		}
 		p.Groups = append(p.Groups, g)
 	}
-	render(w, r, http.StatusOK, "signin.html", p, req.RedirectURI)
+	render(w, r, http.StatusOK, "signin.html", p, targets...)
 }
 
 // login is the sign-in page's form: a choice of identity for the pending
@@ -306,6 +317,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	provider, id, _ := splitChoice(form.Get("choice"))
+	if rp, ok := h.redirecting(provider); ok {
+		h.startFlow(w, r, cl, req, sess, rp, id)
+		return
+	}
 	identity, err := h.identify(ctx, cl, provider, id)
 	if err != nil {
 		logging.FromContext(ctx, nil).InfoContext(ctx, "sign-in choice refused", slog.String("client_id", cl.ID), slog.String("provider", provider))
@@ -313,15 +328,20 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, r, http.StatusForbidden, "This sign-in option is not available", "Choose one of the options the sign-in page offers.", theme)
 		return
 	}
+	h.signedIn(w, r, cl, req, sess, identity)
+}
+
+// signedIn replaces the browser's session sess with one signed in as
+// identity (no session fixation) and completes req.
+func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest, sess store.Session, identity Identity) {
+	ctx := r.Context()
 	now := h.Now().UTC().Truncate(time.Second)
-	next, err := h.newSession(w, r, store.Session{
+	if _, err := h.newSession(w, r, store.Session{
 		PartnerID: cl.PartnerID, Provider: identity.Provider, IdentityID: identity.ID, AuthTime: now,
-	})
-	if err != nil {
+	}); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	_ = next
 	if err := h.Store.DeleteSession(ctx, sess.ID); err != nil {
 		logging.FromContext(ctx, nil).WarnContext(ctx, "delete replaced session", slog.Any("err", err))
 	}

@@ -23,30 +23,30 @@ const typeAuthServer = "authorisation_server"
 // counts: how many references (parent or superseded-by, from other servers
 // of the organisation) point at this server. It must be zero to delete it.
 type AuthServer struct {
-	ID                                  string    `dynamodbav:"authorisation_server_id"`
-	PartnerID                           string    `dynamodbav:"partner_id"`
-	OrganisationID                      string    `dynamodbav:"organisation_id"`
-	AutoRegistrationSupported           bool      `dynamodbav:"auto_registration_supported"`
-	AutoRegistrationNotificationWebhook string    `dynamodbav:"auto_registration_notification_webhook,omitempty"`
-	CustomerFriendlyDescription         string    `dynamodbav:"customer_friendly_description"`
-	CustomerFriendlyLogoURI             string    `dynamodbav:"customer_friendly_logo_uri,omitempty"`
-	CustomerFriendlyName                string    `dynamodbav:"customer_friendly_name"`
-	DeveloperPortalURI                  string    `dynamodbav:"developer_portal_uri,omitempty"`
-	TermsOfServiceURI                   string    `dynamodbav:"terms_of_service_uri,omitempty"`
-	NotificationWebhook                 string    `dynamodbav:"notification_webhook,omitempty"`
-	OpenIDDiscoveryDocument             string    `dynamodbav:"openid_discovery_document,omitempty"`
-	PayloadSigningCertLocationURI       string    `dynamodbav:"payload_signing_cert_location_uri,omitempty"`
-	ParentID                            string    `dynamodbav:"parent_authorisation_server_id,omitempty"`
-	DeprecatedDate                      string    `dynamodbav:"deprecated_date,omitempty"`
-	RetirementDate                      string    `dynamodbav:"retirement_date,omitempty"`
-	SupersededByID                      string    `dynamodbav:"superseded_by_authorisation_server_id,omitempty"`
-	FederationID                        string    `dynamodbav:"federation_id,omitempty"`
-	FederationEndpoint                  string    `dynamodbav:"federation_endpoint,omitempty"`
-	Flags                               []string  `dynamodbav:"flags"`
-	Status                              string    `dynamodbav:"status"`
-	SupportsCIBA                        bool      `dynamodbav:"supports_ciba"`
-	SupportsDCR                         bool      `dynamodbav:"supports_dcr"`
-	SupportsRedirect                    bool      `dynamodbav:"supports_redirect"`
+	ID                                  string   `dynamodbav:"authorisation_server_id"`
+	PartnerID                           string   `dynamodbav:"partner_id"`
+	OrganisationID                      string   `dynamodbav:"organisation_id"`
+	AutoRegistrationSupported           bool     `dynamodbav:"auto_registration_supported"`
+	AutoRegistrationNotificationWebhook string   `dynamodbav:"auto_registration_notification_webhook,omitempty"`
+	CustomerFriendlyDescription         string   `dynamodbav:"customer_friendly_description"`
+	CustomerFriendlyLogoURI             string   `dynamodbav:"customer_friendly_logo_uri,omitempty"`
+	CustomerFriendlyName                string   `dynamodbav:"customer_friendly_name"`
+	DeveloperPortalURI                  string   `dynamodbav:"developer_portal_uri,omitempty"`
+	TermsOfServiceURI                   string   `dynamodbav:"terms_of_service_uri,omitempty"`
+	NotificationWebhook                 string   `dynamodbav:"notification_webhook,omitempty"`
+	OpenIDDiscoveryDocument             string   `dynamodbav:"openid_discovery_document,omitempty"`
+	PayloadSigningCertLocationURI       string   `dynamodbav:"payload_signing_cert_location_uri,omitempty"`
+	ParentID                            string   `dynamodbav:"parent_authorisation_server_id,omitempty"`
+	DeprecatedDate                      string   `dynamodbav:"deprecated_date,omitempty"`
+	RetirementDate                      string   `dynamodbav:"retirement_date,omitempty"`
+	SupersededByID                      string   `dynamodbav:"superseded_by_authorisation_server_id,omitempty"`
+	FederationID                        string   `dynamodbav:"federation_id,omitempty"`
+	FederationEndpoint                  string   `dynamodbav:"federation_endpoint,omitempty"`
+	Flags                               []string `dynamodbav:"flags"`
+	Status                              string   `dynamodbav:"status"`
+	SupportsCIBA                        bool     `dynamodbav:"supports_ciba"`
+	SupportsDCR                         bool     `dynamodbav:"supports_dcr"`
+	SupportsRedirect                    bool     `dynamodbav:"supports_redirect"`
 	// ProviderGroups are the provider groups the server belongs to: the
 	// sign-in page offers it to a client whose organisation's (and own)
 	// allowed_provider_groups name one of them.
@@ -57,27 +57,30 @@ type AuthServer struct {
 	// FederationClientID is the client id the service is registered
 	// under at the server; FederationSecret the client secret, encrypted
 	// with KMS (never decrypted but to sign a user in).
-	FederationClientID string `dynamodbav:"federation_client_id,omitempty"`
-	FederationSecret   []byte `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
-	RefCount                            int64     `dynamodbav:"ref_count"`
-	CreatedAt                           time.Time `dynamodbav:"created_at"`
-	UpdatedAt                           time.Time `dynamodbav:"updated_at"`
-	Version                             int64     `dynamodbav:"version"`
+	FederationClientID string    `dynamodbav:"federation_client_id,omitempty"`
+	FederationSecret   []byte    `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
+	RefCount           int64     `dynamodbav:"ref_count"`
+	CreatedAt          time.Time `dynamodbav:"created_at"`
+	UpdatedAt          time.Time `dynamodbav:"updated_at"`
+	Version            int64     `dynamodbav:"version"`
 }
 
 // Discovery is the part of an OpenID Provider's discovery document the
 // service relies on, and the outcome of the last fetch.
 type Discovery struct {
-	Issuer                   string    `dynamodbav:"issuer,omitempty"`
-	AuthorizationEndpoint    string    `dynamodbav:"authorization_endpoint,omitempty"`
-	TokenEndpoint            string    `dynamodbav:"token_endpoint,omitempty"`
-	UserinfoEndpoint         string    `dynamodbav:"userinfo_endpoint,omitempty"`
-	JWKSURI                  string    `dynamodbav:"jwks_uri,omitempty"`
-	SigningAlgs              []string  `dynamodbav:"id_token_signing_alg_values_supported,omitempty"`
-	TokenEndpointAuthMethods []string  `dynamodbav:"token_endpoint_auth_methods_supported,omitempty"`
+	Issuer                   string   `dynamodbav:"issuer,omitempty"`
+	AuthorizationEndpoint    string   `dynamodbav:"authorization_endpoint,omitempty"`
+	TokenEndpoint            string   `dynamodbav:"token_endpoint,omitempty"`
+	UserinfoEndpoint         string   `dynamodbav:"userinfo_endpoint,omitempty"`
+	JWKSURI                  string   `dynamodbav:"jwks_uri,omitempty"`
+	SigningAlgs              []string `dynamodbav:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods []string `dynamodbav:"token_endpoint_auth_methods_supported,omitempty"`
+	ScopesSupported          []string `dynamodbav:"scopes_supported,omitempty"`
 	FetchedAt                string   `dynamodbav:"fetched_at,omitempty"` // RFC 3339
-	// Error describes why the last fetch failed ("" when it did not).
-	Error string `dynamodbav:"error,omitempty"`
+	// Warning is the operation warning code of the last fetch's problem
+	// and Error the problem described ("" when it had none).
+	Warning string `dynamodbav:"warning,omitempty"`
+	Error   string `dynamodbav:"error,omitempty"`
 }
 
 // Usable reports whether d holds what a sign-in at the server needs.
