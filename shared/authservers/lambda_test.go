@@ -1,6 +1,7 @@
 package authservers_test
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -49,6 +50,10 @@ func TestLambdaEvents(t *testing.T) {
 	if _, body = invoke("patch.json", p.token, http.StatusOK); body["customer_friendly_name"] != "Acme Bank" ||
 		body["status"] != "Active" || len(body["flags"].([]any)) != 0 {
 		t.Errorf("patch: %v", body)
+	}
+	// refresh.json: the document's host does not resolve here, a warning.
+	if _, body = invoke("refresh.json", p.token, http.StatusOK); fmt.Sprint(body["operation_warnings"]) != "[OPENID_DISCOVERY_FETCH_FAILED]" {
+		t.Errorf("refresh: %v", body)
 	}
 	invoke("delete.json", p.token, http.StatusNoContent)
 	invoke("get.json", p.token, http.StatusNotFound)

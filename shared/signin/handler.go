@@ -131,7 +131,7 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	return endpoint.Operations{
 		"authorize": endpoint.Writes(h.authorize), "authorizeByPost": endpoint.Writes(h.authorize),
 		"signInChoice": endpoint.Writes(h.login), "authorizeCallback": endpoint.Writes(h.callback),
-		"getUserInfo":  endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
+		"getUserInfo": endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
 		"getOpenIDConfiguration": endpoint.Writes(h.discovery),
 		"getOpenIDConfigurationPathInserted": func(w http.ResponseWriter, r *http.Request) error {
 			if h.issuerDir == "" || r.PathValue("issuer_path") != h.issuerDir {
