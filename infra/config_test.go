@@ -291,7 +291,7 @@ func TestCatalog(t *testing.T) {
 		kms          KMSAccess
 	}{
 		"token":         {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
-		"signin":        {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, nil, KMSSign},
+		"signin":        {[]string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}, nil, KMSSign},
 		"organisations": {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"clients":       {manage, []string{"dynamodb:Query"}, KMSVerify},
 		"authservers":   {manage, []string{"dynamodb:Query"}, KMSVerify},

@@ -62,8 +62,9 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	}
 	deps := functionDeps{
 		cfg: cfg, table: table, keys: keys,
-		httpEnv:   httpEnv,
-		cursorEnv: map[string]*string{config.EnvCursorKey: cursorKeyValue(cursorKey, cfg)},
+		httpEnv:       httpEnv,
+		cursorEnv:     map[string]*string{config.EnvCursorKey: cursorKeyValue(cursorKey, cfg)},
+		federationKey: newFederationKey(stack, cfg),
 	}
 
 	var fns []*GroupFunction
@@ -94,6 +95,7 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	output(stack, "IssuerUrl", issuer, "The tokens' issuer and the base URL partners call (BASE_URL of make e2e)")
 	output(stack, "TableName", table.TableName(), "The DynamoDB table")
 	output(stack, "CursorKeySecretArn", cursorKey.SecretArn(), "The Secrets Manager secret holding CURSOR_KEY")
+	output(stack, "FederationKeyArn", deps.federationKey.KeyArn(), "The KMS key encrypting the authorisation servers' federation client secrets")
 	for _, alg := range Algorithms {
 		output(stack, "KeyAlias"+string(alg), keys.Aliases[alg].AliasName(), "Alias of the active "+string(alg)+" signing key")
 		output(stack, "SigningKeyArn"+string(alg), keys.Active[alg].KeyArn(), "The active "+string(alg)+" signing key")
