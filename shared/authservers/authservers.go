@@ -2,7 +2,8 @@
 // authorisation servers a partner's organisation runs, registered as a trust
 // directory registers them (GET and POST
 // /v1/organisations/{id}/authorisation-servers; GET, PUT, PATCH and DELETE
-// /v1/organisations/{id}/authorisation-servers/{as_id}).
+// /v1/organisations/{id}/authorisation-servers/{as_id}; POST
+// .../{as_id}/refresh).
 //
 // The rules are a plain function (Resolve); Service decodes request bodies
 // strictly and applies the rules and the checks that need the store; the
@@ -37,6 +38,13 @@
 //   - Every violation is reported at once: those found decoding the body
 //     (unknown, read-only, repeated, mistyped members) with those of the
 //     rules and of the references.
+//   - Federation (README "Federation"): with openid_discovery_document, a
+//     write fetches and checks the document (Discoverer, SSRF-safe) before
+//     it stores the server; a problem is an operation warning, never an
+//     error. POST .../{as_id}/refresh fetches it again. provider_groups
+//     place the server in the groups that organisations' and clients'
+//     allowed_provider_groups name. federation_client_secret is write-only,
+//     encrypted with KMS for the partner and server (Sealer).
 package authservers
 
 import (
