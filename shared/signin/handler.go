@@ -1,7 +1,8 @@
 // Package signin is the sign-in endpoint group: the OpenID Connect
 // authorization endpoint (GET and POST /v1/authorize) with its hosted
-// sign-in page (POST /v1/authorize/login), userinfo (GET and POST
-// /v1/userinfo), the discovery document (/.well-known/openid-configuration,
+// sign-in page (POST /v1/authorize/login), the callback of upstream
+// identity providers (GET /v1/authorize/callback; see Upstream), userinfo
+// (GET and POST /v1/userinfo), the discovery document (/.well-known/openid-configuration,
 // also at its RFC 8414 §3.1 path-inserted location) and the partner's mint
 // endpoint (POST /v1/clients/{id}/tokens). The token endpoint's
 // authorization_code and refresh_token grants are package grants', served
