@@ -68,7 +68,7 @@ var joseAlgs = func() []jose.SignatureAlgorithm {
 // and alg (when the key names one) match; alg none and HMAC never parse.
 // A kid the cached keys lack refetches the JWKS, at most every MinRefresh.
 func (s *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, joseAlgs)
+	jws, err := jose.ParseSignedCompact(raw, joseAlgs)
 	if err != nil {
 		return nil, fmt.Errorf("federation: malformed or unacceptable JWS: %w", err)
 	}
