@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -104,13 +103,8 @@ func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.unavailable(w, r, err)
 		return
 	}
-	cl, found, err := h.client(ctx, flow.ClientID)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if e := CheckClient(url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}, cl, found); e != nil {
-		errorPage(w, r, e.Status, "This sign-in is no longer valid", e.Description+".", Theme{})
+	cl, ok := h.requestClient(w, r, req)
+	if !ok {
 		return
 	}
 	if replayed {
@@ -126,16 +120,7 @@ func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.redirectError(w, r, req, redirectError("access_denied", "the sign-in was not started in this browser"))
 		return
 	}
-	e, err := h.chainError(ctx, cl)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if e == nil && (!cl.Enabled || !cl.HasGrant(store.GrantAuthorizationCode)) {
-		e = redirectError("unauthorized_client", "the client may no longer sign users in")
-	}
-	if e != nil {
-		h.redirectError(w, r, req, e)
+	if !h.mayStillSignIn(w, r, cl, req) {
 		return
 	}
 	if upErr := q.Get("error"); upErr != "" {

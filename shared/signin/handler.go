@@ -296,25 +296,11 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, r, http.StatusBadRequest, "This sign-in has expired", "Start again from the application.", Theme{})
 		return
 	}
-	cl, found, err := h.client(ctx, req.ClientID)
-	if err != nil {
-		h.unavailable(w, r, err)
+	cl, ok := h.requestClient(w, r, req)
+	if !ok {
 		return
 	}
-	if e := CheckClient(url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}, cl, found); e != nil {
-		errorPage(w, r, e.Status, "This sign-in is no longer valid", e.Description+".", Theme{})
-		return
-	}
-	e, err := h.chainError(ctx, cl)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if e == nil && (!cl.Enabled || !cl.HasGrant(store.GrantAuthorizationCode)) {
-		e = redirectError("unauthorized_client", "the client may no longer sign users in")
-	}
-	if e != nil {
-		h.redirectError(w, r, req, e)
+	if !h.mayStillSignIn(w, r, cl, req) {
 		return
 	}
 	provider, id, _ := splitChoice(form.Get("choice"))
@@ -382,6 +368,42 @@ func redirect(w http.ResponseWriter, location string) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusFound)
+}
+
+// requestClient returns the client of req, a request checked before (the
+// sealed request of the page, or a federation flow's): an error page, and
+// false, when the client or its redirect URI is gone since.
+func (h *handler) requestClient(w http.ResponseWriter, r *http.Request, req AuthRequest) (store.Client, bool) {
+	cl, found, err := h.client(r.Context(), req.ClientID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return store.Client{}, false
+	}
+	if e := CheckClient(url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}, cl, found); e != nil {
+		errorPage(w, r, e.Status, "This sign-in is no longer valid", e.Description+".", Theme{})
+		return store.Client{}, false
+	}
+	return cl, true
+}
+
+// mayStillSignIn answers req with unauthorized_client, and reports false,
+// when client cl may no longer sign users in (disabled, without the
+// authorization_code grant, or its organisation chain or partner
+// disabled) since the request was checked.
+func (h *handler) mayStillSignIn(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest) bool {
+	e, err := h.chainError(r.Context(), cl)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return false
+	}
+	if e == nil && (!cl.Enabled || !cl.HasGrant(store.GrantAuthorizationCode)) {
+		e = redirectError("unauthorized_client", "the client may no longer sign users in")
+	}
+	if e != nil {
+		h.redirectError(w, r, req, e)
+		return false
+	}
+	return true
 }
 
 // chainError is unauthorized_client when the client's organisation, an
