@@ -61,7 +61,11 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 		if a.Secrets != nil {
 			svc.Sealer = a.Secrets
 		}
-		return authservers.Operations(svc), err
+		ops := authservers.Operations(svc)
+		for op, f := range authservers.ResourceOperations(a.Store, c, a.Now, uuid.NewString) {
+			ops[op] = f
+		}
+		return ops, err
 	},
 	"usage": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)

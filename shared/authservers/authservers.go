@@ -51,6 +51,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -425,9 +426,9 @@ func storeError(err error) error {
 		return nil
 	}
 	var ve *store.VersionError
-	if errors.As(err, &ve) && ve.Entity == store.EntityAuthServer {
+	if errors.As(err, &ve) && slices.Contains([]store.Entity{store.EntityAuthServer, store.EntityAPIResource, store.EntityCertification}, ve.Entity) {
 		return endpoint.Translated(err, problem.ErrPrecondition,
-			"authorisation server %s was changed by another request (now at version %d)", ve.ID, ve.Current)
+			"%s %s was changed by another request (now at version %d)", ve.Entity, ve.ID, ve.Current)
 	}
 	ce := store.Conflict(err)
 	if ce == nil {
@@ -435,7 +436,10 @@ func storeError(err error) error {
 	}
 	switch ce.Reason {
 	case store.ConflictIDTaken:
-		return endpoint.Translated(err, problem.ErrConflict, "authorisation server %s exists", ce.ID)
+		return endpoint.Translated(err, problem.ErrConflict, "%s %s exists", ce.Entity, ce.ID)
+	case store.ConflictResourcesRemain:
+		return endpoint.Translated(err, problem.ErrConflict,
+			"authorisation server %s still has API resources or certifications; delete them first", ce.ID)
 	case store.ConflictReferenced:
 		return fmt.Errorf("%w (%w)", referencedError(ce.ID, ce.IDs), err)
 	case store.ConflictReferenceGone:

@@ -236,7 +236,7 @@ func (t *Table) auditUpdate(ctx context.Context, x *txn, partnerID string, res R
 var unaudited = map[string]bool{
 	AttrPK: true, AttrSK: true, AttrGSI1PK: true, AttrGSI1SK: true, "type": true, "version": true,
 	"created_at": true, "updated_at": true, "child_count": true, "client_count": true,
-	"auth_server_count": true, "child_seq": true, "ref_count": true, "path": true, "kind": true,
+	"auth_server_count": true, "child_seq": true, "ref_count": true, "child_resource_count": true, "path": true, "kind": true,
 }
 
 // secretAttrs are the credential attributes, named SecretField.

@@ -272,19 +272,24 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 //
 // Errors: ErrNotFound when the server or its organisation is missing; a
 // *VersionError (with the current version) when it is not at a.Version; a
-// *ConflictError with ConflictReferenced when other servers still reference
+// *ConflictError with ConflictResourcesRemain while it has API resources or
+// certifications, ConflictReferenced when other servers still reference
 // it (IDs names them, read after the failure; empty when none is left by
 // then), ConflictOrganisationChanged when the organisation changed
 // meanwhile; ErrUnavailable when DynamoDB throttles.
 func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 	x := &txn{}
 	x.addExplained(t.txDelete(authServerKey(a.PartnerID, a.OrganisationID, a.ID),
-		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)",
-		map[string]string{"#version": "version"},
+		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)"+
+			" AND (attribute_not_exists(#children) OR #children = :zero)",
+		map[string]string{"#version": "version", "#children": serverChildCountAttr},
 		map[string]types.AttributeValue{":expected": numberValue(a.Version), ":zero": numberValue(0)},
 	), func(old map[string]types.AttributeValue) error {
 		if err := authServerChanged(a)(old); !IsConflict(err, ConflictChanged) {
 			return err
+		}
+		if n := serverChildren(old); n > 0 {
+			return &ConflictError{Reason: ConflictResourcesRemain, Entity: EntityAuthServer, ID: a.ID, Servers: n}
 		}
 		// Still at its version, so the reference count failed the
 		// condition: name the servers that reference it.

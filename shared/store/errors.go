@@ -37,6 +37,8 @@ const (
 	EntityClient
 	EntityAuthServer
 	EntityPrincipal
+	EntityAPIResource
+	EntityCertification
 )
 
 func (e Entity) String() string {
@@ -51,6 +53,10 @@ func (e Entity) String() string {
 		return "authorisation server"
 	case EntityPrincipal:
 		return "principal"
+	case EntityAPIResource:
+		return "API resource"
+	case EntityCertification:
+		return "certification"
 	}
 	return fmt.Sprintf("entity(%d)", int(e))
 }
@@ -112,6 +118,9 @@ const (
 	// ConflictReferenceGone: the authorisation server ID that the write
 	// references was deleted meanwhile.
 	ConflictReferenceGone
+	// ConflictResourcesRemain: the authorisation server ID still has API
+	// resources or certifications (Servers counts them).
+	ConflictResourcesRemain
 )
 
 var conflictReasons = map[ConflictReason]string{
@@ -119,6 +128,7 @@ var conflictReasons = map[ConflictReason]string{
 	ConflictChildrenChanged: "children changed", ConflictParentChanged: "parent changed",
 	ConflictOrganisationChanged: "organisation changed", ConflictChanged: "changed", ConflictLogoSet: "logo set",
 	ConflictCustomLogoOff: "custom logo off", ConflictReferenced: "referenced", ConflictReferenceGone: "reference gone",
+	ConflictResourcesRemain: "resources remain",
 }
 
 func (r ConflictReason) String() string {

@@ -176,6 +176,14 @@ var (
 	indexQuery        = []string{"dynamodb:Query"}
 )
 
+// The paths of an authorisation server's API resources and certifications.
+const (
+	apiResources   = "/v1/organisations/{id}/authorisation-servers/{as_id}/api-resources"
+	apiResource    = apiResources + "/{resource_id}"
+	certifications = "/v1/organisations/{id}/authorisation-servers/{as_id}/certifications"
+	certification  = certifications + "/{certification_id}"
+)
+
 // The 403 details of tokens of the wrong kind.
 const (
 	orgsNotForClients    = "organisations are managed with a partner's access token, not an organisation client's"
@@ -266,6 +274,18 @@ func Groups() []Group {
 				partner("PATCH", "/v1/organisations/{id}/authorisation-servers/{as_id}", "patchAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
 				partner("DELETE", "/v1/organisations/{id}/authorisation-servers/{as_id}", "deleteAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
 				partner("POST", "/v1/organisations/{id}/authorisation-servers/{as_id}/refresh", "refreshAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", apiResources, "listAPIResources", scope.OrganisationsRead, serversNotForClients),
+				partner("POST", apiResources, "createAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", apiResource, "getAPIResource", scope.OrganisationsRead, serversNotForClients),
+				partner("PUT", apiResource, "replaceAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("PATCH", apiResource, "patchAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("DELETE", apiResource, "deleteAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", certifications, "listAuthorisationServerCertifications", scope.OrganisationsRead, serversNotForClients),
+				partner("POST", certifications, "createAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", certification, "getAuthorisationServerCertification", scope.OrganisationsRead, serversNotForClients),
+				partner("PUT", certification, "replaceAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("PATCH", certification, "patchAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("DELETE", certification, "deleteAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
 			},
 			TableActions: manageTableActions, IndexActions: indexQuery,
 			KMS: KMSVerify, CursorKey: true, FederationKey: FederationEncrypt,
