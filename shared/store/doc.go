@@ -69,6 +69,12 @@
 //	    upstream authorisation server) by state     UpdateItem SET used        the callback claims it once (condition used = false, ALL_OLD on failure,
 //	                                                 (conditional)                     so a replayed state is told apart from an unknown one)
 //	28  authorisation servers offered at sign-in    Query (consistent)         table  pattern 16 (the signin function reads its client's organisation's servers)
+//	29  API resources of a server (by id, list)     GetItem / Query            table  pk=PARTNER#<partner_id>, sk=APIRES#<org_id>#<as_id>#<resource_id>
+//	                                                 (consistent)                      (list: begins_with(sk, "APIRES#<org_id>#<as_id>#"))
+//	30  certifications of a server (by id, list)    GetItem / Query            table  pk=PARTNER#<partner_id>, sk=ASCERT#<org_id>#<as_id>#<certification_id>
+//	    (29, 30: create Put attribute_not_exists with ADD child_resource_count on the server item on condition that it
+//	    exists; delete likewise with -1; update Put on version. DeleteAuthServer requires child_resource_count = 0,
+//	    so no API resource or certification outlives its server.)
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD
