@@ -78,14 +78,14 @@ type kind[T, In any] struct {
 	input             func(T) In
 	// place sets the ids, times and version of next, the item id of server
 	// at now: created (cur nil) or an update of cur.
-	place func(next *T, server store.AuthServer, id string, now time.Time, cur *T)
-	represent         func(T) any
-	get               func(ctx context.Context, partnerID, orgID, asID, id string) (T, error)
-	page              func(ctx context.Context, partnerID, orgID, asID, after string, limit int) ([]T, bool, error)
-	create            func(ctx context.Context, t T) (T, error)
-	update            func(ctx context.Context, cur, next T) (T, error)
-	del               func(ctx context.Context, t T) error
-	opts              jsonbody.Options
+	place     func(next *T, server store.AuthServer, id string, now time.Time, cur *T)
+	represent func(T) any
+	get       func(ctx context.Context, partnerID, orgID, asID, id string) (T, error)
+	page      func(ctx context.Context, partnerID, orgID, asID, after string, limit int) ([]T, bool, error)
+	create    func(ctx context.Context, t T) (T, error)
+	update    func(ctx context.Context, cur, next T) (T, error)
+	del       func(ctx context.Context, t T) error
+	opts      jsonbody.Options
 }
 
 // bind adds the kind's operations: list<plural>, create<one>, get<one>,

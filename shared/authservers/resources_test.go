@@ -11,7 +11,9 @@ import (
 
 func resourcesPath(orgID, asID string) string { return serverPath(orgID, asID) + "/api-resources" }
 
-func certificationsPath(orgID, asID string) string { return serverPath(orgID, asID) + "/certifications" }
+func certificationsPath(orgID, asID string) string {
+	return serverPath(orgID, asID) + "/certifications"
+}
 
 func decodeMap(t *testing.T, resp apptest.Response, status int) map[string]any {
 	t.Helper()
@@ -38,7 +40,7 @@ func TestAPIResources(t *testing.T) {
 	resp := p.do(t, http.MethodPost, path, map[string]any{
 		"api_family_type": "accounts", "api_version": "2.0.1", "family_complete": true,
 		"api_certification_uri": "https://github.com/OpenDomain/conformance/blob/main/submissions/accounts-2.0.1.zip",
-		"certification_status": "Certified", "certification_start_date": "05/03/2026", "certification_expiration_date": "05/03/2027",
+		"certification_status":  "Certified", "certification_start_date": "05/03/2026", "certification_expiration_date": "05/03/2027",
 		"api_discovery_endpoints": []map[string]any{{"api_endpoint": "https://api.acme.example/accounts/v2/accounts"}},
 		"api_metadata":            map[string]any{"region": "uk"},
 	})
