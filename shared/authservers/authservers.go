@@ -255,6 +255,7 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 	next := Resolve(v, in)
 	next.ID, next.PartnerID, next.OrganisationID = self.ID, self.PartnerID, self.OrganisationID
 	next.Discovery, next.FederationSecret = self.Discovery, self.FederationSecret
+	s.webhookStatus(self, &next)
 	for _, ref := range []struct {
 		field string
 		id    *string
@@ -273,6 +274,20 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 		return store.AuthServer{}, err
 	}
 	return next, nil
+}
+
+// webhookStatus sets next's notification_webhook_status: none without a
+// webhook, Pending (added today) for a new or changed one, else as it was.
+// Confirmation is not built: a webhook stays Pending.
+func (s *Service) webhookStatus(self store.AuthServer, next *store.AuthServer) {
+	switch {
+	case next.NotificationWebhook == "":
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = "", ""
+	case next.NotificationWebhook != self.NotificationWebhook:
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = WebhookPending, s.Now().UTC().Format(time.DateOnly)
+	default:
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = self.NotificationWebhookStatus, self.NotificationWebhookAddedDate
+	}
 }
 
 // federation applies the federation credentials of in to next (self as it

@@ -136,6 +136,8 @@ type authServerJSON struct {
 	DeveloperPortalURI                  *string  `json:"developer_portal_uri"`
 	TermsOfServiceURI                   *string  `json:"terms_of_service_uri"`
 	NotificationWebhook                 *string  `json:"notification_webhook"`
+	NotificationWebhookStatus           *string  `json:"notification_webhook_status"`
+	NotificationWebhookAddedDate        *string  `json:"notification_webhook_added_date"`
 	OpenIDDiscoveryDocument             *string  `json:"openid_discovery_document"`
 	PayloadSigningCertLocationURI       *string  `json:"payload_signing_cert_location_uri"`
 	ParentAuthorisationServerID         *string  `json:"parent_authorisation_server_id"`
@@ -174,6 +176,8 @@ func representation(a store.AuthServer) authServerJSON {
 		DeveloperPortalURI:                  in.DeveloperPortalURI,
 		TermsOfServiceURI:                   in.TermsOfServiceURI,
 		NotificationWebhook:                 in.NotificationWebhook,
+		NotificationWebhookStatus:           optional(a.NotificationWebhookStatus),
+		NotificationWebhookAddedDate:        optional(a.NotificationWebhookAddedDate),
 		OpenIDDiscoveryDocument:             in.OpenIDDiscoveryDocument,
 		PayloadSigningCertLocationURI:       in.PayloadSigningCertLocationURI,
 		ParentAuthorisationServerID:         in.ParentAuthorisationServerID,

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
 )
@@ -159,4 +160,34 @@ func TestCertifications(t *testing.T) {
 	if resp := p.do(t, http.MethodGet, path+"/"+id, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("get deleted: %d", resp.StatusCode)
 	}
+}
+
+// TestNotificationWebhookStatus: Pending from the day the webhook is set or
+// changed, kept by other writes, gone with the webhook.
+func TestNotificationWebhookStatus(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	orgID := p.org(t)
+	r := decodeMap(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"notification_webhook": "https://hooks.acme.example/n"})), http.StatusCreated)
+	today := e.Clock.Now().UTC().Format("2006-01-02")
+	if r["notification_webhook_status"] != "Pending" || r["notification_webhook_added_date"] != today {
+		t.Fatalf("create: %v", r)
+	}
+	path := serverPath(orgID, r["id"].(string))
+	patch := func(body map[string]any) map[string]any {
+		return decodeMap(t, p.do(t, http.MethodPatch, path, body, "Content-Type", "application/merge-patch+json"), http.StatusOK)
+	}
+	e.Clock.Advance(48 * time.Hour)
+	p.token = e.Token(t, p.partnerID, p.secret, nil) // a token of the new day
+	if got := patch(map[string]any{"customer_friendly_name": "Acme"}); got["notification_webhook_added_date"] != today {
+		t.Errorf("unrelated change: %v", got)
+	}
+	if got := patch(map[string]any{"notification_webhook": "https://hooks.acme.example/m"}); got["notification_webhook_added_date"] == today || got["notification_webhook_status"] != "Pending" {
+		t.Errorf("changed webhook: %v", got)
+	}
+	if got := patch(map[string]any{"notification_webhook": nil}); got["notification_webhook_status"] != nil || got["notification_webhook_added_date"] != nil {
+		t.Errorf("no webhook: %v", got)
+	}
+	wantProblem(t, p.do(t, http.MethodPatch, path, map[string]any{"notification_webhook_status": "Confirmed"}, "Content-Type", "application/merge-patch+json"),
+		http.StatusBadRequest, "invalid_request", "notification_webhook_status")
 }

@@ -29,6 +29,9 @@ const (
 	// StatusActive and StatusInactive are the values of status.
 	StatusActive   = "Active"
 	StatusInactive = "Inactive"
+	// WebhookPending is the notification_webhook_status of a webhook not
+	// yet confirmed (seed 004 also has Confirmed and Deactivated).
+	WebhookPending = "Pending"
 )
 
 // Input is the body of POST /v1/organisations/{id}/authorisation-servers and
@@ -67,6 +70,7 @@ type Input struct {
 // inputOptions refuses the generated attributes of the representation.
 var inputOptions = jsonbody.Options{ReadOnly: []string{
 	"id", "organisation_id", "created_at", "updated_at", "issuer", "discovery", "federation_client_secret_set", "operation_warnings",
+	"notification_webhook_status", "notification_webhook_added_date",
 }}
 
 // Limits of the federation attributes.

@@ -47,6 +47,11 @@ type AuthServer struct {
 	SupportsCIBA                        bool     `dynamodbav:"supports_ciba"`
 	SupportsDCR                         bool     `dynamodbav:"supports_dcr"`
 	SupportsRedirect                    bool     `dynamodbav:"supports_redirect"`
+	// NotificationWebhookStatus is seed 004's: Pending from the day
+	// notification_webhook is set or changed (NotificationWebhookAddedDate,
+	// YYYY-MM-DD) until the webhook is confirmed; "" without a webhook.
+	NotificationWebhookStatus    string `dynamodbav:"notification_webhook_status,omitempty"`
+	NotificationWebhookAddedDate string `dynamodbav:"notification_webhook_added_date,omitempty"`
 	// ProviderGroups are the provider groups the server belongs to: the
 	// sign-in page offers it to a client whose organisation's (and own)
 	// allowed_provider_groups name one of them.
@@ -128,7 +133,7 @@ var authServerMutable = []string{
 	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
 	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
 	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
-	"provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
+	"notification_webhook_status", "notification_webhook_added_date", "provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
 }
 
 // GetAuthServer returns the authorisation server id of the partner's
