@@ -200,8 +200,10 @@ func representation(a store.AuthServer) authServerJSON {
 		CreatedAt:                           timestamp(a.CreatedAt),
 		UpdatedAt:                           timestamp(a.UpdatedAt),
 	}
-	if a.Discovery.Warning != "" {
-		out.OperationWarnings = append(out.OperationWarnings, a.Discovery.Warning)
+	for _, w := range []string{a.LogoWarning, a.Discovery.Warning} {
+		if w != "" {
+			out.OperationWarnings = append(out.OperationWarnings, w)
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package authservers_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -190,4 +191,36 @@ func TestNotificationWebhookStatus(t *testing.T) {
 	}
 	wantProblem(t, p.do(t, http.MethodPatch, path, map[string]any{"notification_webhook_status": "Confirmed"}, "Content-Type", "application/merge-patch+json"),
 		http.StatusBadRequest, "invalid_request", "notification_webhook_status")
+}
+
+// TestLogoWarnings: a data:image logo of seed 004's form whose image is
+// not usable is replaced by the placeholder (no logo) with seed 004's
+// operation warning; the write goes ahead.
+func TestLogoWarnings(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	p := newPartner(t, e)
+	orgID := p.org(t)
+	png := base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\nrest"))
+	for _, tc := range []struct {
+		name, logo, warning string
+	}{
+		{"gif", "data:image/gif;base64,R0lGODlh", "IMAGE_VALIDATION_FAILURE_UNSUPPORTED_IMAGE_FORMAT_PLACEHOLDER_USED"},
+		{"not the declared image", "data:image/jpeg;base64," + png, "IMAGE_VALIDATION_CONTENT_FAILURE_PLACEHOLDER_USED"},
+		{"too large", "data:image/png;base64," + strings.Repeat("A", 90000), "IMAGE_VALIDATION_MAX_SIZE_FAILURE_PLACEHOLDER_USED"},
+		{"bad base64", "data:image/png;base64,AAAAA", "IMAGE_VALIDATION_FAILURE_BAD_DATA_ENCODING_PLACEHOLDER_USED"},
+		{"usable", "data:image/png;base64," + png, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := decodeMap(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": tc.logo})), http.StatusCreated)
+			warnings, _ := r["operation_warnings"].([]any)
+			switch {
+			case tc.warning == "" && (len(warnings) != 0 || r["customer_friendly_logo_uri"] != tc.logo):
+				t.Errorf("got %v, %v; want the logo, no warning", warnings, r["customer_friendly_logo_uri"])
+			case tc.warning != "" && (len(warnings) != 1 || warnings[0] != tc.warning || r["customer_friendly_logo_uri"] != nil):
+				t.Errorf("got %v, %v; want %s and no logo", warnings, r["customer_friendly_logo_uri"], tc.warning)
+			}
+		})
+	}
+	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": "data:image/png;base64,!!!"})),
+		http.StatusBadRequest, "invalid_request", "customer_friendly_logo_uri")
 }

@@ -100,7 +100,10 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 //   - customer_friendly_logo_uri: an http(s) URL as above whose path ends in
 //     .svg, .png, .jpg or .jpeg, or a data:image/png, data:image/jpeg or
 //     data:image/svg+xml base64 URI of at most 64 KiB decoded, holding an
-//     image of that type.
+//     image of that type. A data:image URI of seed 004's form whose image
+//     is not usable (another format, too large, bad base64, not the declared
+//     image) is not an error: the placeholder (no logo) is stored and the
+//     answer's operation_warnings say why (logoWarning).
 //   - parent_authorisation_server_id, superseded_by_authorisation_server_id:
 //     1 to 40 characters without '<' or '>' (that the server exists in the
 //     organisation and is not the server itself is the service's check).
@@ -152,10 +155,12 @@ func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 		*u.out = *u.in
 	}
 	if in.CustomerFriendlyLogoURI != nil {
-		if msg := logoRule(*in.CustomerFriendlyLogoURI); msg != "" {
+		a.CustomerFriendlyLogoURI = *in.CustomerFriendlyLogoURI
+		if w := logoWarning(a.CustomerFriendlyLogoURI); w != "" {
+			a.CustomerFriendlyLogoURI, a.LogoWarning = "", w
+		} else if msg := logoRule(a.CustomerFriendlyLogoURI); msg != "" {
 			v.Add("customer_friendly_logo_uri", "%s", msg)
 		}
-		a.CustomerFriendlyLogoURI = *in.CustomerFriendlyLogoURI
 	}
 	if in.ParentAuthorisationServerID != nil {
 		a.ParentID = *in.ParentAuthorisationServerID
@@ -288,6 +293,40 @@ func webScheme(s string) (string, bool) {
 		return "", false
 	}
 	return u.Scheme, true
+}
+
+// The operation warnings of a data:image logo whose image cannot be used
+// (seed 004's OperationWarning values): the logo is replaced by the
+// placeholder (none) and the write goes ahead.
+const (
+	WarnLogoBadEncoding = "IMAGE_VALIDATION_FAILURE_BAD_DATA_ENCODING_PLACEHOLDER_USED"
+	WarnLogoUnsupported = "IMAGE_VALIDATION_FAILURE_UNSUPPORTED_IMAGE_FORMAT_PLACEHOLDER_USED"
+	WarnLogoContent     = "IMAGE_VALIDATION_CONTENT_FAILURE_PLACEHOLDER_USED"
+	WarnLogoTooLarge    = "IMAGE_VALIDATION_MAX_SIZE_FAILURE_PLACEHOLDER_USED"
+)
+
+// dataLogoPattern is seed 004's pattern of a data: logo; one that does not
+// match is refused (400), one that matches but holds no usable image is a
+// warning.
+var dataLogoPattern = regexp.MustCompile(`^data:image/[a-zA-Z0-9;+=-]+,[A-Za-z0-9+/]*={0,2}$`)
+
+// logoWarning is the operation warning of a data: logo that matches seed
+// 004's pattern but whose image is not usable ("" otherwise).
+func logoWarning(s string) string {
+	if !dataLogoPattern.MatchString(s) {
+		return ""
+	}
+	switch validate.DataImageProblem(s) {
+	case validate.ImageUnsupported:
+		return WarnLogoUnsupported
+	case validate.ImageTooLarge:
+		return WarnLogoTooLarge
+	case validate.ImageBadEncoding:
+		return WarnLogoBadEncoding
+	case validate.ImageWrongContent:
+		return WarnLogoContent
+	}
+	return ""
 }
 
 // logoRule returns what is wrong with a logo URI, "" when nothing is.

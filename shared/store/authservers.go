@@ -52,6 +52,9 @@ type AuthServer struct {
 	// YYYY-MM-DD) until the webhook is confirmed; "" without a webhook.
 	NotificationWebhookStatus    string `dynamodbav:"notification_webhook_status,omitempty"`
 	NotificationWebhookAddedDate string `dynamodbav:"notification_webhook_added_date,omitempty"`
+	// LogoWarning is seed 004's operation warning of the last write when it
+	// replaced an unusable data:image logo by the placeholder (no logo).
+	LogoWarning string `dynamodbav:"logo_warning,omitempty"`
 	// ProviderGroups are the provider groups the server belongs to: the
 	// sign-in page offers it to a client whose organisation's (and own)
 	// allowed_provider_groups name one of them.
@@ -133,7 +136,7 @@ var authServerMutable = []string{
 	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
 	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
 	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
-	"notification_webhook_status", "notification_webhook_added_date", "provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
+	"notification_webhook_status", "notification_webhook_added_date", "logo_warning", "provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
 }
 
 // GetAuthServer returns the authorisation server id of the partner's
