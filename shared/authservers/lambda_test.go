@@ -62,6 +62,11 @@ func TestLambdaEvents(t *testing.T) {
 	if _, body = invoke("create-certification.json", p.token, http.StatusCreated); body["profile_version"] != 1.1 {
 		t.Errorf("create certification: %v", body)
 	}
+	for _, f := range []string{"list-api-resources.json", "list-certifications.json"} {
+		if _, body = invoke(f, p.token, http.StatusOK); len(body["items"].([]any)) != 1 {
+			t.Errorf("%s: %v", f, body)
+		}
+	}
 	invoke("delete.json", p.token, http.StatusConflict) // it has an API resource and a certification
 	for _, kind := range []string{"api-resources", "certifications"} {
 		path := serverPath(orgID, id) + "/" + kind
