@@ -64,8 +64,12 @@ func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
 	st := NewStore(cfg, db, now)
 	fetcher := federation.NewFetcher(federation.Policy{AllowLoopback: cfg.FederationAllowLoopback})
+	rp := federation.NewRelyingParty(fetcher, now)
+	rp.Assert = func(ctx context.Context, claims map[string]any) (string, error) {
+		return s.SignJWT(ctx, cfg.PartnerAlgorithm, "JWT", claims) // private_key_jwt: the service's JWKS has the key
+	}
 	return &App{
-		Fetcher: fetcher, RP: federation.NewRelyingParty(fetcher, now),
+		Fetcher: fetcher, RP: rp,
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),

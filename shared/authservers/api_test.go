@@ -71,10 +71,10 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 			t.Errorf("%s = %v (present %t), want null", k, v, ok)
 		}
 	}
-	if len(raw) != 33 {
-		t.Errorf("representation has %d members, want 33: %s", len(raw), resp.Body)
+	if len(raw) != 34 {
+		t.Errorf("representation has %d members, want 34: %s", len(raw), resp.Body)
 	}
-	for _, k := range []string{"federation_client_id", "issuer", "discovery", "notification_webhook_status", "notification_webhook_added_date"} {
+	for _, k := range []string{"federation_client_id", "federation_token_endpoint_auth_method", "issuer", "discovery", "notification_webhook_status", "notification_webhook_added_date"} {
 		if v, ok := raw[k]; !ok || v != nil {
 			t.Errorf("%s = %v (present %t), want null", k, v, ok)
 		}

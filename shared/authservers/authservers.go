@@ -297,7 +297,7 @@ func (s *Service) webhookStatus(self store.AuthServer, next *store.AuthServer) {
 func (s *Service) federation(ctx context.Context, in Input, self store.AuthServer, next *store.AuthServer) error {
 	switch {
 	case next.FederationClientID == "":
-		next.FederationSecret = nil
+		next.FederationSecret, next.FederationAuthMethod = nil, ""
 	case in.FederationClientSecret != nil:
 		if s.Sealer == nil {
 			return problem.New(problem.ErrUnavailable, "federation client secrets cannot be stored at the moment")
@@ -307,6 +307,9 @@ func (s *Service) federation(ctx context.Context, in Input, self store.AuthServe
 			return fmt.Errorf("seal federation secret: %w", err)
 		}
 		next.FederationSecret = sealed
+	}
+	if m := next.FederationAuthMethod; (m == federation.AuthSecretBasic || m == federation.AuthSecretPost) && len(next.FederationSecret) == 0 {
+		return problem.Invalid("federation_client_secret", "is required with federation_token_endpoint_auth_method %s", m)
 	}
 	s.discover(ctx, self, next)
 	return nil
@@ -421,6 +424,7 @@ func inputOf(a store.AuthServer) Input {
 		SupportsRedirect:                    &a.SupportsRedirect,
 		ProviderGroups:                      nonNil(a.ProviderGroups),
 		FederationClientID:                  optional(a.FederationClientID),
+		FederationAuthMethod:                optional(a.FederationAuthMethod),
 	}
 }
 

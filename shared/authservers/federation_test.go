@@ -163,6 +163,7 @@ func TestFederationCredentials(t *testing.T) {
 		{"client id with '<'", map[string]any{"federation_client_id": "<b>"}, "federation_client_id"},
 		{"read-only set flag", map[string]any{"federation_client_secret_set": false}, "federation_client_secret_set"},
 		{"long provider group", map[string]any{"provider_groups": []string{strings.Repeat("g", 41)}}, "provider_groups[0]"},
+		{"unknown auth method", map[string]any{"federation_token_endpoint_auth_method": "tls_client_auth"}, "federation_token_endpoint_auth_method"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := p.do(t, http.MethodPatch, serverPath(orgID, s.ID), tc.body, "Content-Type", "application/merge-patch+json")
@@ -174,6 +175,16 @@ func TestFederationCredentials(t *testing.T) {
 	}
 	if got := patch(map[string]any{"federation_client_id": nil}); got.SecretSet || got.FederationClientID != nil {
 		t.Errorf("unsetting the client id: got %+v, want no secret", got)
+	}
+
+	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
+		"federation_client_id": "broker", "federation_token_endpoint_auth_method": "client_secret_post",
+	})), http.StatusBadRequest, "invalid_request", "federation_client_secret")
+	pk := decodeFed(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
+		"federation_client_id": "broker", "federation_token_endpoint_auth_method": "private_key_jwt",
+	})), http.StatusCreated)
+	if pk.SecretSet {
+		t.Errorf("private_key_jwt: got %+v", pk)
 	}
 
 	// The audit log names the secret, never its value or ciphertext.

@@ -153,6 +153,7 @@ type authServerJSON struct {
 	SupportsRedirect                    bool     `json:"supports_redirect"`
 	ProviderGroups                      []string `json:"provider_groups"`
 	FederationClientID                  *string  `json:"federation_client_id"`
+	FederationAuthMethod                *string  `json:"federation_token_endpoint_auth_method"`
 	FederationClientSecretSet           bool     `json:"federation_client_secret_set"`
 	// Issuer is seed 004's Issuer, pulled from the discovery document.
 	Issuer    *string        `json:"issuer"`
@@ -193,6 +194,7 @@ func representation(a store.AuthServer) authServerJSON {
 		SupportsRedirect:                    a.SupportsRedirect,
 		ProviderGroups:                      in.ProviderGroups,
 		FederationClientID:                  in.FederationClientID,
+		FederationAuthMethod:                in.FederationAuthMethod,
 		FederationClientSecretSet:           len(a.FederationSecret) > 0,
 		Issuer:                              optional(a.Discovery.Issuer),
 		Discovery:                           discoveryOf(a.Discovery),

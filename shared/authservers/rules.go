@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -62,6 +64,7 @@ type Input struct {
 	SupportsRedirect                    *bool    `json:"supports_redirect"`
 	ProviderGroups                      []string `json:"provider_groups"`
 	FederationClientID                  *string  `json:"federation_client_id"`
+	FederationAuthMethod                *string  `json:"federation_token_endpoint_auth_method"`
 	// FederationClientSecret is write-only: never returned, and absent or
 	// null keeps the stored one.
 	FederationClientSecret *string `json:"federation_client_secret"`
@@ -120,6 +123,9 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 //     control characters.
 //   - federation_client_secret: 1 to 1024 characters without control
 //     characters, and only with a federation_client_id.
+//   - federation_token_endpoint_auth_method: client_secret_basic,
+//     client_secret_post (both need a secret, stored or given),
+//     private_key_jwt or none; absent or null: automatic.
 func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 	a := store.AuthServer{
 		CustomerFriendlyName: in.CustomerFriendlyName, CustomerFriendlyDescription: in.CustomerFriendlyDescription,
@@ -213,6 +219,15 @@ func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 		validate.Text(v, "federation_client_id", a.FederationClientID, "must not be empty; leave it out (or null) for none")
 		if utf8.RuneCountInString(a.FederationClientID) > MaxFederationClientID {
 			v.Add("federation_client_id", "must be at most %d characters", MaxFederationClientID)
+		}
+	}
+	if m := in.FederationAuthMethod; m != nil {
+		a.FederationAuthMethod = *m
+		switch {
+		case !slices.Contains(federation.AuthMethods, *m):
+			v.Add("federation_token_endpoint_auth_method", "must be one of %s", strings.Join(federation.AuthMethods, ", "))
+		case in.FederationClientID == nil:
+			v.Add("federation_token_endpoint_auth_method", "needs federation_client_id")
 		}
 	}
 	if sec := in.FederationClientSecret; sec != nil {

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -39,12 +40,34 @@ func failure(code string, cause error, format string, args ...any) *Error {
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Cause: cause}
 }
 
+// The token endpoint authentication methods of a server
+// (federation_token_endpoint_auth_method).
+const (
+	AuthSecretBasic   = "client_secret_basic"
+	AuthSecretPost    = "client_secret_post"
+	AuthPrivateKeyJWT = "private_key_jwt"
+	AuthNone          = "none"
+)
+
+// AuthMethods are the methods a server may be set to.
+var AuthMethods = []string{AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT, AuthNone}
+
+// AssertionLifetime bounds a private_key_jwt client assertion.
+const AssertionLifetime = time.Minute
+
+// Asserter signs a client assertion (RFC 7523 §2.2) with one of the
+// service's signing keys, whose public half the service's JWKS publishes.
+type Asserter func(ctx context.Context, claims map[string]any) (string, error)
+
 // RelyingParty signs users in at upstream providers: the authorization
 // request, the code exchange and the ID token's verification.
 type RelyingParty struct {
 	Fetch *Fetcher
 	Keys  *KeySets
 	Now   func() time.Time
+	// Assert signs private_key_jwt client assertions (nil: the method is
+	// not available).
+	Assert Asserter
 }
 
 // NewRelyingParty returns a relying party fetching with f, caching JWKS for
@@ -113,9 +136,8 @@ type Identity struct {
 }
 
 // SignIn finishes req at server: it exchanges code at the token endpoint
-// (client_secret_post when the provider lists it, client_secret_basic
-// otherwise, or the client id alone without a secret; the PKCE verifier
-// always), then verifies the ID token: signature by a key of the provider's
+// (authenticated as authMethod says; the PKCE verifier always), then
+// verifies the ID token: signature by a key of the provider's
 // JWKS (never alg none or HMAC), iss the discovered issuer, aud containing
 // our client id, azp our client id when present (required with several
 // audiences), exp, and nonce ours. Failures are *Error.
@@ -133,14 +155,29 @@ func (rp *RelyingParty) exchange(ctx context.Context, server store.AuthServer, s
 		"code_verifier": {req.Verifier},
 	}
 	user, password := "", ""
-	switch {
-	case secret == "":
+	switch method := authMethod(server, secret); method {
+	case AuthPrivateKeyJWT:
+		if rp.Assert == nil {
+			return "", failure("server_error", nil, "the service cannot sign client assertions")
+		}
+		now := rp.Now()
+		assertion, err := rp.Assert(ctx, map[string]any{
+			"iss": server.FederationClientID, "sub": server.FederationClientID, "aud": server.Discovery.TokenEndpoint,
+			"jti": randomJTI(), "iat": now.Unix(), "exp": now.Add(AssertionLifetime).Unix(),
+		})
+		if err != nil {
+			return "", failure("server_error", err, "the service could not sign its client assertion")
+		}
 		form.Set("client_id", server.FederationClientID)
-	case slices.Contains(server.Discovery.TokenEndpointAuthMethods, "client_secret_post"):
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	case AuthSecretPost:
 		form.Set("client_id", server.FederationClientID)
 		form.Set("client_secret", secret)
-	default:
+	case AuthSecretBasic:
 		user, password = server.FederationClientID, secret
+	default:
+		form.Set("client_id", server.FederationClientID)
 	}
 	status, body, err := rp.Fetch.PostForm(ctx, server.Discovery.TokenEndpoint, form, user, password)
 	if err != nil {
@@ -165,6 +202,28 @@ func (rp *RelyingParty) exchange(ctx context.Context, server store.AuthServer, s
 		return "", failure("server_error", nil, "the identity provider's token response has no id_token")
 	}
 	return resp.IDToken, nil
+}
+
+// authMethod is how the service authenticates at server's token endpoint:
+// the server's federation_token_endpoint_auth_method when set, else with
+// a secret client_secret_post when the provider lists it and
+// client_secret_basic otherwise, and without one the client id alone.
+func authMethod(server store.AuthServer, secret string) string {
+	switch {
+	case server.FederationAuthMethod != "":
+		return server.FederationAuthMethod
+	case secret == "":
+		return AuthNone
+	case slices.Contains(server.Discovery.TokenEndpointAuthMethods, AuthSecretPost):
+		return AuthSecretPost
+	}
+	return AuthSecretBasic
+}
+
+func randomJTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Verify checks raw, an ID token of server, for nonce (see SignIn).

@@ -154,6 +154,9 @@ type badUpstream struct {
 	mu    sync.Mutex
 	mode  string
 	nonce string
+	// ourJWKS is the service's JWKS: a client_assertion (private_key_jwt)
+	// must verify with one of its keys.
+	ourJWKS string
 }
 
 func newBadUpstream(t *testing.T) *badUpstream {
@@ -205,6 +208,20 @@ func newBadUpstream(t *testing.T) *badUpstream {
 		u.mu.Unlock()
 		if r.FormValue("code_verifier") == "" {
 			http.Error(w, `{"error":"invalid_request"}`, http.StatusBadRequest)
+			return
+		}
+		if a := r.FormValue("client_assertion"); a != "" {
+			if err := u.checkAssertion(a, r.FormValue("client_id")); err != nil {
+				t.Logf("client assertion refused: %v", err)
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
+				return
+			}
+		} else if _, secret, ok := r.BasicAuth(); !ok || secret != "fed-secret" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client"}`))
 			return
 		}
 		claims := map[string]any{
@@ -268,6 +285,43 @@ func newBadUpstream(t *testing.T) *badUpstream {
 	return u
 }
 
+// checkAssertion verifies a private_key_jwt client assertion (RFC 7523)
+// with the service's published keys, as an upstream provider would.
+func (u *badUpstream) checkAssertion(raw, clientID string) error {
+	resp, err := http.Get(u.ourJWKS)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return err
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES384, jose.ES512, jose.PS256})
+	if err != nil {
+		return err
+	}
+	keys := set.Key(jws.Signatures[0].Header.KeyID)
+	if len(keys) == 0 {
+		return fmt.Errorf("kid %q not in the service's JWKS", jws.Signatures[0].Header.KeyID)
+	}
+	payload, err := jws.Verify(keys[0])
+	if err != nil {
+		return err
+	}
+	var c struct {
+		Iss, Sub, Aud, JTI string
+		Exp                int64
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return err
+	}
+	if c.Iss != clientID || c.Sub != clientID || c.Aud != u.srv.URL+"/token" || c.JTI == "" || time.Unix(c.Exp, 0).Before(time.Now()) {
+		return fmt.Errorf("claims %+v", c)
+	}
+	return nil
+}
+
 func (u *badUpstream) set(mode string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -280,6 +334,7 @@ func (u *badUpstream) set(mode string) {
 func TestFederatedSignInRefusesMisbehavingUpstream(t *testing.T) {
 	f := newFixture(t, clientOpts{})
 	up := newBadUpstream(t)
+	up.ourJWKS = f.issuer + "/.well-known/jwks.json"
 	asID := f.newServer(t, up.srv.URL+"/.well-known/openid-configuration", "fed-client", "fed-secret", nil)
 	choice := "federation:" + asID
 	r := newRP(t, f, f.clientID, f.secret, oidc.ScopeOpenID, "email")
@@ -335,6 +390,18 @@ func TestFederatedSignInRefusesMisbehavingUpstream(t *testing.T) {
 		})
 	}
 
+	t.Run("private_key_jwt", func(t *testing.T) {
+		up.set("")
+		pkID := f.newServer(t, up.srv.URL+"/.well-known/openid-configuration", "fed-client", "unused", map[string]any{
+			"federation_token_endpoint_auth_method": "private_key_jwt", "customer_friendly_name": "Acme Bank (keys)",
+		})
+		b := browser(t)
+		_, resp := upstreamSignIn(t, r, b, oauth2.GenerateVerifier(), "s-pk", "n", "federation:"+pkID)
+		q := f.redirectParams(t, follow(t, b, follow(t, b, resp)))
+		if q.Get("code") == "" {
+			t.Errorf("got %v, want a code (the upstream verified our client assertion)", q)
+		}
+	})
 	t.Run("callback in another browser", func(t *testing.T) {
 		up.set("")
 		_, resp := upstreamSignIn(t, r, browser(t), oauth2.GenerateVerifier(), "s-x", "n", choice)

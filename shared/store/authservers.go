@@ -65,12 +65,15 @@ type AuthServer struct {
 	// FederationClientID is the client id the service is registered
 	// under at the server; FederationSecret the client secret, encrypted
 	// with KMS (never decrypted but to sign a user in).
-	FederationClientID string    `dynamodbav:"federation_client_id,omitempty"`
-	FederationSecret   []byte    `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
-	RefCount           int64     `dynamodbav:"ref_count"`
-	CreatedAt          time.Time `dynamodbav:"created_at"`
-	UpdatedAt          time.Time `dynamodbav:"updated_at"`
-	Version            int64     `dynamodbav:"version"`
+	FederationClientID string `dynamodbav:"federation_client_id,omitempty"`
+	// FederationAuthMethod is how the service authenticates at the
+	// server's token endpoint ("" automatic: see federation.RelyingParty).
+	FederationAuthMethod string    `dynamodbav:"federation_token_endpoint_auth_method,omitempty"`
+	FederationSecret     []byte    `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
+	RefCount             int64     `dynamodbav:"ref_count"`
+	CreatedAt            time.Time `dynamodbav:"created_at"`
+	UpdatedAt            time.Time `dynamodbav:"updated_at"`
+	Version              int64     `dynamodbav:"version"`
 }
 
 // Discovery is the part of an OpenID Provider's discovery document the
@@ -136,7 +139,7 @@ var authServerMutable = []string{
 	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
 	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
 	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
-	"notification_webhook_status", "notification_webhook_added_date", "logo_warning", "provider_groups", "discovery", "federation_client_id", "federation_client_secret_ciphertext", "updated_at",
+	"notification_webhook_status", "notification_webhook_added_date", "logo_warning", "provider_groups", "discovery", "federation_client_id", "federation_token_endpoint_auth_method", "federation_client_secret_ciphertext", "updated_at",
 }
 
 // GetAuthServer returns the authorisation server id of the partner's
