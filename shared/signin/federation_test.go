@@ -98,8 +98,9 @@ func TestFederatedSignInWithMockOIDC(t *testing.T) {
 	r := newRP(t, f, f.clientID, f.secret, oidc.ScopeOpenID, "profile", "email")
 
 	var subs []string
+	var b *http.Client
 	for i := range 2 {
-		b := browser(t)
+		b = browser(t)
 		verifier, nonce, state := oauth2.GenerateVerifier(), fmt.Sprintf("n-%d", i), fmt.Sprintf("s-%d", i)
 		page, resp := upstreamSignIn(t, r, b, verifier, state, nonce, choice)
 		upstream, _ := url.Parse(m.Issuer())
@@ -142,6 +143,23 @@ func TestFederatedSignInWithMockOIDC(t *testing.T) {
 	}
 	if subs[0] != subs[1] {
 		t.Errorf("got subs %v, want one stable sub", subs)
+	}
+
+	// The browser's session resumes the upstream sign-in: prompt=none
+	// answers with a code at once, for the same user and claims.
+	verifier := oauth2.GenerateVerifier()
+	u := r.conf.AuthCodeURL("s-none", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none"))
+	q := f.redirectParams(t, get(t, b, u))
+	if q.Get("code") == "" {
+		t.Fatalf("prompt=none after an upstream sign-in: got %v, want a code", q)
+	}
+	tok, err := r.conf.Exchange(r.ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(tok))
+	if err != nil || info.Subject != subs[0] || info.Email != mockoidc.DefaultUser().Email {
+		t.Errorf("resumed: got %+v (%v), want sub %s and the upstream email", info, err, subs[0])
 	}
 }
 

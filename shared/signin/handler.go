@@ -190,7 +190,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hasSession && sess.Authenticated() && sess.PartnerID == cl.PartnerID && !h.mustLogin(req, sess) {
-		id, err := h.identify(ctx, cl, sess.Provider, sess.IdentityID)
+		id, err := h.resume(ctx, cl, sess)
 		if err == nil {
 			h.complete(w, r, cl, req, id, sess.AuthTime)
 			return
@@ -323,9 +323,16 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest, sess store.Session, identity Identity) {
 	ctx := r.Context()
 	now := h.Now().UTC().Truncate(time.Second)
-	if _, err := h.newSession(w, r, store.Session{
-		PartnerID: cl.PartnerID, Provider: identity.Provider, IdentityID: identity.ID, AuthTime: now,
-	}); err != nil {
+	next := store.Session{PartnerID: cl.PartnerID, Provider: identity.Provider, IdentityID: identity.ID, AuthTime: now}
+	if h.resumer(identity.Provider) != nil {
+		claims, err := store.ClaimsJSON(identity.Claims)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		next.Claims = claims
+	}
+	if _, err := h.newSession(w, r, next); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
@@ -417,6 +424,31 @@ func (h *handler) chainError(ctx context.Context, cl store.Client) (*AuthError, 
 		return redirectError("unauthorized_client", "the client's organisation or partner account is disabled"), nil
 	}
 	return nil, nil
+}
+
+// resume is the identity sess signed in, for client cl: from the session
+// itself for a Resumer's identity, else from its provider.
+func (h *handler) resume(ctx context.Context, cl store.Client, sess store.Session) (Identity, error) {
+	p := h.resumer(sess.Provider)
+	if p == nil {
+		return h.identify(ctx, cl, sess.Provider, sess.IdentityID)
+	}
+	var claims map[string]any
+	if sess.Claims != "" {
+		if err := json.Unmarshal([]byte(sess.Claims), &claims); err != nil {
+			return Identity{}, fmt.Errorf("session claims: %w", err)
+		}
+	}
+	return p.Resume(ctx, cl, sess.IdentityID, claims)
+}
+
+func (h *handler) resumer(provider string) Resumer {
+	for _, p := range h.Providers {
+		if r, ok := p.(Resumer); ok && p.Name() == provider {
+			return r
+		}
+	}
+	return nil
 }
 
 func (h *handler) identify(ctx context.Context, cl store.Client, provider, id string) (Identity, error) {

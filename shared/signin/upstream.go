@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/federation"
@@ -53,9 +55,9 @@ type SecretOpener interface {
 // The identity of an upstream user is (issuer, upstream sub): its sub for
 // the partner's clients is Subject's pairwise hash of it with the partner
 // and organisation, so the upstream sub is never shown to the partner. A
-// browser session signed in upstream is not reused by a later
-// authorization request (the upstream claims are not kept in the session):
-// the page is shown again, and prompt=none answers login_required.
+// browser session signed in upstream keeps the upstream claims, so a later
+// authorization request of a client offered a server of the same issuer
+// is answered from the session (prompt=none included) until it expires.
 type Upstream struct {
 	Store   UpstreamStore
 	RP      *federation.RelyingParty
@@ -63,7 +65,18 @@ type Upstream struct {
 	Now     func() time.Time
 }
 
-var _ RedirectingProvider = (*Upstream)(nil)
+var (
+	_ RedirectingProvider = (*Upstream)(nil)
+	_ Resumer             = (*Upstream)(nil)
+)
+
+// Resumer is a provider whose identities a browser session carries whole,
+// claims included (it cannot produce them again without the user): Resume
+// returns identity id, signed in earlier with claims, if client c may use
+// it (else an error wrapping ErrNotOffered).
+type Resumer interface {
+	Resume(ctx context.Context, c store.Client, id string, claims map[string]any) (Identity, error)
+}
 
 // Name implements IdentityProvider.
 func (u *Upstream) Name() string { return UpstreamProvider }
@@ -87,9 +100,30 @@ func (u *Upstream) Options(ctx context.Context, c store.Client) []Option {
 }
 
 // Identify implements IdentityProvider: an upstream identity is only ever
-// established by the redirect (Start and Finish).
+// established by the redirect (Start and Finish), or resumed from a session
+// (Resume).
 func (u *Upstream) Identify(context.Context, store.Client, string) (Identity, error) {
 	return Identity{}, fmt.Errorf("upstream identities are signed in by redirect: %w", ErrNotOffered)
+}
+
+// Resume implements Resumer: the browser's session signed in identity id
+// (with claims) upstream; client c may use it when its page offers a
+// server of the same issuer.
+func (u *Upstream) Resume(ctx context.Context, c store.Client, id string, claims map[string]any) (Identity, error) {
+	issuer, _, ok := splitUpstreamID(id)
+	if !ok {
+		return Identity{}, fmt.Errorf("upstream identity %q: %w", id, ErrNotOffered)
+	}
+	servers, err := u.offered(ctx, c)
+	if err != nil {
+		return Identity{}, err
+	}
+	for _, s := range servers {
+		if s.Discovery.Issuer == issuer {
+			return Identity{Provider: UpstreamProvider, ID: id, Claims: claims}, nil
+		}
+	}
+	return Identity{}, fmt.Errorf("no server of issuer %q offered to %s: %w", issuer, c.ID, ErrNotOffered)
 }
 
 // Start implements RedirectingProvider.
@@ -139,6 +173,16 @@ func (u *Upstream) Finish(ctx context.Context, c store.Client, f store.Flow, que
 // length-prefixed, so that no two pairs give one id.
 func UpstreamID(issuer, sub string) string {
 	return fmt.Sprintf("%d:%s%s", len(issuer), issuer, sub)
+}
+
+// splitUpstreamID is UpstreamID's inverse.
+func splitUpstreamID(id string) (issuer, sub string, ok bool) {
+	n, rest, found := strings.Cut(id, ":")
+	size, err := strconv.Atoi(n)
+	if !found || err != nil || size <= 0 || size > len(rest) {
+		return "", "", false
+	}
+	return rest[:size], rest[size:], true
 }
 
 // server returns server id if client c is offered it (else an error

@@ -114,8 +114,11 @@ type Session struct {
 	Provider   string    `dynamodbav:"provider,omitempty"`
 	IdentityID string    `dynamodbav:"identity_id,omitempty"`
 	AuthTime   time.Time `dynamodbav:"auth_time,omitempty"`
-	CreatedAt  time.Time `dynamodbav:"created_at"`
-	ExpiresAt  time.Time `dynamodbav:"-"`
+	// Claims are the identity's claims (JSON) when its provider cannot
+	// produce them again without the user (an upstream provider's).
+	Claims    string    `dynamodbav:"claims,omitempty"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+	ExpiresAt time.Time `dynamodbav:"-"`
 }
 
 // Authenticated reports whether someone signed in in s.
