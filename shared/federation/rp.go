@@ -81,6 +81,9 @@ type Request struct {
 	State, Nonce, Verifier string
 	// RedirectURI is the service's callback.
 	RedirectURI string
+	// ForceLogin asks the provider for a new authentication (prompt=login),
+	// when the client's request asked the service for one.
+	ForceLogin bool
 }
 
 // Challenge is the PKCE S256 challenge of verifier (RFC 7636 §4.2).
@@ -123,6 +126,9 @@ func AuthURL(server store.AuthServer, req Request) (string, error) {
 	q.Set("nonce", req.Nonce)
 	q.Set("code_challenge", Challenge(req.Verifier))
 	q.Set("code_challenge_method", "S256")
+	if req.ForceLogin {
+		q.Set("prompt", "login")
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

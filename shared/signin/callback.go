@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,10 @@ func (h *handler) callbackURL() string { return strings.TrimSuffix(h.IssuerURL, 
 // session), nonce and PKCE verifier.
 func (h *handler) startFlow(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest, sess store.Session, rp RedirectingProvider, id string) {
 	ctx := r.Context()
-	up := federation.Request{State: secretToken(), Nonce: secretToken(), Verifier: secretToken(), RedirectURI: h.callbackURL()}
+	up := federation.Request{
+		State: secretToken(), Nonce: secretToken(), Verifier: secretToken(), RedirectURI: h.callbackURL(),
+		ForceLogin: slices.Contains(req.Prompt, "login") || req.MaxAge >= 0,
+	}
 	loc, err := rp.Start(ctx, cl, id, up)
 	if errors.Is(err, ErrNotOffered) {
 		logging.FromContext(ctx, nil).InfoContext(ctx, "sign-in choice refused", slog.String("client_id", cl.ID), slog.String("provider", rp.Name()))

@@ -145,6 +145,20 @@ func TestFederatedSignInWithMockOIDC(t *testing.T) {
 		t.Errorf("got subs %v, want one stable sub", subs)
 	}
 
+	// prompt=login goes upstream too.
+	_, resp := upstreamSignIn(t, r, browser(t), oauth2.GenerateVerifier(), "s-login", "n", choice)
+	resp.Body.Close()
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc.Query().Get("prompt") != "" {
+		t.Errorf("got prompt %q upstream without prompt=login", loc.Query().Get("prompt"))
+	}
+	u0 := r.conf.AuthCodeURL("s-login", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "login"))
+	page := readPage(t, get(t, b, u0))
+	resp = choose(t, b, page, choice)
+	resp.Body.Close()
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc.Query().Get("prompt") != "login" {
+		t.Errorf("got upstream request %s, want prompt=login", loc)
+	}
+
 	// The browser's session resumes the upstream sign-in: prompt=none
 	// answers with a code at once, for the same user and claims.
 	verifier := oauth2.GenerateVerifier()
