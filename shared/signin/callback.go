@@ -80,7 +80,7 @@ func (h *handler) startFlow(w http.ResponseWriter, r *http.Request, cl store.Cli
 // every outcome goes back to the partner's client: a code, or an error
 // redirect. Only an unknown or expired state (no client to tell) is a page.
 func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet { // not HEAD either: a probe must not use up the state
 		w.Header().Set("Allow", "GET")
 		errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "Sign in from the application's sign-in link.", Theme{})
 		return

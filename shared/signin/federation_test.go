@@ -467,3 +467,20 @@ func cmp(s, def string) string {
 	}
 	return s
 }
+
+// TestCallbackMethods: only GET reaches the callback's logic (a HEAD probe
+// must not use up a state).
+func TestCallbackMethods(t *testing.T) {
+	f := newFixture(t, clientOpts{})
+	for _, m := range []string{http.MethodHead, http.MethodPost} {
+		req, _ := http.NewRequest(m, f.issuer+"/v1/authorize/callback?state=s&code=c", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: got %d, want 405", m, resp.StatusCode)
+		}
+	}
+}
