@@ -9,11 +9,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/store"
@@ -42,7 +44,9 @@ type functionDeps struct {
 	// partner algorithm); cursorEnv adds CURSOR_KEY for groups that list.
 	httpEnv   map[string]*string
 	cursorEnv map[string]*string
-	code      awslambda.Code
+	// federationKey encrypts the federation client secrets.
+	federationKey awskms.Key
+	code          awslambda.Code
 }
 
 // NewGroupFunction creates the function of group g: provided.al2023 on
@@ -81,6 +85,7 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 	gf.LogGroup.GrantWrite(gf.Role)
 	grantTable(gf.Role, d.table, g)
 	grantKeys(gf.Role, d.keys, g.KMS)
+	grantFederationKey(gf.Role, d.federationKey, g.FederationKey)
 
 	// What config.FromEnv reads (config.Keys says which of it each group
 	// needs; TestFunctionEnvironmentIsConfig checks the two agree).
@@ -98,6 +103,9 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 	}
 	if g.Metered {
 		env[config.EnvWritesPerMinute] = jsii.String(strconv.Itoa(d.cfg.WritesPerMinute))
+	}
+	if g.FederationKey != registry.FederationNone {
+		env[config.EnvFederationKey] = d.federationKey.KeyArn()
 	}
 
 	gf.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{

@@ -62,8 +62,9 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	}
 	deps := functionDeps{
 		cfg: cfg, table: table, keys: keys,
-		httpEnv:   httpEnv,
-		cursorEnv: map[string]*string{config.EnvCursorKey: cursorKeyValue(cursorKey, cfg)},
+		httpEnv:       httpEnv,
+		cursorEnv:     map[string]*string{config.EnvCursorKey: cursorKeyValue(cursorKey, cfg)},
+		federationKey: newFederationKey(stack, cfg),
 	}
 
 	var fns []*GroupFunction
@@ -100,6 +101,7 @@ func NewPartnerAPIStack(scope constructs.Construct, id string, props *PartnerAPI
 	if keys.Wrapping != nil {
 		output(stack, "WrappingKeyArn", keys.Wrapping.KeyArn(), "The KMS key wrapping the signing key ring's private keys")
 	}
+	output(stack, "FederationKeyArn", deps.federationKey.KeyArn(), "The KMS key encrypting the authorisation servers' federation client secrets")
 	for _, alg := range Algorithms {
 		if keys.Aliases[alg] == nil {
 			continue

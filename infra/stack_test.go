@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
@@ -92,6 +93,9 @@ func keysOf(t *testing.T, s *synthesized) stageKeys {
 	t.Helper()
 	k := stageKeys{byAlg: map[signer.Algorithm]map[int]string{}, active: map[signer.Algorithm]string{}, alias: map[signer.Algorithm]string{}}
 	for _, id := range s.template.ofType("AWS::KMS::Key") {
+		if strings.HasPrefix(id, "FederationKey") { // TestFederationKey
+			continue
+		}
 		var alg signer.Algorithm
 		var gen int
 		if s.template.Resources[id].Properties["KeyUsage"] != "SIGN_VERIFY" {
@@ -466,6 +470,12 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
 			tableID, _ := s.template.one(t, "AWS::DynamoDB::Table")
+			federationKeyID := ""
+			for _, id := range s.template.ofType("AWS::KMS::Key") {
+				if strings.HasPrefix(id, "FederationKey") {
+					federationKeyID = id
+				}
+			}
 			k := keysOf(t, s)
 			wrapping := ""
 			if s.cfg.SigningMode == config.SigningWrapped {
@@ -541,6 +551,12 @@ func TestIAMLeastPrivilege(t *testing.T) {
 					add("kms:GetPublicKey", published...)
 				case g.KMS == KMSVerify:
 					add("kms:GetPublicKey", published...)
+				}
+				switch g.FederationKey {
+				case registry.FederationEncrypt:
+					add("kms:Encrypt", "${"+federationKeyID+".Arn}")
+				case registry.FederationDecrypt:
+					add("kms:Decrypt", "${"+federationKeyID+".Arn}")
 				}
 				got := granted["${"+roleID+"}"]
 				for a := range got {

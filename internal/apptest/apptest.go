@@ -71,15 +71,21 @@ func New(t testing.TB, opts Options) *Env {
 	if opts.LoopbackIssuer {
 		issuer = "http://" + srv.Listener.Addr().String()
 	}
+	allowLoopback := "false"
+	if opts.LoopbackIssuer {
+		allowLoopback = "true" // upstream providers in tests run on loopback
+	}
 	env := map[string]string{
-		"TABLE_NAME":        "test-" + suffix,
-		"ISSUER_URL":        issuer,
-		"KMS_KEY_PS256":     "alias/test-" + suffix + "-ps256",
-		"KMS_KEY_ES384":     "alias/test-" + suffix + "-es384",
-		"KMS_KEY_ES512":     "alias/test-" + suffix + "-es512",
-		"PARTNER_TOKEN_ALG": string(opts.PartnerAlgorithm),
-		"SIGNING_MODE":      string(opts.SigningMode),
-		"LOG_LEVEL":         "debug",
+		"TABLE_NAME":                "test-" + suffix,
+		"ISSUER_URL":                issuer,
+		"KMS_KEY_PS256":             "alias/test-" + suffix + "-ps256",
+		"KMS_KEY_ES384":             "alias/test-" + suffix + "-es384",
+		"KMS_KEY_ES512":             "alias/test-" + suffix + "-es512",
+		"PARTNER_TOKEN_ALG":         string(opts.PartnerAlgorithm),
+		"SIGNING_MODE":              string(opts.SigningMode),
+		"LOG_LEVEL":                 "debug",
+		"FEDERATION_KEY":            "alias/test-" + suffix + "-federation",
+		"FEDERATION_ALLOW_LOOPBACK": allowLoopback,
 	}
 	maps.Copy(env, opts.Env)
 	cfg, err := config.FromEnv(func(k string) string { return env[k] })

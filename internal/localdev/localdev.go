@@ -1,9 +1,9 @@
 // Package localdev provisions what the service expects to exist, for the
-// local server and tests: the table and the signing keys (wrapped mode: the
-// KMS wrapping key and the key ring; kms mode: the KMS signing keys). In
-// AWS the CDK stack creates the table and KMS keys, and the admin
-// function's rotation (run by the stack at deployment and on a schedule)
-// fills the ring.
+// local server and tests: the table, the signing keys (wrapped mode: the
+// KMS wrapping key and the key ring; kms mode: the KMS signing keys) and
+// the federation secrets' key. In AWS the CDK stack creates the table and
+// KMS keys, and the admin function's rotation (run by the stack at
+// deployment and on a schedule) fills the ring.
 package localdev
 
 import (
@@ -34,9 +34,14 @@ func Provision(ctx context.Context, cfg config.Config, awsCfg aws.Config) error 
 		return err
 	}
 	k := kms.NewFromConfig(awsCfg)
+	if strings.HasPrefix(cfg.FederationKey, "alias/") {
+		if err := EnsureSymmetricKey(ctx, k, cfg.FederationKey, "partner-api federation client secrets (local development)"); err != nil {
+			return fmt.Errorf("ensure federation key: %w", err)
+		}
+	}
 	if cfg.SigningMode == config.SigningWrapped {
 		if strings.HasPrefix(cfg.WrappingKey, "alias/") {
-			if err := ensureWrappingKey(ctx, k, cfg.WrappingKey); err != nil {
+			if err := EnsureSymmetricKey(ctx, k, cfg.WrappingKey, "partner-api JWT signing key wrapping key (local development)"); err != nil {
 				return fmt.Errorf("ensure wrapping key: %w", err)
 			}
 		}
@@ -58,8 +63,9 @@ func Provision(ctx context.Context, cfg config.Config, awsCfg aws.Config) error 
 	return nil
 }
 
-// ensureWrappingKey makes alias name a symmetric ENCRYPT_DECRYPT key.
-func ensureWrappingKey(ctx context.Context, k *kms.Client, alias string) error {
+// EnsureSymmetricKey makes alias name a symmetric ENCRYPT_DECRYPT key,
+// creating one (described as description) when it names none.
+func EnsureSymmetricKey(ctx context.Context, k *kms.Client, alias, description string) error {
 	out, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
 	if err == nil {
 		if md := out.KeyMetadata; md == nil || md.KeyUsage != types.KeyUsageTypeEncryptDecrypt || md.KeySpec != types.KeySpecSymmetricDefault {
@@ -72,7 +78,7 @@ func ensureWrappingKey(ctx context.Context, k *kms.Client, alias string) error {
 	}
 	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{
 		KeyUsage: types.KeyUsageTypeEncryptDecrypt, KeySpec: types.KeySpecSymmetricDefault,
-		Description: aws.String("partner-api JWT signing key wrapping key (local development)"),
+		Description: aws.String(description),
 	})
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)

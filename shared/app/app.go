@@ -19,6 +19,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -41,7 +42,14 @@ type App struct {
 	// Ring is the signing key ring in wrapped mode when the App signs (nil
 	// otherwise).
 	Ring *keyring.Ring
-	Now  func() time.Time
+	// Fetcher makes the outbound federation requests (SSRF-safe); RP signs
+	// users in at upstream providers (its JWKS cache lives as long as the
+	// App); Secrets encrypts and decrypts federation client secrets (nil
+	// until Build gives it a KMS client).
+	Fetcher *federation.Fetcher
+	RP      *federation.RelyingParty
+	Secrets *federation.Secrets
+	Now     func() time.Time
 }
 
 // New builds the App of a function that signs tokens (the token group, the
@@ -76,6 +84,7 @@ func Build(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *sl
 	}
 	a := NewWith(cfg, db, s, logger, now)
 	a.Ring = ring
+	a.Secrets = &federation.Secrets{KMS: kms.NewFromConfig(awsCfg), KeyID: cfg.FederationKey}
 	return a, nil
 }
 
@@ -124,7 +133,13 @@ func Ring(cfg config.Config, st *store.Table, k keyring.KMS, now func() time.Tim
 // NewWith builds the App from parts already made (tests inject a clock).
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
 	st := NewStore(cfg, db, now)
+	fetcher := federation.NewFetcher(federation.Policy{AllowLoopback: cfg.FederationAllowLoopback})
+	rp := federation.NewRelyingParty(fetcher, now)
+	rp.Assert = func(ctx context.Context, claims map[string]any) (string, error) {
+		return s.SignJWT(ctx, cfg.PartnerAlgorithm, "JWT", claims) // private_key_jwt: the service's JWKS has the key
+	}
 	return &App{
+		Fetcher: fetcher, RP: rp,
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),

@@ -42,7 +42,9 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 	"signin": func(a *App) (endpoint.Operations, error) {
 		return signin.Operations(signin.Deps{
 			Store: a.Store, Grants: a.grants(), Verifier: a.Verifier, Meter: a.Meter,
-			Providers: []signin.IdentityProvider{signin.Sandbox{}},
+			Providers: []signin.IdentityProvider{signin.Sandbox{}, &signin.Upstream{
+				Store: a.Store, RP: a.RP, Secrets: a.secretOpener(), Now: a.Now,
+			}},
 			IssuerURL: a.Config.IssuerURL, Algorithms: a.Signer.Algorithms(), SealKey: a.Config.CursorKey, Now: a.Now,
 		})
 	},
@@ -56,7 +58,16 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 	},
 	"authservers": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)
-		return authservers.Operations(authservers.NewService(a.Store, c, a.Now, uuid.NewString)), err
+		svc := authservers.NewService(a.Store, c, a.Now, uuid.NewString)
+		svc.Discoverer = a.Fetcher
+		if a.Secrets != nil {
+			svc.Sealer = a.Secrets
+		}
+		ops := authservers.Operations(svc)
+		for op, f := range authservers.ResourceOperations(a.Store, c, a.Now, uuid.NewString) {
+			ops[op] = f
+		}
+		return ops, err
 	},
 	"usage": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)
@@ -66,6 +77,15 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 		}
 		return ops, err
 	},
+}
+
+// secretOpener is a.Secrets as the sign-in group takes it (nil when the App
+// has no KMS client).
+func (a *App) secretOpener() signin.SecretOpener {
+	if a.Secrets == nil {
+		return nil
+	}
+	return a.Secrets
 }
 
 // Handler builds the endpoint group called name, as its Lambda function and

@@ -71,8 +71,13 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 			t.Errorf("%s = %v (present %t), want null", k, v, ok)
 		}
 	}
-	if len(raw) != 25 {
-		t.Errorf("representation has %d members, want 25: %s", len(raw), resp.Body)
+	if len(raw) != 34 {
+		t.Errorf("representation has %d members, want 34: %s", len(raw), resp.Body)
+	}
+	for _, k := range []string{"federation_client_id", "federation_token_endpoint_auth_method", "issuer", "discovery", "notification_webhook_status", "notification_webhook_added_date"} {
+		if v, ok := raw[k]; !ok || v != nil {
+			t.Errorf("%s = %v (present %t), want null", k, v, ok)
+		}
 	}
 
 	resp = p.do(t, http.MethodGet, serverPath(orgID, s.ID), nil)

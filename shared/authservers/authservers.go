@@ -2,7 +2,8 @@
 // authorisation servers a partner's organisation runs, registered as a trust
 // directory registers them (GET and POST
 // /v1/organisations/{id}/authorisation-servers; GET, PUT, PATCH and DELETE
-// /v1/organisations/{id}/authorisation-servers/{as_id}).
+// /v1/organisations/{id}/authorisation-servers/{as_id}; POST
+// .../{as_id}/refresh).
 //
 // The rules are a plain function (Resolve); Service decodes request bodies
 // strictly and applies the rules and the checks that need the store; the
@@ -37,18 +38,27 @@
 //   - Every violation is reported at once: those found decoding the body
 //     (unknown, read-only, repeated, mistyped members) with those of the
 //     rules and of the references.
+//   - Federation (README "Federation"): with openid_discovery_document, a
+//     write fetches and checks the document (Discoverer, SSRF-safe) before
+//     it stores the server; a problem is an operation warning, never an
+//     error. POST .../{as_id}/refresh fetches it again. provider_groups
+//     place the server in the groups that organisations' and clients'
+//     allowed_provider_groups name. federation_client_secret is write-only,
+//     encrypted with KMS for the partner and server (Sealer).
 package authservers
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/truncate"
@@ -76,15 +86,34 @@ var _ Store = (*store.Table)(nil)
 // listKind names authorisation server lists in their cursors.
 const listKind = "authorisation-servers"
 
+// Discoverer fetches and checks an OpenID discovery document (satisfied by
+// *federation.Fetcher); a problem with the document is a
+// *federation.DiscoveryError, reported as an operation warning.
+type Discoverer interface {
+	Discover(ctx context.Context, docURL string, now time.Time) (store.Discovery, error)
+}
+
+// Sealer encrypts a federation client secret for a partner's server
+// (satisfied by *federation.Secrets).
+type Sealer interface {
+	Seal(ctx context.Context, partnerID, serverID, secret string) ([]byte, error)
+}
+
 // Service carries out the authorisation server requests of partners.
 type Service struct {
 	endpoint.Service[Store]
+	// Discoverer fetches discovery documents (nil: never fetched, the
+	// stored discovery data is kept as it is).
+	Discoverer Discoverer
+	// Sealer encrypts federation client secrets (nil: a secret is refused
+	// with 503).
+	Sealer Sealer
 }
 
 // NewService returns the service. now is the clock and newID generates
 // server ids (UUID v4 in production).
 func NewService(s Store, cursors *cursor.Codec, now func() time.Time, newID func() string) *Service {
-	return &Service{endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
+	return &Service{Service: endpoint.Service[Store]{Store: s, Cursors: cursors, Now: now, NewID: newID}}
 }
 
 // Page is one page of a list.
@@ -225,6 +254,8 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 	decoded := len(v.Errors)
 	next := Resolve(v, in)
 	next.ID, next.PartnerID, next.OrganisationID = self.ID, self.PartnerID, self.OrganisationID
+	next.Discovery, next.FederationSecret = self.Discovery, self.FederationSecret
+	s.webhookStatus(self, &next)
 	for _, ref := range []struct {
 		field string
 		id    *string
@@ -236,7 +267,96 @@ func (s *Service) resolve(ctx context.Context, v *problem.ValidationError, in In
 			return store.AuthServer{}, err
 		}
 	}
-	return next, validate.Settled(v, decoded)
+	if err := validate.Settled(v, decoded); err != nil {
+		return store.AuthServer{}, err
+	}
+	if err := s.federation(ctx, in, self, &next); err != nil {
+		return store.AuthServer{}, err
+	}
+	return next, nil
+}
+
+// webhookStatus sets next's notification_webhook_status: none without a
+// webhook, Pending (added today) for a new or changed one, else as it was.
+// Confirmation is not built: a webhook stays Pending.
+func (s *Service) webhookStatus(self store.AuthServer, next *store.AuthServer) {
+	switch {
+	case next.NotificationWebhook == "":
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = "", ""
+	case next.NotificationWebhook != self.NotificationWebhook:
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = WebhookPending, s.Now().UTC().Format(time.DateOnly)
+	default:
+		next.NotificationWebhookStatus, next.NotificationWebhookAddedDate = self.NotificationWebhookStatus, self.NotificationWebhookAddedDate
+	}
+}
+
+// federation applies the federation credentials of in to next (self as it
+// was) and fetches next's discovery document: a secret given is encrypted
+// for this partner and server; none keeps the stored one; a server without
+// a federation client id keeps no secret.
+func (s *Service) federation(ctx context.Context, in Input, self store.AuthServer, next *store.AuthServer) error {
+	switch {
+	case next.FederationClientID == "":
+		next.FederationSecret, next.FederationAuthMethod = nil, ""
+	case in.FederationClientSecret != nil:
+		if s.Sealer == nil {
+			return problem.New(problem.ErrUnavailable, "federation client secrets cannot be stored at the moment")
+		}
+		sealed, err := s.Sealer.Seal(ctx, next.PartnerID, next.ID, *in.FederationClientSecret)
+		if err != nil {
+			return fmt.Errorf("seal federation secret: %w", err)
+		}
+		next.FederationSecret = sealed
+	}
+	if m := next.FederationAuthMethod; (m == federation.AuthSecretBasic || m == federation.AuthSecretPost) && len(next.FederationSecret) == 0 {
+		return problem.Invalid("federation_client_secret", "is required with federation_token_endpoint_auth_method %s", m)
+	}
+	s.discover(ctx, self, next)
+	return nil
+}
+
+// discover fetches next's discovery document into next.Discovery. A problem
+// is kept as the discovery's Warning (an operation warning of the answer)
+// and Error; the endpoints last fetched from the same document stay, so a
+// failed refresh does not stop sign-ins.
+func (s *Service) discover(ctx context.Context, self store.AuthServer, next *store.AuthServer) {
+	if s.Discoverer == nil {
+		return
+	}
+	if next.OpenIDDiscoveryDocument == "" {
+		next.Discovery = store.Discovery{}
+		return
+	}
+	d, err := s.Discoverer.Discover(ctx, next.OpenIDDiscoveryDocument, s.Now())
+	if err != nil {
+		var de *federation.DiscoveryError
+		if !errors.As(err, &de) {
+			de = &federation.DiscoveryError{Code: federation.WarnFetchFailed, Detail: "the document could not be fetched"}
+		}
+		d = store.Discovery{}
+		if self.OpenIDDiscoveryDocument == next.OpenIDDiscoveryDocument {
+			d = self.Discovery
+		}
+		d.Warning, d.Error = de.Code, de.Detail
+	}
+	next.Discovery = d
+}
+
+// Refresh fetches server id's discovery document again and stores what it
+// says (or the problem, as the answer's operation warning).
+func (s *Service) Refresh(ctx context.Context, partnerID, orgID, id string, cond etag.Condition) (store.AuthServer, error) {
+	cur, err := s.current(ctx, partnerID, orgID, id, cond)
+	if err != nil {
+		return store.AuthServer{}, err
+	}
+	if cur.OpenIDDiscoveryDocument == "" {
+		return store.AuthServer{}, problem.Invalid("openid_discovery_document", "is not set: there is no discovery document to fetch")
+	}
+	next := cur
+	s.discover(ctx, cur, &next)
+	next.UpdatedAt = s.Now().UTC()
+	updated, err := s.Store.UpdateAuthServer(ctx, cur, next)
+	return updated, endpoint.Raced(storeError(err), cond)
 }
 
 // checkReference checks that *id, when set and well formed, names another
@@ -302,6 +422,9 @@ func inputOf(a store.AuthServer) Input {
 		SupportsCIBA:                        &a.SupportsCIBA,
 		SupportsDCR:                         &a.SupportsDCR,
 		SupportsRedirect:                    &a.SupportsRedirect,
+		ProviderGroups:                      nonNil(a.ProviderGroups),
+		FederationClientID:                  optional(a.FederationClientID),
+		FederationAuthMethod:                optional(a.FederationAuthMethod),
 	}
 }
 
@@ -322,9 +445,9 @@ func storeError(err error) error {
 		return nil
 	}
 	var ve *store.VersionError
-	if errors.As(err, &ve) && ve.Entity == store.EntityAuthServer {
+	if errors.As(err, &ve) && slices.Contains([]store.Entity{store.EntityAuthServer, store.EntityAPIResource, store.EntityCertification}, ve.Entity) {
 		return endpoint.Translated(err, problem.ErrPrecondition,
-			"authorisation server %s was changed by another request (now at version %d)", ve.ID, ve.Current)
+			"%s %s was changed by another request (now at version %d)", ve.Entity, ve.ID, ve.Current)
 	}
 	ce := store.Conflict(err)
 	if ce == nil {
@@ -332,7 +455,10 @@ func storeError(err error) error {
 	}
 	switch ce.Reason {
 	case store.ConflictIDTaken:
-		return endpoint.Translated(err, problem.ErrConflict, "authorisation server %s exists", ce.ID)
+		return endpoint.Translated(err, problem.ErrConflict, "%s %s exists", ce.Entity, ce.ID)
+	case store.ConflictResourcesRemain:
+		return endpoint.Translated(err, problem.ErrConflict,
+			"authorisation server %s still has API resources or certifications; delete them first", ce.ID)
 	case store.ConflictReferenced:
 		return fmt.Errorf("%w (%w)", referencedError(ce.ID, ce.IDs), err)
 	case store.ConflictReferenceGone:

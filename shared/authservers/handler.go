@@ -19,6 +19,7 @@ func Operations(svc *Service) endpoint.Operations {
 	return endpoint.Operations{
 		"listAuthorisationServers": h.list, "createAuthorisationServer": h.create, "getAuthorisationServer": h.get,
 		"replaceAuthorisationServer": h.replace, "patchAuthorisationServer": h.patch, "deleteAuthorisationServer": h.delete,
+		"refreshAuthorisationServer": h.refresh,
 	}
 }
 
@@ -97,6 +98,19 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (h *handler) refresh(w http.ResponseWriter, r *http.Request) error {
+	req, err := endpoint.ReadPartnerWrite(r)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Refresh(r.Context(), req.PartnerID, r.PathValue("id"), r.PathValue("as_id"), req.Cond)
+	if err != nil {
+		return err
+	}
+	writeAuthServer(w, http.StatusOK, a)
+	return nil
+}
+
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 	req, err := endpoint.ReadPartnerWrite(r)
 	if err != nil {
@@ -122,6 +136,8 @@ type authServerJSON struct {
 	DeveloperPortalURI                  *string  `json:"developer_portal_uri"`
 	TermsOfServiceURI                   *string  `json:"terms_of_service_uri"`
 	NotificationWebhook                 *string  `json:"notification_webhook"`
+	NotificationWebhookStatus           *string  `json:"notification_webhook_status"`
+	NotificationWebhookAddedDate        *string  `json:"notification_webhook_added_date"`
 	OpenIDDiscoveryDocument             *string  `json:"openid_discovery_document"`
 	PayloadSigningCertLocationURI       *string  `json:"payload_signing_cert_location_uri"`
 	ParentAuthorisationServerID         *string  `json:"parent_authorisation_server_id"`
@@ -135,13 +151,23 @@ type authServerJSON struct {
 	SupportsCIBA                        bool     `json:"supports_ciba"`
 	SupportsDCR                         bool     `json:"supports_dcr"`
 	SupportsRedirect                    bool     `json:"supports_redirect"`
-	CreatedAt                           string   `json:"created_at"`
-	UpdatedAt                           string   `json:"updated_at"`
+	ProviderGroups                      []string `json:"provider_groups"`
+	FederationClientID                  *string  `json:"federation_client_id"`
+	FederationAuthMethod                *string  `json:"federation_token_endpoint_auth_method"`
+	FederationClientSecretSet           bool     `json:"federation_client_secret_set"`
+	// Issuer is seed 004's Issuer, pulled from the discovery document.
+	Issuer    *string        `json:"issuer"`
+	Discovery *discoveryJSON `json:"discovery"`
+	// OperationWarnings are seed 004's: here the discovery document's
+	// problem, while it lasts.
+	OperationWarnings []string `json:"operation_warnings"`
+	CreatedAt         string   `json:"created_at"`
+	UpdatedAt         string   `json:"updated_at"`
 }
 
 func representation(a store.AuthServer) authServerJSON {
 	in := inputOf(a)
-	return authServerJSON{
+	out := authServerJSON{
 		ID: a.ID, OrganisationID: a.OrganisationID,
 		AutoRegistrationSupported:           a.AutoRegistrationSupported,
 		AutoRegistrationNotificationWebhook: in.AutoRegistrationNotificationWebhook,
@@ -151,6 +177,8 @@ func representation(a store.AuthServer) authServerJSON {
 		DeveloperPortalURI:                  in.DeveloperPortalURI,
 		TermsOfServiceURI:                   in.TermsOfServiceURI,
 		NotificationWebhook:                 in.NotificationWebhook,
+		NotificationWebhookStatus:           optional(a.NotificationWebhookStatus),
+		NotificationWebhookAddedDate:        optional(a.NotificationWebhookAddedDate),
 		OpenIDDiscoveryDocument:             in.OpenIDDiscoveryDocument,
 		PayloadSigningCertLocationURI:       in.PayloadSigningCertLocationURI,
 		ParentAuthorisationServerID:         in.ParentAuthorisationServerID,
@@ -164,8 +192,44 @@ func representation(a store.AuthServer) authServerJSON {
 		SupportsCIBA:                        a.SupportsCIBA,
 		SupportsDCR:                         a.SupportsDCR,
 		SupportsRedirect:                    a.SupportsRedirect,
+		ProviderGroups:                      in.ProviderGroups,
+		FederationClientID:                  in.FederationClientID,
+		FederationAuthMethod:                in.FederationAuthMethod,
+		FederationClientSecretSet:           len(a.FederationSecret) > 0,
+		Issuer:                              optional(a.Discovery.Issuer),
+		Discovery:                           discoveryOf(a.Discovery),
+		OperationWarnings:                   []string{},
 		CreatedAt:                           timestamp(a.CreatedAt),
 		UpdatedAt:                           timestamp(a.UpdatedAt),
+	}
+	for _, w := range []string{a.LogoWarning, a.Discovery.Warning} {
+		if w != "" {
+			out.OperationWarnings = append(out.OperationWarnings, w)
+		}
+	}
+	return out
+}
+
+// discoveryJSON is what the server's discovery document said when last
+// fetched, and the last fetch's problem.
+type discoveryJSON struct {
+	Issuer                string   `json:"issuer,omitempty"`
+	AuthorizationEndpoint string   `json:"authorization_endpoint,omitempty"`
+	TokenEndpoint         string   `json:"token_endpoint,omitempty"`
+	UserinfoEndpoint      string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURI               string   `json:"jwks_uri,omitempty"`
+	SigningAlgs           []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	FetchedAt             string   `json:"fetched_at,omitempty"`
+	Error                 string   `json:"error,omitempty"`
+}
+
+func discoveryOf(d store.Discovery) *discoveryJSON {
+	if d.FetchedAt == "" && d.Error == "" {
+		return nil
+	}
+	return &discoveryJSON{
+		Issuer: d.Issuer, AuthorizationEndpoint: d.AuthorizationEndpoint, TokenEndpoint: d.TokenEndpoint,
+		UserinfoEndpoint: d.UserinfoEndpoint, JWKSURI: d.JWKSURI, SigningAlgs: d.SigningAlgs, FetchedAt: d.FetchedAt, Error: d.Error,
 	}
 }
 

@@ -1,6 +1,8 @@
 package authservers_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -49,6 +51,39 @@ func TestLambdaEvents(t *testing.T) {
 	if _, body = invoke("patch.json", p.token, http.StatusOK); body["customer_friendly_name"] != "Acme Bank" ||
 		body["status"] != "Active" || len(body["flags"].([]any)) != 0 {
 		t.Errorf("patch: %v", body)
+	}
+	// refresh.json: the document's host does not resolve here, a warning.
+	if _, body = invoke("refresh.json", p.token, http.StatusOK); fmt.Sprint(body["operation_warnings"]) != "[OPENID_DISCOVERY_FETCH_FAILED]" {
+		t.Errorf("refresh: %v", body)
+	}
+	if _, body = invoke("create-api-resource.json", p.token, http.StatusCreated); body["certification_status"] != "Certified" {
+		t.Errorf("create API resource: %v", body)
+	}
+	if _, body = invoke("create-certification.json", p.token, http.StatusCreated); body["profile_version"] != 1.1 {
+		t.Errorf("create certification: %v", body)
+	}
+	for _, f := range []string{"list-api-resources.json", "list-certifications.json"} {
+		if _, body = invoke(f, p.token, http.StatusOK); len(body["items"].([]any)) != 1 {
+			t.Errorf("%s: %v", f, body)
+		}
+	}
+	invoke("delete.json", p.token, http.StatusConflict) // it has an API resource and a certification
+	for _, kind := range []string{"api-resources", "certifications"} {
+		path := serverPath(orgID, id) + "/" + kind
+		resp := p.do(t, http.MethodGet, path, nil)
+		var page struct {
+			Items []map[string]any `json:"items"`
+		}
+		_ = json.Unmarshal(resp.Body, &page)
+		for _, it := range page.Items {
+			itemID, _ := it["api_resource_id"].(string)
+			if itemID == "" {
+				itemID, _ = it["certification_id"].(string)
+			}
+			if resp := p.do(t, http.MethodDelete, path+"/"+itemID, nil); resp.StatusCode != http.StatusNoContent {
+				t.Errorf("delete %s: %d", path, resp.StatusCode)
+			}
+		}
 	}
 	invoke("delete.json", p.token, http.StatusNoContent)
 	invoke("get.json", p.token, http.StatusNotFound)

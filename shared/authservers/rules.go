@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/partnerapi/partner-api/shared/federation"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -29,6 +31,9 @@ const (
 	// StatusActive and StatusInactive are the values of status.
 	StatusActive   = "Active"
 	StatusInactive = "Inactive"
+	// WebhookPending is the notification_webhook_status of a webhook not
+	// yet confirmed (seed 004 also has Confirmed and Deactivated).
+	WebhookPending = "Pending"
 )
 
 // Input is the body of POST /v1/organisations/{id}/authorisation-servers and
@@ -57,10 +62,29 @@ type Input struct {
 	SupportsCIBA                        *bool    `json:"supports_ciba"`
 	SupportsDCR                         *bool    `json:"supports_dcr"`
 	SupportsRedirect                    *bool    `json:"supports_redirect"`
+	ProviderGroups                      []string `json:"provider_groups"`
+	FederationClientID                  *string  `json:"federation_client_id"`
+	FederationAuthMethod                *string  `json:"federation_token_endpoint_auth_method"`
+	// FederationClientSecret is write-only: never returned, and absent or
+	// null keeps the stored one.
+	FederationClientSecret *string `json:"federation_client_secret"`
 }
 
 // inputOptions refuses the generated attributes of the representation.
-var inputOptions = jsonbody.Options{ReadOnly: []string{"id", "organisation_id", "created_at", "updated_at"}}
+var inputOptions = jsonbody.Options{ReadOnly: []string{
+	"id", "organisation_id", "created_at", "updated_at", "issuer", "discovery", "federation_client_secret_set", "operation_warnings",
+	"notification_webhook_status", "notification_webhook_added_date",
+}}
+
+// Limits of the federation attributes.
+const (
+	// MaxProviderGroups bounds provider_groups.
+	MaxProviderGroups = 50
+	// MaxFederationClientID and MaxFederationSecret bound the federation
+	// client id and secret, in characters.
+	MaxFederationClientID = 255
+	MaxFederationSecret   = 1024
+)
 
 var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
@@ -79,7 +103,10 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 //   - customer_friendly_logo_uri: an http(s) URL as above whose path ends in
 //     .svg, .png, .jpg or .jpeg, or a data:image/png, data:image/jpeg or
 //     data:image/svg+xml base64 URI of at most 64 KiB decoded, holding an
-//     image of that type.
+//     image of that type. A data:image URI of seed 004's form whose image
+//     is not usable (another format, too large, bad base64, not the declared
+//     image) is not an error: the placeholder (no logo) is stored and the
+//     answer's operation_warnings say why (logoWarning).
 //   - parent_authorisation_server_id, superseded_by_authorisation_server_id:
 //     1 to 40 characters without '<' or '>' (that the server exists in the
 //     organisation and is not the server itself is the service's check).
@@ -90,6 +117,15 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 //     repeated; default [].
 //   - status: Active or Inactive; default Active.
 //   - supports_ciba, supports_dcr, supports_redirect: default false.
+//   - provider_groups: at most 50, each 1 to 40 characters without '<' or
+//     '>', none repeated; default [].
+//   - federation_client_id: 1 to 255 characters without '<', '>' or
+//     control characters.
+//   - federation_client_secret: 1 to 1024 characters without control
+//     characters, and only with a federation_client_id.
+//   - federation_token_endpoint_auth_method: client_secret_basic,
+//     client_secret_post (both need a secret, stored or given),
+//     private_key_jwt or none; absent or null: automatic.
 func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 	a := store.AuthServer{
 		CustomerFriendlyName: in.CustomerFriendlyName, CustomerFriendlyDescription: in.CustomerFriendlyDescription,
@@ -125,10 +161,12 @@ func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 		*u.out = *u.in
 	}
 	if in.CustomerFriendlyLogoURI != nil {
-		if msg := logoRule(*in.CustomerFriendlyLogoURI); msg != "" {
+		a.CustomerFriendlyLogoURI = *in.CustomerFriendlyLogoURI
+		if w := logoWarning(a.CustomerFriendlyLogoURI); w != "" {
+			a.CustomerFriendlyLogoURI, a.LogoWarning = "", w
+		} else if msg := logoRule(a.CustomerFriendlyLogoURI); msg != "" {
 			v.Add("customer_friendly_logo_uri", "%s", msg)
 		}
-		a.CustomerFriendlyLogoURI = *in.CustomerFriendlyLogoURI
 	}
 	if in.ParentAuthorisationServerID != nil {
 		a.ParentID = *in.ParentAuthorisationServerID
@@ -167,6 +205,37 @@ func Resolve(v *problem.ValidationError, in Input) store.AuthServer {
 	}{{in.SupportsCIBA, &a.SupportsCIBA}, {in.SupportsDCR, &a.SupportsDCR}, {in.SupportsRedirect, &a.SupportsRedirect}} {
 		if b.in != nil {
 			*b.out = *b.in
+		}
+	}
+	a.ProviderGroups = nonNil(in.ProviderGroups)
+	validate.List(v, "provider_groups", a.ProviderGroups, MaxProviderGroups, func(s string) string {
+		if utf8.RuneCountInString(s) > MaxIDLength {
+			return fmt.Sprintf("must be at most %d characters", MaxIDLength)
+		}
+		return ""
+	})
+	if in.FederationClientID != nil {
+		a.FederationClientID = *in.FederationClientID
+		validate.Text(v, "federation_client_id", a.FederationClientID, "must not be empty; leave it out (or null) for none")
+		if utf8.RuneCountInString(a.FederationClientID) > MaxFederationClientID {
+			v.Add("federation_client_id", "must be at most %d characters", MaxFederationClientID)
+		}
+	}
+	if m := in.FederationAuthMethod; m != nil {
+		a.FederationAuthMethod = *m
+		switch {
+		case !slices.Contains(federation.AuthMethods, *m):
+			v.Add("federation_token_endpoint_auth_method", "must be one of %s", strings.Join(federation.AuthMethods, ", "))
+		case in.FederationClientID == nil:
+			v.Add("federation_token_endpoint_auth_method", "needs federation_client_id")
+		}
+	}
+	if sec := in.FederationClientSecret; sec != nil {
+		switch {
+		case in.FederationClientID == nil:
+			v.Add("federation_client_secret", "needs federation_client_id")
+		case *sec == "" || utf8.RuneCountInString(*sec) > MaxFederationSecret || strings.ContainsFunc(*sec, unicode.IsControl):
+			v.Add("federation_client_secret", "must be 1 to %d characters without control characters", MaxFederationSecret)
 		}
 	}
 	return a
@@ -239,6 +308,40 @@ func webScheme(s string) (string, bool) {
 		return "", false
 	}
 	return u.Scheme, true
+}
+
+// The operation warnings of a data:image logo whose image cannot be used
+// (seed 004's OperationWarning values): the logo is replaced by the
+// placeholder (none) and the write goes ahead.
+const (
+	WarnLogoBadEncoding = "IMAGE_VALIDATION_FAILURE_BAD_DATA_ENCODING_PLACEHOLDER_USED"
+	WarnLogoUnsupported = "IMAGE_VALIDATION_FAILURE_UNSUPPORTED_IMAGE_FORMAT_PLACEHOLDER_USED"
+	WarnLogoContent     = "IMAGE_VALIDATION_CONTENT_FAILURE_PLACEHOLDER_USED"
+	WarnLogoTooLarge    = "IMAGE_VALIDATION_MAX_SIZE_FAILURE_PLACEHOLDER_USED"
+)
+
+// dataLogoPattern is seed 004's pattern of a data: logo; one that does not
+// match is refused (400), one that matches but holds no usable image is a
+// warning.
+var dataLogoPattern = regexp.MustCompile(`^data:image/[a-zA-Z0-9;+=-]+,[A-Za-z0-9+/]*={0,2}$`)
+
+// logoWarning is the operation warning of a data: logo that matches seed
+// 004's pattern but whose image is not usable ("" otherwise).
+func logoWarning(s string) string {
+	if !dataLogoPattern.MatchString(s) {
+		return ""
+	}
+	switch validate.DataImageProblem(s) {
+	case validate.ImageUnsupported:
+		return WarnLogoUnsupported
+	case validate.ImageTooLarge:
+		return WarnLogoTooLarge
+	case validate.ImageBadEncoding:
+		return WarnLogoBadEncoding
+	case validate.ImageWrongContent:
+		return WarnLogoContent
+	}
+	return ""
 }
 
 // logoRule returns what is wrong with a logo URI, "" when nothing is.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,10 @@ const (
 	EnvWritesPerMinute    = "MANAGEMENT_WRITES_PER_MINUTE"
 	EnvSigningMode        = "SIGNING_MODE"
 	EnvWrappingKey        = "KMS_WRAPPING_KEY"
+	EnvFederationKey      = "FEDERATION_KEY"
+	// EnvFederationAllowLoopback (local stack only) lets the federation
+	// fetcher reach loopback addresses and http:// URLs.
+	EnvFederationAllowLoopback = "FEDERATION_ALLOW_LOOPBACK"
 )
 
 // SigningMode is how tokens are signed (SIGNING_MODE).
@@ -55,6 +60,10 @@ func ParseSigningMode(s string) (SigningMode, error) {
 
 // DefaultWrappingKeyAlias is the wrapping key as the local set-up creates it.
 const DefaultWrappingKeyAlias = "alias/partner-api-wrapping"
+
+// DefaultFederationKey is the alias of the symmetric KMS key of the
+// federation client secrets, as the CDK stack and the local set-up create it.
+const DefaultFederationKey = "alias/partner-api-federation"
 
 // EnvKMSKey is the variable naming alg's signing key: KMS_KEY_ES384, ...
 func EnvKMSKey(alg signer.Algorithm) string { return "KMS_KEY_" + string(alg) }
@@ -94,6 +103,9 @@ func Keys(g registry.Group, mode SigningMode) []string {
 	}
 	if g.Metered {
 		keys = append(keys, EnvWritesPerMinute)
+	}
+	if g.FederationKey != registry.FederationNone {
+		keys = append(keys, EnvFederationKey)
 	}
 	return keys
 }
@@ -159,6 +171,16 @@ type Config struct {
 	// PATCH, DELETE of the metered groups) per minute
 	// (MANAGEMENT_WRITES_PER_MINUTE, default 1200; 0 turns the limit off).
 	WritesPerMinute int
+	// FederationKey is the symmetric KMS key (id, ARN or alias) encrypting
+	// the authorisation servers' federation client secrets
+	// (FEDERATION_KEY, default DefaultFederationKey).
+	FederationKey string
+	// FederationAllowLoopback lets outbound federation requests (discovery
+	// documents, JWKS, token endpoints) reach loopback addresses and plain
+	// http:// URLs (FEDERATION_ALLOW_LOOPBACK=true): for the local stack
+	// and tests only. FromEnv refuses it unless ISSUER_URL is http:// or
+	// https://localhost, so no deployment can set it.
+	FederationAllowLoopback bool
 }
 
 // Default and bound of MANAGEMENT_WRITES_PER_MINUTE.
@@ -241,10 +263,35 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: must be a whole number from 0 (no limit) to %d", EnvWritesPerMinute, MaxWritesPerMinute))
 	}
 	c.WritesPerMinute = writes
+	c.FederationKey = get(EnvFederationKey, DefaultFederationKey)
+	switch v := get(EnvFederationAllowLoopback, "false"); v {
+	case "true":
+		c.FederationAllowLoopback = true
+		if !localIssuer(c.IssuerURL) {
+			errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_LOOPBACK: only for the local stack (ISSUER_URL http:// or https://localhost), not with %s", c.IssuerURL))
+		}
+	case "false":
+	default:
+		errs = append(errs, fmt.Errorf("FEDERATION_ALLOW_LOOPBACK: must be true or false"))
+	}
 	if !strings.HasPrefix(c.IssuerURL, "https://") && !strings.HasPrefix(c.IssuerURL, "http://") {
 		errs = append(errs, fmt.Errorf("ISSUER_URL %q: must be an http(s) URL", c.IssuerURL))
 	}
 	return c, errors.Join(errs...)
+}
+
+// localIssuer reports whether issuer is a development one: plain http, or
+// https on localhost or a loopback address.
+func localIssuer(issuer string) bool {
+	if strings.HasPrefix(issuer, "http://") {
+		return true
+	}
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || strings.HasSuffix(h, ".localhost") || h == "127.0.0.1" || h == "::1"
 }
 
 // decodeKey decodes standard base64 with its padding, or without it (43

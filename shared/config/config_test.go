@@ -186,3 +186,32 @@ func TestKeysOfEachGroup(t *testing.T) {
 		})
 	}
 }
+
+// TestFederationAllowLoopback: the local stack's setting that lets
+// federation requests reach loopback is refused with a deployed issuer.
+func TestFederationAllowLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, value string
+		wantErr       bool
+		want          bool
+	}{
+		{"https://api.partner.example", "", false, false},
+		{"https://api.partner.example", "true", true, true},
+		{"https://abc.execute-api.eu-west-2.amazonaws.com/prod", "true", true, true},
+		{"http://localhost:8080", "true", false, true},
+		{"http://127.0.0.1:4566/restapis/x/dev/_user_request_", "true", false, true},
+		{"https://localhost:8443", "true", false, true},
+		{"http://localhost:8080", "yes", true, false},
+	} {
+		t.Run(tc.issuer+" "+tc.value, func(t *testing.T) {
+			env := map[string]string{"ISSUER_URL": tc.issuer, "FEDERATION_ALLOW_LOOPBACK": tc.value}
+			c, err := FromEnv(func(k string) string { return env[k] })
+			if gotErr := err != nil; gotErr != tc.wantErr || c.FederationAllowLoopback != tc.want {
+				t.Errorf("got %v, %v; want error %v, allowed %v", c.FederationAllowLoopback, err, tc.wantErr, tc.want)
+			}
+			if c.FederationKey != DefaultFederationKey {
+				t.Errorf("got FEDERATION_KEY %q, want %q", c.FederationKey, DefaultFederationKey)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/oauth2-proxy/mockoidc"
 	"golang.org/x/oauth2"
 )
 
@@ -121,5 +122,70 @@ func TestSignInInBrowser(t *testing.T) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "signin.png"), shot, 0o644); err != nil {
 		t.Errorf("save screenshot: %v", err)
+	}
+}
+
+// TestFederatedSignInInBrowser signs in in a real browser through an
+// upstream OpenID provider (mockoidc on loopback): click the
+// organisation's authorisation server, the browser goes there (the page's
+// CSP form-action allows its origin), comes back to our callback and on to
+// the client's redirect URI with a code that exchanges for tokens.
+func TestFederatedSignInInBrowser(t *testing.T) {
+	exe := chromium(t)
+	codes := make(chan string, 1)
+	callback := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case codes <- r.URL.Query().Get("code") + r.URL.Query().Get("error"):
+		default:
+		}
+		_, _ = w.Write([]byte("signed in"))
+	}))
+	defer callback.Close()
+	m, err := mockoidc.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Shutdown() })
+
+	f := newFixture(t, clientOpts{})
+	f.redirect = callback.URL + "/callback"
+	id, sec := f.newClient(t, clientOpts{alg: "ES384", redirect: f.redirect})
+	asID := f.newServer(t, m.DiscoveryEndpoint(), m.Config().ClientID, m.Config().ClientSecret, nil)
+	r := newRP(t, f, id, sec, "openid", "email")
+	verifier := oauth2.GenerateVerifier()
+	authURL := r.conf.AuthCodeURL("browser-state", oauth2.S256ChallengeOption(verifier))
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(),
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(900, 900))
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Navigate(authURL)); err != nil {
+		t.Fatalf("browser: navigate: %v", err)
+	}
+	button := `button[value="federation:` + asID + `"]`
+	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+	defer scancel()
+	if _, err := chromedp.Run(sctx, chromedp.WaitVisible(button)); err != nil {
+		t.Fatalf("browser: wait for the authorisation server's button: %v", err)
+	}
+	if _, err := chromedp.Run(sctx, chromedp.Click(button)); err != nil {
+		t.Fatalf("browser: choose the authorisation server: %v", err)
+	}
+	var code string
+	select {
+	case code = <-codes:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the browser never reached the redirect URI")
+	}
+	tok, err := r.conf.Exchange(r.ctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange the browser's code %q: %v", code, err)
+	}
+	if _, err := r.verifier.Verify(r.ctx, tok.Extra("id_token").(string)); err != nil {
+		t.Errorf("verify the ID token: %v", err)
 	}
 }

@@ -1,7 +1,8 @@
 // Package signin is the sign-in endpoint group: the OpenID Connect
 // authorization endpoint (GET and POST /v1/authorize) with its hosted
-// sign-in page (POST /v1/authorize/login), userinfo (GET and POST
-// /v1/userinfo), the discovery document (/.well-known/openid-configuration,
+// sign-in page (POST /v1/authorize/login), the callback of upstream
+// identity providers (GET /v1/authorize/callback; see Upstream), userinfo
+// (GET and POST /v1/userinfo), the discovery document (/.well-known/openid-configuration,
 // also at its RFC 8414 §3.1 path-inserted location) and the partner's mint
 // endpoint (POST /v1/clients/{id}/tokens). The token endpoint's
 // authorization_code and refresh_token grants are package grants', served
@@ -71,6 +72,8 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 	GetSubjectClaims(ctx context.Context, partnerID, orgID, sub string) (store.SubjectClaims, error)
 	RecordMint(ctx context.Context, partnerID, clientID string) error
+	PutFlow(ctx context.Context, hash string, f store.Flow) error
+	ClaimFlow(ctx context.Context, hash string) (store.Flow, error)
 }
 
 var _ Store = (*store.Table)(nil)
@@ -128,8 +131,8 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	m := &minter{Deps: d}
 	return endpoint.Operations{
 		"authorize": endpoint.Writes(h.authorize), "authorizeByPost": endpoint.Writes(h.authorize),
-		"signInChoice": endpoint.Writes(h.login),
-		"getUserInfo":  endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
+		"signInChoice": endpoint.Writes(h.login), "authorizeCallback": endpoint.Writes(h.callback),
+		"getUserInfo": endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
 		"getOpenIDConfiguration": endpoint.Writes(h.discovery),
 		"getOpenIDConfigurationPathInserted": func(w http.ResponseWriter, r *http.Request) error {
 			if h.issuerDir == "" || r.PathValue("issuer_path") != h.issuerDir {
@@ -187,7 +190,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if hasSession && sess.Authenticated() && sess.PartnerID == cl.PartnerID && !h.mustLogin(req, sess) {
-		id, err := h.identify(ctx, cl, sess.Provider, sess.IdentityID)
+		id, err := h.resume(ctx, cl, sess)
 		if err == nil {
 			h.complete(w, r, cl, req, id, sess.AuthTime)
 			return
@@ -238,18 +241,27 @@ func (h *handler) showPage(w http.ResponseWriter, r *http.Request, cl store.Clie
 		Request: h.seal.seal(requestPurpose(sess.ID), body, h.Now().Add(PendingLifetime)),
 		CSRF:    h.seal.csrf(sess.ID), LoginHint: req.LoginHint,
 	}
+	targets := []string{req.RedirectURI}
 	for _, prov := range h.Providers {
 		opts := prov.Options(ctx, cl)
 		if len(opts) == 0 {
 			continue
 		}
 		g := optionGroup{Title: "Choose an identity", Options: opts}
-		if prov.Name() == SandboxProvider {
+		switch prov.Name() {
+		case SandboxProvider:
 			g.Title, g.Note = "Sandbox test identities", "This application is in test mode: choose a test identity. No real person is signed in."
+		case UpstreamProvider:
+			g.Title = "Sign in with"
+		}
+		for _, o := range opts {
+			if o.Target != "" {
+				targets = append(targets, o.Target)
+			}
 		}
 		p.Groups = append(p.Groups, g)
 	}
-	render(w, r, http.StatusOK, "signin.html", p, req.RedirectURI)
+	render(w, r, http.StatusOK, "signin.html", p, targets...)
 }
 
 // login is the sign-in page's form: a choice of identity for the pending
@@ -284,28 +296,18 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, r, http.StatusBadRequest, "This sign-in has expired", "Start again from the application.", Theme{})
 		return
 	}
-	cl, found, err := h.client(ctx, req.ClientID)
-	if err != nil {
-		h.unavailable(w, r, err)
+	cl, ok := h.requestClient(w, r, req)
+	if !ok {
 		return
 	}
-	if e := CheckClient(url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}, cl, found); e != nil {
-		errorPage(w, r, e.Status, "This sign-in is no longer valid", e.Description+".", Theme{})
-		return
-	}
-	e, err := h.chainError(ctx, cl)
-	if err != nil {
-		h.unavailable(w, r, err)
-		return
-	}
-	if e == nil && (!cl.Enabled || !cl.HasGrant(store.GrantAuthorizationCode)) {
-		e = redirectError("unauthorized_client", "the client may no longer sign users in")
-	}
-	if e != nil {
-		h.redirectError(w, r, req, e)
+	if !h.mayStillSignIn(w, r, cl, req) {
 		return
 	}
 	provider, id, _ := splitChoice(form.Get("choice"))
+	if rp, ok := h.redirecting(provider); ok {
+		h.startFlow(w, r, cl, req, sess, rp, id)
+		return
+	}
 	identity, err := h.identify(ctx, cl, provider, id)
 	if err != nil {
 		logging.FromContext(ctx, nil).InfoContext(ctx, "sign-in choice refused", slog.String("client_id", cl.ID), slog.String("provider", provider))
@@ -313,15 +315,27 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, r, http.StatusForbidden, "This sign-in option is not available", "Choose one of the options the sign-in page offers.", theme)
 		return
 	}
+	h.signedIn(w, r, cl, req, sess, identity)
+}
+
+// signedIn replaces the browser's session sess with one signed in as
+// identity (no session fixation) and completes req.
+func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest, sess store.Session, identity Identity) {
+	ctx := r.Context()
 	now := h.Now().UTC().Truncate(time.Second)
-	next, err := h.newSession(w, r, store.Session{
-		PartnerID: cl.PartnerID, Provider: identity.Provider, IdentityID: identity.ID, AuthTime: now,
-	})
-	if err != nil {
+	next := store.Session{PartnerID: cl.PartnerID, Provider: identity.Provider, IdentityID: identity.ID, AuthTime: now}
+	if h.resumer(identity.Provider) != nil {
+		claims, err := store.ClaimsJSON(identity.Claims)
+		if err != nil {
+			h.unavailable(w, r, err)
+			return
+		}
+		next.Claims = claims
+	}
+	if _, err := h.newSession(w, r, next); err != nil {
 		h.unavailable(w, r, err)
 		return
 	}
-	_ = next
 	if err := h.Store.DeleteSession(ctx, sess.ID); err != nil {
 		logging.FromContext(ctx, nil).WarnContext(ctx, "delete replaced session", slog.Any("err", err))
 	}
@@ -363,6 +377,42 @@ func redirect(w http.ResponseWriter, location string) {
 	w.WriteHeader(http.StatusFound)
 }
 
+// requestClient returns the client of req, a request checked before (the
+// sealed request of the page, or a federation flow's): an error page, and
+// false, when the client or its redirect URI is gone since.
+func (h *handler) requestClient(w http.ResponseWriter, r *http.Request, req AuthRequest) (store.Client, bool) {
+	cl, found, err := h.client(r.Context(), req.ClientID)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return store.Client{}, false
+	}
+	if e := CheckClient(url.Values{"client_id": {req.ClientID}, "redirect_uri": {req.RedirectURI}}, cl, found); e != nil {
+		errorPage(w, r, e.Status, "This sign-in is no longer valid", e.Description+".", Theme{})
+		return store.Client{}, false
+	}
+	return cl, true
+}
+
+// mayStillSignIn answers req with unauthorized_client, and reports false,
+// when client cl may no longer sign users in (disabled, without the
+// authorization_code grant, or its organisation chain or partner
+// disabled) since the request was checked.
+func (h *handler) mayStillSignIn(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest) bool {
+	e, err := h.chainError(r.Context(), cl)
+	if err != nil {
+		h.unavailable(w, r, err)
+		return false
+	}
+	if e == nil && (!cl.Enabled || !cl.HasGrant(store.GrantAuthorizationCode)) {
+		e = redirectError("unauthorized_client", "the client may no longer sign users in")
+	}
+	if e != nil {
+		h.redirectError(w, r, req, e)
+		return false
+	}
+	return true
+}
+
 // chainError is unauthorized_client when the client's organisation, an
 // ancestor or its partner account is disabled.
 func (h *handler) chainError(ctx context.Context, cl store.Client) (*AuthError, error) {
@@ -374,6 +424,31 @@ func (h *handler) chainError(ctx context.Context, cl store.Client) (*AuthError, 
 		return redirectError("unauthorized_client", "the client's organisation or partner account is disabled"), nil
 	}
 	return nil, nil
+}
+
+// resume is the identity sess signed in, for client cl: from the session
+// itself for a Resumer's identity, else from its provider.
+func (h *handler) resume(ctx context.Context, cl store.Client, sess store.Session) (Identity, error) {
+	p := h.resumer(sess.Provider)
+	if p == nil {
+		return h.identify(ctx, cl, sess.Provider, sess.IdentityID)
+	}
+	var claims map[string]any
+	if sess.Claims != "" {
+		if err := json.Unmarshal([]byte(sess.Claims), &claims); err != nil {
+			return Identity{}, fmt.Errorf("session claims: %w", err)
+		}
+	}
+	return p.Resume(ctx, cl, sess.IdentityID, claims)
+}
+
+func (h *handler) resumer(provider string) Resumer {
+	for _, p := range h.Providers {
+		if r, ok := p.(Resumer); ok && p.Name() == provider {
+			return r
+		}
+	}
+	return nil
 }
 
 func (h *handler) identify(ctx context.Context, cl store.Client, provider, id string) (Identity, error) {

@@ -26,6 +26,11 @@ type Option struct {
 	Value string
 	Label string
 	Hint  string
+	// Logo is an image URL shown on the button (optional).
+	Logo string
+	// Target is the origin a redirecting provider sends the browser to
+	// when the option is chosen (the page's CSP form-action allows it).
+	Target string
 }
 
 // ErrNotOffered is the error of a choice the provider does not offer to

@@ -24,6 +24,9 @@ func TestLambdaEvents(t *testing.T) {
 		t.Errorf("authorize: got %.300s, want the sign-in page and a cookie", resp.Body)
 	}
 	ev.InvokeResponse(t, "authorize-unknown-client.json", fill, http.StatusBadRequest)
+	if resp := ev.InvokeResponse(t, "authorize-callback-unknown-state.json", fill, http.StatusBadRequest); !strings.Contains(resp.Body, "expired") {
+		t.Errorf("callback with an unknown state: got %.300s, want the error page", resp.Body)
+	}
 	resp = ev.InvokeResponse(t, "authorize-prompt-none.json", fill, http.StatusFound)
 	if loc := http.Header(resp.MultiValueHeaders).Get("Location"); !strings.HasPrefix(loc, "https://app.example/callback?error=login_required") {
 		t.Errorf("prompt=none: got Location %q", loc)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,9 +113,10 @@ type optionGroup struct {
 // render writes template name with the security headers of every page:
 // a strict CSP (no script at all; the one inline style carries a
 // per-response nonce; forms post only to this origin and, since the
-// answer to the sign-in form is a redirect to it, to formTarget's origin),
+// answer to the sign-in form is a redirect to them, to formTargets'
+// origins: the client's redirect URI, and the upstream providers offered),
 // no framing, no referrer, no caching, no sniffing.
-func render(w http.ResponseWriter, r *http.Request, status int, name string, p page, formTarget string) {
+func render(w http.ResponseWriter, r *http.Request, status int, name string, p page, formTargets ...string) {
 	p.Nonce = randomID()
 	if p.Lang == "" {
 		p.Lang = "en"
@@ -126,8 +128,12 @@ func render(w http.ResponseWriter, r *http.Request, status int, name string, p p
 		return
 	}
 	formAction := "'self'"
-	if o := origin(formTarget); o != "" {
-		formAction += " " + o
+	var seen []string
+	for _, t := range formTargets {
+		if o := origin(t); o != "" && !slices.Contains(seen, o) {
+			seen = append(seen, o)
+			formAction += " " + o
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
@@ -158,5 +164,5 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, title, messag
 	}
 	render(w, r, status, "error.html", page{
 		Title: title, Theme: theme, Message: message, Reference: middleware.InteractionID(r.Context()),
-	}, "")
+	})
 }

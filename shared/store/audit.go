@@ -236,11 +236,17 @@ func (t *Table) auditUpdate(ctx context.Context, x *txn, partnerID string, res R
 var unaudited = map[string]bool{
 	AttrPK: true, AttrSK: true, AttrGSI1PK: true, AttrGSI1SK: true, "type": true, "version": true,
 	"created_at": true, "updated_at": true, "child_count": true, "client_count": true,
-	"auth_server_count": true, "child_seq": true, "ref_count": true, "path": true, "kind": true,
+	"auth_server_count": true, "child_seq": true, "ref_count": true, "child_resource_count": true, "path": true, "kind": true,
 }
 
 // secretAttrs are the credential attributes, named SecretField.
 var secretAttrs = map[string]bool{"secret_hash": true, "previous_secret_hash": true, "previous_secret_expires_at": true}
+
+// FederationSecretField is the changed-field name of an authorisation
+// server's federation client secret (its ciphertext is never named).
+const FederationSecretField = "federation_client_secret"
+
+const federationSecretAttr = "federation_client_secret_ciphertext"
 
 // changedFields names, sorted, the attributes that differ between before
 // and after (nil before: every attribute after sets).
@@ -252,6 +258,9 @@ func changedFields(before, after map[string]types.AttributeValue) []string {
 		}
 		if secretAttrs[name] {
 			name = SecretField
+		}
+		if name == federationSecretAttr {
+			name = FederationSecretField
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)

@@ -23,34 +23,80 @@ const typeAuthServer = "authorisation_server"
 // counts: how many references (parent or superseded-by, from other servers
 // of the organisation) point at this server. It must be zero to delete it.
 type AuthServer struct {
-	ID                                  string    `dynamodbav:"authorisation_server_id"`
-	PartnerID                           string    `dynamodbav:"partner_id"`
-	OrganisationID                      string    `dynamodbav:"organisation_id"`
-	AutoRegistrationSupported           bool      `dynamodbav:"auto_registration_supported"`
-	AutoRegistrationNotificationWebhook string    `dynamodbav:"auto_registration_notification_webhook,omitempty"`
-	CustomerFriendlyDescription         string    `dynamodbav:"customer_friendly_description"`
-	CustomerFriendlyLogoURI             string    `dynamodbav:"customer_friendly_logo_uri,omitempty"`
-	CustomerFriendlyName                string    `dynamodbav:"customer_friendly_name"`
-	DeveloperPortalURI                  string    `dynamodbav:"developer_portal_uri,omitempty"`
-	TermsOfServiceURI                   string    `dynamodbav:"terms_of_service_uri,omitempty"`
-	NotificationWebhook                 string    `dynamodbav:"notification_webhook,omitempty"`
-	OpenIDDiscoveryDocument             string    `dynamodbav:"openid_discovery_document,omitempty"`
-	PayloadSigningCertLocationURI       string    `dynamodbav:"payload_signing_cert_location_uri,omitempty"`
-	ParentID                            string    `dynamodbav:"parent_authorisation_server_id,omitempty"`
-	DeprecatedDate                      string    `dynamodbav:"deprecated_date,omitempty"`
-	RetirementDate                      string    `dynamodbav:"retirement_date,omitempty"`
-	SupersededByID                      string    `dynamodbav:"superseded_by_authorisation_server_id,omitempty"`
-	FederationID                        string    `dynamodbav:"federation_id,omitempty"`
-	FederationEndpoint                  string    `dynamodbav:"federation_endpoint,omitempty"`
-	Flags                               []string  `dynamodbav:"flags"`
-	Status                              string    `dynamodbav:"status"`
-	SupportsCIBA                        bool      `dynamodbav:"supports_ciba"`
-	SupportsDCR                         bool      `dynamodbav:"supports_dcr"`
-	SupportsRedirect                    bool      `dynamodbav:"supports_redirect"`
-	RefCount                            int64     `dynamodbav:"ref_count"`
-	CreatedAt                           time.Time `dynamodbav:"created_at"`
-	UpdatedAt                           time.Time `dynamodbav:"updated_at"`
-	Version                             int64     `dynamodbav:"version"`
+	ID                                  string   `dynamodbav:"authorisation_server_id"`
+	PartnerID                           string   `dynamodbav:"partner_id"`
+	OrganisationID                      string   `dynamodbav:"organisation_id"`
+	AutoRegistrationSupported           bool     `dynamodbav:"auto_registration_supported"`
+	AutoRegistrationNotificationWebhook string   `dynamodbav:"auto_registration_notification_webhook,omitempty"`
+	CustomerFriendlyDescription         string   `dynamodbav:"customer_friendly_description"`
+	CustomerFriendlyLogoURI             string   `dynamodbav:"customer_friendly_logo_uri,omitempty"`
+	CustomerFriendlyName                string   `dynamodbav:"customer_friendly_name"`
+	DeveloperPortalURI                  string   `dynamodbav:"developer_portal_uri,omitempty"`
+	TermsOfServiceURI                   string   `dynamodbav:"terms_of_service_uri,omitempty"`
+	NotificationWebhook                 string   `dynamodbav:"notification_webhook,omitempty"`
+	OpenIDDiscoveryDocument             string   `dynamodbav:"openid_discovery_document,omitempty"`
+	PayloadSigningCertLocationURI       string   `dynamodbav:"payload_signing_cert_location_uri,omitempty"`
+	ParentID                            string   `dynamodbav:"parent_authorisation_server_id,omitempty"`
+	DeprecatedDate                      string   `dynamodbav:"deprecated_date,omitempty"`
+	RetirementDate                      string   `dynamodbav:"retirement_date,omitempty"`
+	SupersededByID                      string   `dynamodbav:"superseded_by_authorisation_server_id,omitempty"`
+	FederationID                        string   `dynamodbav:"federation_id,omitempty"`
+	FederationEndpoint                  string   `dynamodbav:"federation_endpoint,omitempty"`
+	Flags                               []string `dynamodbav:"flags"`
+	Status                              string   `dynamodbav:"status"`
+	SupportsCIBA                        bool     `dynamodbav:"supports_ciba"`
+	SupportsDCR                         bool     `dynamodbav:"supports_dcr"`
+	SupportsRedirect                    bool     `dynamodbav:"supports_redirect"`
+	// NotificationWebhookStatus is seed 004's: Pending from the day
+	// notification_webhook is set or changed (NotificationWebhookAddedDate,
+	// YYYY-MM-DD) until the webhook is confirmed; "" without a webhook.
+	NotificationWebhookStatus    string `dynamodbav:"notification_webhook_status,omitempty"`
+	NotificationWebhookAddedDate string `dynamodbav:"notification_webhook_added_date,omitempty"`
+	// LogoWarning is seed 004's operation warning of the last write when it
+	// replaced an unusable data:image logo by the placeholder (no logo).
+	LogoWarning string `dynamodbav:"logo_warning,omitempty"`
+	// ProviderGroups are the provider groups the server belongs to: the
+	// sign-in page offers it to a client whose organisation's (and own)
+	// allowed_provider_groups name one of them.
+	ProviderGroups []string `dynamodbav:"provider_groups,omitempty"`
+	// Discovery is what the server's OpenID discovery document said when
+	// last fetched (empty when never fetched successfully).
+	Discovery Discovery `dynamodbav:"discovery,omitempty"`
+	// FederationClientID is the client id the service is registered
+	// under at the server; FederationSecret the client secret, encrypted
+	// with KMS (never decrypted but to sign a user in).
+	FederationClientID string `dynamodbav:"federation_client_id,omitempty"`
+	// FederationAuthMethod is how the service authenticates at the
+	// server's token endpoint ("" automatic: see federation.RelyingParty).
+	FederationAuthMethod string    `dynamodbav:"federation_token_endpoint_auth_method,omitempty"`
+	FederationSecret     []byte    `dynamodbav:"federation_client_secret_ciphertext,omitempty"`
+	RefCount             int64     `dynamodbav:"ref_count"`
+	CreatedAt            time.Time `dynamodbav:"created_at"`
+	UpdatedAt            time.Time `dynamodbav:"updated_at"`
+	Version              int64     `dynamodbav:"version"`
+}
+
+// Discovery is the part of an OpenID Provider's discovery document the
+// service relies on, and the outcome of the last fetch.
+type Discovery struct {
+	Issuer                   string   `dynamodbav:"issuer,omitempty"`
+	AuthorizationEndpoint    string   `dynamodbav:"authorization_endpoint,omitempty"`
+	TokenEndpoint            string   `dynamodbav:"token_endpoint,omitempty"`
+	UserinfoEndpoint         string   `dynamodbav:"userinfo_endpoint,omitempty"`
+	JWKSURI                  string   `dynamodbav:"jwks_uri,omitempty"`
+	SigningAlgs              []string `dynamodbav:"id_token_signing_alg_values_supported,omitempty"`
+	TokenEndpointAuthMethods []string `dynamodbav:"token_endpoint_auth_methods_supported,omitempty"`
+	ScopesSupported          []string `dynamodbav:"scopes_supported,omitempty"`
+	FetchedAt                string   `dynamodbav:"fetched_at,omitempty"` // RFC 3339
+	// Warning is the operation warning code of the last fetch's problem
+	// and Error the problem described ("" when it had none).
+	Warning string `dynamodbav:"warning,omitempty"`
+	Error   string `dynamodbav:"error,omitempty"`
+}
+
+// Usable reports whether d holds what a sign-in at the server needs.
+func (d Discovery) Usable() bool {
+	return d.Issuer != "" && d.AuthorizationEndpoint != "" && d.TokenEndpoint != "" && d.JWKSURI != ""
 }
 
 // References lists the ids of the servers a references (parent, then
@@ -93,7 +139,7 @@ var authServerMutable = []string{
 	"notification_webhook", "openid_discovery_document", "payload_signing_cert_location_uri",
 	"parent_authorisation_server_id", "deprecated_date", "retirement_date", "superseded_by_authorisation_server_id",
 	"federation_id", "federation_endpoint", "flags", "status", "supports_ciba", "supports_dcr", "supports_redirect",
-	"updated_at",
+	"notification_webhook_status", "notification_webhook_added_date", "logo_warning", "provider_groups", "discovery", "federation_client_id", "federation_token_endpoint_auth_method", "federation_client_secret_ciphertext", "updated_at",
 }
 
 // GetAuthServer returns the authorisation server id of the partner's
@@ -237,19 +283,24 @@ func (t *Table) UpdateAuthServer(ctx context.Context, cur, next AuthServer) (Aut
 //
 // Errors: ErrNotFound when the server or its organisation is missing; a
 // *VersionError (with the current version) when it is not at a.Version; a
-// *ConflictError with ConflictReferenced when other servers still reference
+// *ConflictError with ConflictResourcesRemain while it has API resources or
+// certifications, ConflictReferenced when other servers still reference
 // it (IDs names them, read after the failure; empty when none is left by
 // then), ConflictOrganisationChanged when the organisation changed
 // meanwhile; ErrUnavailable when DynamoDB throttles.
 func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 	x := &txn{}
 	x.addExplained(t.txDelete(authServerKey(a.PartnerID, a.OrganisationID, a.ID),
-		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)",
-		map[string]string{"#version": "version"},
+		"attribute_exists(pk) AND #version = :expected AND (attribute_not_exists(ref_count) OR ref_count = :zero)"+
+			" AND (attribute_not_exists(#children) OR #children = :zero)",
+		map[string]string{"#version": "version", "#children": serverChildCountAttr},
 		map[string]types.AttributeValue{":expected": numberValue(a.Version), ":zero": numberValue(0)},
 	), func(old map[string]types.AttributeValue) error {
 		if err := authServerChanged(a)(old); !IsConflict(err, ConflictChanged) {
 			return err
+		}
+		if n := serverChildren(old); n > 0 {
+			return &ConflictError{Reason: ConflictResourcesRemain, Entity: EntityAuthServer, ID: a.ID, Servers: n}
 		}
 		// Still at its version, so the reference count failed the
 		// condition: name the servers that reference it.

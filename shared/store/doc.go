@@ -86,6 +86,16 @@
 //	28  JWT signing key ring (wrapped signing mode) Query (consistent), all    table  pk=KEYRING, begins_with(sk, "KEY#"); one item per key, sk=KEY#<kid>
 //	    (every function at cold start and on        pages; Put attribute_not_exists   (kid, alg, status, created_at, activates_at, retires_at, public_jwk,
 //	    refresh; the admin function's rotation)     to add, Put on version to change  wrapped_key); a retired key's expires_at = retires_at + 30 days
+//	29  federation flow (a sign-in sent to an       Put attribute_not_exists;  table  pk=FLOW#<SHA-256 of the state sent upstream>, sk=FLOW (expires_at: 10 min);
+//	    upstream authorisation server) by state     UpdateItem SET used        the callback claims it once (condition used = false, ALL_OLD on failure,
+//	                                                 (conditional)                     so a replayed state is told apart from an unknown one)
+//	30  authorisation servers offered at sign-in    Query (consistent)         table  pattern 16 (the signin function reads its client's organisation's servers)
+//	31  API resources of a server (by id, list)     GetItem / Query            table  pk=PARTNER#<partner_id>, sk=APIRES#<org_id>#<as_id>#<resource_id>
+//	                                                 (consistent)                      (list: begins_with(sk, "APIRES#<org_id>#<as_id>#"))
+//	32  certifications of a server (by id, list)    GetItem / Query            table  pk=PARTNER#<partner_id>, sk=ASCERT#<org_id>#<as_id>#<certification_id>
+//	    (31, 32: create Put attribute_not_exists with ADD child_resource_count on the server item on condition that it
+//	    exists; delete likewise with -1; update Put on version. DeleteAuthServer requires child_resource_count = 0,
+//	    so no API resource or certification outlives its server.)
 //
 // Organisation tree invariants under concurrency: a child's create, move or
 // change of restrictions updates its parent in the same transaction (ADD

@@ -38,6 +38,8 @@ const (
 	EntityAuthServer
 	EntityPrincipal
 	EntitySigningKey
+	EntityAPIResource
+	EntityCertification
 )
 
 func (e Entity) String() string {
@@ -54,6 +56,10 @@ func (e Entity) String() string {
 		return "principal"
 	case EntitySigningKey:
 		return "signing key"
+	case EntityAPIResource:
+		return "API resource"
+	case EntityCertification:
+		return "certification"
 	}
 	return fmt.Sprintf("entity(%d)", int(e))
 }
@@ -115,6 +121,9 @@ const (
 	// ConflictReferenceGone: the authorisation server ID that the write
 	// references was deleted meanwhile.
 	ConflictReferenceGone
+	// ConflictResourcesRemain: the authorisation server ID still has API
+	// resources or certifications (Servers counts them).
+	ConflictResourcesRemain
 )
 
 var conflictReasons = map[ConflictReason]string{
@@ -122,6 +131,7 @@ var conflictReasons = map[ConflictReason]string{
 	ConflictChildrenChanged: "children changed", ConflictParentChanged: "parent changed",
 	ConflictOrganisationChanged: "organisation changed", ConflictChanged: "changed", ConflictLogoSet: "logo set",
 	ConflictCustomLogoOff: "custom logo off", ConflictReferenced: "referenced", ConflictReferenceGone: "reference gone",
+	ConflictResourcesRemain: "resources remain",
 }
 
 func (r ConflictReason) String() string {

@@ -56,7 +56,8 @@ func (p Principal) RefreshLifetimes() (absolute, idle time.Duration) {
 // expired or was already used: a session, a code, a refresh token.
 var ErrGone = errors.New("store: sign-in item not found, expired or used")
 
-// ErrUsed is the error (wrapped) of a code claimed by an exchange before.
+// ErrUsed is the error (wrapped) of a code claimed by an exchange before,
+// or of a federation flow whose state came back before (ClaimFlow).
 var ErrUsed = errors.New("store: authorization code already used")
 
 // ErrReused is the error (wrapped) of a refresh token that was already
@@ -113,8 +114,11 @@ type Session struct {
 	Provider   string    `dynamodbav:"provider,omitempty"`
 	IdentityID string    `dynamodbav:"identity_id,omitempty"`
 	AuthTime   time.Time `dynamodbav:"auth_time,omitempty"`
-	CreatedAt  time.Time `dynamodbav:"created_at"`
-	ExpiresAt  time.Time `dynamodbav:"-"`
+	// Claims are the identity's claims (JSON) when its provider cannot
+	// produce them again without the user (an upstream provider's).
+	Claims    string    `dynamodbav:"claims,omitempty"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+	ExpiresAt time.Time `dynamodbav:"-"`
 }
 
 // Authenticated reports whether someone signed in in s.

@@ -79,6 +79,21 @@ const (
 	KMSRotate
 )
 
+// FederationKeyAccess is what a group's function may do with the KMS key
+// encrypting the authorisation servers' federation client secrets; the
+// grants require the secrets' encryption context (purpose, partner id and
+// server id).
+type FederationKeyAccess int
+
+const (
+	// FederationNone: no access, no FEDERATION_KEY.
+	FederationNone FederationKeyAccess = iota
+	// FederationEncrypt: kms:Encrypt (authservers stores secrets).
+	FederationEncrypt
+	// FederationDecrypt: kms:Decrypt (signin uses them upstream).
+	FederationDecrypt
+)
+
 // Errors is how a group writes its errors.
 type Errors int
 
@@ -110,6 +125,9 @@ type Group struct {
 	KMS KMSAccess
 	// CursorKey: the group lists things and needs CURSOR_KEY.
 	CursorKey bool
+	// FederationKey is what the group does with the symmetric KMS key of
+	// the federation client secrets (FEDERATION_KEY).
+	FederationKey FederationKeyAccess
 	// MemoryMB and TimeoutSeconds size the function (see Groups).
 	MemoryMB       float64
 	TimeoutSeconds float64
@@ -152,8 +170,10 @@ var (
 	tokenTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 	// signin: clients, chains and ui-config (Get/BatchGetItem), sessions
 	// (Put/Get/DeleteItem), codes and mint's refresh families and audit
-	// records (PutItem), usage counters (UpdateItem); Query: the signing
-	// key ring (mint signs in wrapped mode). No index.
+	// records (PutItem), usage counters (UpdateItem), federation flows
+	// (Put, conditional UpdateItem); Query: the signing key ring (mint
+	// signs in wrapped mode) and the organisation's authorisation servers
+	// offered on the page (pattern 16). No index.
 	signinTableActions = []string{"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
 	manageTableActions = []string{
 		"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
@@ -163,6 +183,14 @@ var (
 	// Query and PutItem: the signing key ring's rotation (wrapped mode).
 	adminTableActions = []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
 	indexQuery        = []string{"dynamodb:Query"}
+)
+
+// The paths of an authorisation server's API resources and certifications.
+const (
+	apiResources   = "/v1/organisations/{id}/authorisation-servers/{as_id}/api-resources"
+	apiResource    = apiResources + "/{resource_id}"
+	certifications = "/v1/organisations/{id}/authorisation-servers/{as_id}/certifications"
+	certification  = certifications + "/{certification_id}"
 )
 
 // The 403 details of tokens of the wrong kind.
@@ -266,9 +294,22 @@ func Groups() []Group {
 				partner("PUT", "/v1/organisations/{id}/authorisation-servers/{as_id}", "replaceAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
 				partner("PATCH", "/v1/organisations/{id}/authorisation-servers/{as_id}", "patchAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
 				partner("DELETE", "/v1/organisations/{id}/authorisation-servers/{as_id}", "deleteAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("POST", "/v1/organisations/{id}/authorisation-servers/{as_id}/refresh", "refreshAuthorisationServer", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", apiResources, "listAPIResources", scope.OrganisationsRead, serversNotForClients),
+				partner("POST", apiResources, "createAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", apiResource, "getAPIResource", scope.OrganisationsRead, serversNotForClients),
+				partner("PUT", apiResource, "replaceAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("PATCH", apiResource, "patchAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("DELETE", apiResource, "deleteAPIResource", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", certifications, "listAuthorisationServerCertifications", scope.OrganisationsRead, serversNotForClients),
+				partner("POST", certifications, "createAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("GET", certification, "getAuthorisationServerCertification", scope.OrganisationsRead, serversNotForClients),
+				partner("PUT", certification, "replaceAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("PATCH", certification, "patchAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
+				partner("DELETE", certification, "deleteAuthorisationServerCertification", scope.OrganisationsWrite, serversNotForClients),
 			},
 			TableActions: manageTableActions, IndexActions: indexQuery,
-			KMS: KMSVerify, CursorKey: true,
+			KMS: KMSVerify, CursorKey: true, FederationKey: FederationEncrypt,
 			MemoryMB: 512, TimeoutSeconds: 10,
 		},
 		{
@@ -297,6 +338,8 @@ func Groups() []Group {
 				{Method: "GET", Path: "/v1/authorize", Op: "authorize"},
 				{Method: "POST", Path: "/v1/authorize", Op: "authorizeByPost"},
 				{Method: "POST", Path: "/v1/authorize/login", Op: "signInChoice"},
+				// The service's redirect URI at upstream providers.
+				{Method: "GET", Path: "/v1/authorize/callback", Op: "authorizeCallback"},
 				{Method: "GET", Path: "/v1/userinfo", Op: "getUserInfo"},
 				{Method: "POST", Path: "/v1/userinfo", Op: "postUserInfo"},
 				{Method: "GET", Path: "/.well-known/openid-configuration", Op: "getOpenIDConfiguration"},
@@ -306,7 +349,7 @@ func Groups() []Group {
 				partner("POST", "/v1/clients/{id}/tokens", "mintTokens", scope.TokensMint, "only the partner may mint tokens"),
 			},
 			TableActions: signinTableActions,
-			KMS:          KMSSign, CursorKey: true,
+			KMS:          KMSSign, CursorKey: true, FederationKey: FederationDecrypt,
 			MemoryMB: 512, TimeoutSeconds: 10,
 		},
 		{
