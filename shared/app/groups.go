@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/google/uuid"
 
@@ -124,7 +125,7 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return middleware.Wrap(h, opts), nil
+	return middleware.Wrap(endpoint.WithBasePath(issuerPath(a.Config.IssuerURL), h), opts), nil
 }
 
 // Mux mounts every group on one mux with the routes API Gateway has, for the
@@ -147,4 +148,14 @@ func (a *App) Mux() (http.Handler, error) {
 		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}), middleware.Options{Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write}))
 	return mux, nil
+}
+
+// issuerPath is the path of the issuer URL ("/dev" for an API Gateway
+// stage URL): the base of the Location of created resources.
+func issuerPath(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }

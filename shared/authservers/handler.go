@@ -54,7 +54,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/organisations/"+a.OrganisationID+"/authorisation-servers/"+a.ID)
+	endpoint.SetLocation(w, r, "/v1/organisations/"+a.OrganisationID+"/authorisation-servers/"+a.ID)
 	writeAuthServer(w, http.StatusCreated, a)
 	return nil
 }

@@ -197,7 +197,7 @@ func (k *kind[T, In]) createOp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeError(err)
 	}
-	w.Header().Set("Location", r.URL.Path+"/"+k.id(created))
+	endpoint.SetLocation(w, r, r.URL.Path+"/"+k.id(created))
 	k.write(w, http.StatusCreated, created)
 	return nil
 }

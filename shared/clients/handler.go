@@ -57,7 +57,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/clients/"+created.Client.ID)
+	endpoint.SetLocation(w, r, "/v1/clients/"+created.Client.ID)
 	etag.Set(w, etag.FromVersion(created.Client.Version))
 	jsonbody.Write(w, http.StatusCreated, createdJSON{clientJSON: representation(created.Client), Secret: created.Secret})
 	return nil

@@ -166,3 +166,23 @@ func Raced(err error, cond etag.Condition) error {
 	}
 	return err
 }
+
+type basePathKey struct{}
+
+// WithBasePath serves h with base (the path of the issuer URL: "/dev" on an
+// API Gateway stage URL, "" behind a custom domain) known to Location.
+func WithBasePath(base string, h http.Handler) http.Handler {
+	base = strings.TrimSuffix(base, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), basePathKey{}, base)))
+	})
+}
+
+// SetLocation sets the Location header of a created resource to path (an
+// API path, "/v1/...") under the issuer's base path, so that it resolves
+// within the stage on an execute-api URL (a root-relative "/v1/..." would
+// leave it).
+func SetLocation(w http.ResponseWriter, r *http.Request, path string) {
+	base, _ := r.Context().Value(basePathKey{}).(string)
+	w.Header().Set("Location", base+path)
+}

@@ -628,3 +628,15 @@ func TestWriteRateLimit(t *testing.T) {
 		t.Errorf("the next minute: %d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// TestLocationUnderTheStage: on an API Gateway stage URL (the issuer has a
+// path), the Location of a created resource stays within the stage.
+func TestLocationUnderTheStage(t *testing.T) {
+	e := apptest.New(t, apptest.Options{Env: map[string]string{"ISSUER_URL": "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"}})
+	p := newPartner(t, e)
+	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
+	o := decodeOrg(t, resp, http.StatusCreated)
+	if got, want := resp.Header.Get("Location"), "/dev/v1/organisations/"+o.ID; got != want {
+		t.Errorf("Location = %q, want %q", got, want)
+	}
+}

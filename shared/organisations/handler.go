@@ -55,7 +55,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/organisations/"+o.ID)
+	endpoint.SetLocation(w, r, "/v1/organisations/"+o.ID)
 	writeOrganisation(w, http.StatusCreated, o)
 	return nil
 }
