@@ -221,6 +221,19 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	if !slices.Contains(got[5].ChangedFields, store.SecretField) {
 		t.Errorf("client create: got changed fields %q, want them to name %s", got[5].ChangedFields, store.SecretField)
 	}
+	// Creates name API fields too: each is a member of the representation
+	// the create answered with (or the secret's name), never a storage
+	// attribute such as client_id, partner_id, token_lifetime or scopes.
+	for i, body := range map[int]map[string]any{0: org, 5: cl, 9: as} {
+		for _, f := range got[i].ChangedFields {
+			if _, ok := body[f]; !ok && f != store.SecretField {
+				t.Errorf("record %d (%s create): changed field %q is not a field of the API", i, got[i].Resource.Type, f)
+			}
+		}
+		if len(got[i].ChangedFields) == 0 {
+			t.Errorf("record %d (%s create): no changed fields", i, got[i].Resource.Type)
+		}
+	}
 
 	raw := p.do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body
 	for _, s := range secrets {

@@ -195,7 +195,7 @@ func (t *Table) audit(ctx context.Context, x *txn, partnerID string, res Resourc
 	now := t.now().UTC()
 	e := AuditEvent{
 		EventID: uuid.NewString(), Time: now, Actor: o.Actor, PartnerID: partnerID, Resource: res,
-		Action: action, ChangedFields: fields, RequestID: o.RequestID, InteractionID: o.InteractionID,
+		Action: action, ChangedFields: apiFields(res.Type, fields), RequestID: o.RequestID, InteractionID: o.InteractionID,
 		ExpiresAt: now.Add(t.auditRetention).Truncate(time.Second),
 	}
 	if e.ChangedFields == nil {
@@ -247,6 +247,34 @@ var secretAttrs = map[string]bool{"secret_hash": true, "previous_secret_hash": t
 const FederationSecretField = "federation_client_secret"
 
 const federationSecretAttr = "federation_client_secret_ciphertext"
+
+// apiFields names the changed attributes of a resource of type resType as
+// the API names its fields: the stored id attribute is the resource's "id",
+// token_lifetime is access_token_lifetime, and the owner (partner_id) and
+// derived attributes (scopes, the union of additional_scopes and
+// required_scopes, which are named themselves) are left out. Sorted.
+func apiFields(resType string, attrs []string) []string {
+	idAttr := map[string]string{
+		ResourceOrganisation: "organisation_id", ResourceAuthServer: "authorisation_server_id",
+		ResourceClient: "client_id", ResourcePartner: "client_id",
+	}[resType]
+	out := make([]string, 0, len(attrs))
+	for _, a := range attrs {
+		switch {
+		case a == "partner_id" || a == "scopes":
+			continue
+		case a == idAttr:
+			a = "id"
+		case a == "token_lifetime":
+			a = "access_token_lifetime"
+		}
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // changedFields names, sorted, the attributes that differ between before
 // and after (nil before: every attribute after sets).
