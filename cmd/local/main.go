@@ -88,10 +88,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	logger := logging.New(os.Stdout, cfg.LogLevel)
+	awsCfg.Logger = app.SDKLogger(logger)
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, awsCfg, logging.New(os.Stdout, cfg.LogLevel))
+	a, err := app.New(ctx, cfg, awsCfg, logger)
 	if err != nil {
 		return err
 	}

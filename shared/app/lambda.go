@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"time"
+
+	smithylogging "github.com/aws/smithy-go/logging"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,6 +69,7 @@ func startFunction(name string) (config.Config, aws.Config, *slog.Logger) {
 	cfg, awsCfg, err := LoadConfig(context.Background(), os.Getenv)
 	logger := logging.Lambda(cfg.LogLevel) // info when the configuration failed
 	slog.SetDefault(logger)
+	awsCfg.Logger = SDKLogger(logger)
 	if err != nil {
 		logger.Error(StartFailedMessage, "function", name, "err", err)
 		os.Exit(1)
@@ -83,4 +87,18 @@ func startFunction(name string) (config.Config, aws.Config, *slog.Logger) {
 // main starts, which tests invoke with the JSON events of events/.
 func LambdaHandler(h http.Handler) lambda.Handler {
 	return lambda.NewHandler(httpadapter.New(h).ProxyWithContext)
+}
+
+// SDKLogger routes the AWS SDK's own log lines (e.g. a response body it
+// could not drain) to logger, so that a function's every line is the JSON
+// Lambda and the metric filters expect, never the SDK's plain text on
+// stderr: warnings at Warn, the rest at Debug.
+func SDKLogger(logger *slog.Logger) smithylogging.Logger {
+	return smithylogging.LoggerFunc(func(c smithylogging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == smithylogging.Warn {
+			level = slog.LevelWarn
+		}
+		logger.Log(context.Background(), level, "aws sdk", slog.String("detail", fmt.Sprintf(format, v...)))
+	})
 }
