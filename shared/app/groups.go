@@ -2,8 +2,8 @@ package app
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 
 	"github.com/google/uuid"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/clients"
 	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/cursor"
+	"github.com/partnerapi/partner-api/shared/discovery"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/organisations"
@@ -73,9 +74,7 @@ var operations = map[string]func(*App) (endpoint.Operations, error){
 	"usage": func(a *App) (endpoint.Operations, error) {
 		c, err := cursor.New(a.Config.CursorKey)
 		ops := usage.Operations(usage.NewService(a.Store))
-		for op, f := range audit.Operations(a.Store, c) {
-			ops[op] = f
-		}
+		maps.Copy(ops, audit.Operations(a.Store, c))
 		return ops, err
 	},
 }
@@ -125,7 +124,7 @@ func (a *App) Handler(name string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return middleware.Wrap(endpoint.WithBasePath(issuerPath(a.Config.IssuerURL), h), opts), nil
+	return middleware.Wrap(endpoint.WithBasePath(basePath(a.Config.IssuerURL), h), opts), nil
 }
 
 // Mux mounts every group on one mux with the routes API Gateway has, for the
@@ -150,12 +149,11 @@ func (a *App) Mux() (http.Handler, error) {
 	return mux, nil
 }
 
-// issuerPath is the path of the issuer URL ("/dev" for an API Gateway
-// stage URL): the base of the Location of created resources.
-func issuerPath(issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return ""
+// basePath is the path of the issuer URL ("/dev" for an API Gateway stage
+// URL, "" for none): the base of the Location of created resources.
+func basePath(issuer string) string {
+	if p := discovery.IssuerPath(issuer); p != "" {
+		return "/" + p
 	}
-	return u.Path
+	return ""
 }

@@ -141,13 +141,21 @@ func (s *Service) Get(ctx context.Context, c auth.Caller, id string) (store.Clie
 // not a partner) still holds clients:manage. Its token carried the scope
 // when it was issued; reading the client again makes the partner's removal
 // of the scope take effect at once rather than when the token expires.
-func (s *Service) RequireManager(ctx context.Context, c auth.Caller) error {
+//
+// It returns ctx carrying the client as read, which withinManager uses
+// instead of reading it again.
+func (s *Service) RequireManager(ctx context.Context, c auth.Caller) (context.Context, error) {
 	self, err := s.Store.GetClient(ctx, c.ClientID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && !slices.Contains(self.AdditionalScopes, scope.ClientsManage) {
-		return problem.New(problem.ErrForbidden, "the client no longer holds %s", scope.ClientsManage)
+		return ctx, problem.New(problem.ErrForbidden, "the client no longer holds %s", scope.ClientsManage)
 	}
-	return storeError(err)
+	if err != nil {
+		return ctx, storeError(err)
+	}
+	return context.WithValue(ctx, managerKey{}, self), nil
 }
+
+type managerKey struct{}
 
 // Page is one page of a list.
 type Page = endpoint.List[store.Client]
@@ -433,17 +441,22 @@ func delegated(c auth.Caller, cur, next store.Client) error {
 // rotation of target when target would hold a right the caller does not:
 // a manager hands out only what it holds itself (seed 002's secondary
 // clients "require a smaller access scope"), and cannot widen itself. The
-// caller is read again, so its rights are those it has now.
+// caller's rights are those it has now: as RequireManager read it in this
+// request, else read here.
 func (s *Service) withinManager(ctx context.Context, c auth.Caller, target store.Client) error {
 	if c.IsPartner() {
 		return nil
 	}
-	self, err := s.Store.GetClient(ctx, c.ClientID)
-	if errors.Is(err, store.ErrNotFound) {
-		return problem.New(problem.ErrForbidden, "the calling client no longer exists")
-	}
-	if err != nil {
-		return storeError(err)
+	self, read := ctx.Value(managerKey{}).(store.Client) // RequireManager's read
+	if !read || self.ID != c.ClientID {
+		var err error
+		self, err = s.Store.GetClient(ctx, c.ClientID)
+		if errors.Is(err, store.ErrNotFound) {
+			return problem.New(problem.ErrForbidden, "the calling client no longer exists")
+		}
+		if err != nil {
+			return storeError(err)
+		}
 	}
 	wider := Beyond(target, self)
 	switch {

@@ -1,7 +1,6 @@
 package clients
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -31,7 +30,7 @@ type handler struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context())
+	r, c, err := h.caller(r)
 	if err != nil {
 		return err
 	}
@@ -49,7 +48,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
-	c, req, err := h.writeRequest(r, jsonbody.MediaType)
+	r, c, req, err := h.writeRequest(r, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -64,7 +63,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context())
+	r, c, err := h.caller(r)
 	if err != nil {
 		return err
 	}
@@ -89,7 +88,7 @@ func (h *handler) writeGet(w http.ResponseWriter, r *http.Request, c auth.Caller
 }
 
 func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
-	c, req, err := h.writeRequest(r, jsonbody.MediaType)
+	r, c, req, err := h.writeRequest(r, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -102,7 +101,7 @@ func (h *handler) replace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
-	c, req, err := h.writeRequest(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
+	r, c, req, err := h.writeRequest(r, jsonbody.MergePatchMediaType, jsonbody.MediaType)
 	if err != nil {
 		return err
 	}
@@ -115,7 +114,7 @@ func (h *handler) patch(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
-	c, req, err := h.writeRequest(r)
+	r, c, req, err := h.writeRequest(r)
 	if err != nil {
 		return err
 	}
@@ -127,7 +126,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) rotate(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.caller(r.Context())
+	r, c, err := h.caller(r)
 	if err != nil {
 		return err
 	}
@@ -165,29 +164,34 @@ func (h *handler) writeRotation(w http.ResponseWriter, r *http.Request, c auth.C
 // the route's scope, or an organisation's client whose token carries
 // clients:manage; such a client must still hold it, which lets it read and
 // write the clients of its own organisation (the service keeps it there).
-func (h *handler) caller(ctx context.Context) (auth.Caller, error) {
-	c, err := endpoint.Caller(ctx)
+//
+// It returns r with the managing client as read now in its context, so
+// the service need not read it again.
+func (h *handler) caller(r *http.Request) (*http.Request, auth.Caller, error) {
+	c, err := endpoint.Caller(r.Context())
 	if err != nil {
-		return auth.Caller{}, err
+		return r, auth.Caller{}, err
 	}
 	if !c.IsPartner() {
-		if err := h.svc.RequireManager(ctx, c); err != nil {
-			return auth.Caller{}, err
+		ctx, err := h.svc.RequireManager(r.Context(), c)
+		if err != nil {
+			return r, auth.Caller{}, err
 		}
+		r = r.WithContext(ctx)
 	}
-	return c, nil
+	return r, c, nil
 }
 
-// writeRequest checks that the caller may still manage clients and reads the
-// If-Match header and, when mediaTypes are given, the JSON body sent as one
-// of them.
-func (h *handler) writeRequest(r *http.Request, mediaTypes ...string) (auth.Caller, endpoint.Write, error) {
-	c, err := h.caller(r.Context())
+// writeRequest checks that the caller may still manage clients (returning
+// r as caller does) and reads the If-Match header and, when mediaTypes are
+// given, the JSON body sent as one of them.
+func (h *handler) writeRequest(r *http.Request, mediaTypes ...string) (*http.Request, auth.Caller, endpoint.Write, error) {
+	r, c, err := h.caller(r)
 	if err != nil {
-		return auth.Caller{}, endpoint.Write{}, err
+		return r, auth.Caller{}, endpoint.Write{}, err
 	}
 	req, err := endpoint.ReadWrite(r, mediaTypes...)
-	return c, req, err
+	return r, c, req, err
 }
 
 // clientJSON is the representation of a client. It has no secret: only

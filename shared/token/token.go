@@ -217,14 +217,19 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 	)
-	t, err := parser.ParseWithClaims(raw, &c, v.keyFor)
+	var key signer.Key // the key keyFor chose, for the check below
+	t, err := parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
+		k, err := v.keyFor(t)
+		key = k
+		return k.Public, err
+	})
 	if err != nil {
 		return Claims{}, oautherr.InvalidToken(reason(err)).WithCause(err)
 	}
 	// A verified ECDSA signature must also be the low-s one the service
 	// makes: its high-s twin verifies too, and would make another token
 	// string of the same claims.
-	if key, _ := v.keys.Key(stringHeader(t, "kid")); !canonical(key, t.Signature) {
+	if !canonical(key, t.Signature) {
 		return Claims{}, oautherr.InvalidToken("token cannot be verified: non-canonical signature (high s)")
 	}
 	if c.ID == "" || c.Subject == "" || c.NotBefore == nil || c.PartnerID == "" || c.ClientID == "" {
@@ -235,24 +240,23 @@ func (v *Verifier) Parse(raw string) (Claims, error) {
 
 // keyFor pins the algorithm to the key named by kid. Its refusals are
 // keyRefusals, whose text reason shows the caller.
-func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
+func (v *Verifier) keyFor(t *jwt.Token) (signer.Key, error) {
 	if typ, _ := t.Header["typ"].(string); typ != Type {
-		return nil, keyRefusal("not an access token")
+		return signer.Key{}, keyRefusal("not an access token")
 	}
-	kid := stringHeader(t, "kid")
-	key, ok := v.keys.Key(kid)
+	key, ok := v.keys.Key(stringHeader(t, "kid"))
 	if !ok {
-		return nil, keyRefusal("unknown key")
+		return signer.Key{}, keyRefusal("unknown key")
 	}
 	if t.Method.Alg() != string(key.Algorithm) {
-		return nil, keyRefusal("algorithm does not match the key")
+		return signer.Key{}, keyRefusal("algorithm does not match the key")
 	}
 	if _, ok := t.Header["crit"]; ok {
 		// RFC 7515 §4.1.11: a critical extension not understood must be
 		// refused; the service understands none.
-		return nil, keyRefusal("unsupported critical header parameter")
+		return signer.Key{}, keyRefusal("unsupported critical header parameter")
 	}
-	return key.Public, nil
+	return key, nil
 }
 
 // canonical reports whether sig is in the form the service signs: for an
