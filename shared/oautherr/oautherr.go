@@ -115,11 +115,6 @@ func InvalidScope(description string) *Error {
 	return newError("invalid_scope", http.StatusBadRequest, description)
 }
 
-// UnsupportedTokenType is a revocation of a token type not supported (RFC 7009, 400).
-func UnsupportedTokenType(description string) *Error {
-	return newError("unsupported_token_type", http.StatusBadRequest, description)
-}
-
 // InvalidToken is a bearer token that is malformed, badly signed, expired,
 // revoked or otherwise refused (RFC 6750 §3.1, 401).
 func InvalidToken(description string) *Error {
