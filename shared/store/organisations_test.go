@@ -343,6 +343,26 @@ func TestClientChainActivePathHint(t *testing.T) {
 	}
 }
 
+// TestClientChainActiveHintLearnedMeanwhile: a request whose batch was
+// built without a hint (first sight) while another request of the process
+// learned the path must still read the ancestors, not take their absence
+// from its batch for disabled ones. Concurrent first tokens of a nested
+// organisation's clients were refused as "organisation disabled" so.
+func TestClientChainActiveHintLearnedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	tb, _, _, leaf := newChain(t)
+	keys := []map[string]types.AttributeValue{principalKey("p"), orgKey("p", leaf.ID)}
+	hint := tb.paths.hint("p", leaf.ID)
+	found, err := tb.enabledItems(ctx, append(keys, orgKeys("p", hint)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.paths.remember("p", leaf.ID, leaf.Path) // another request, meanwhile
+	if ok, err := tb.chainActive(ctx, "p", found, keys, hint); !ok || err != nil {
+		t.Errorf("chainActive with a hint learned meanwhile = %v, %v; want true", ok, err)
+	}
+}
+
 func TestPutUIConfig(t *testing.T) {
 	ctx := context.Background()
 	tb := newOrgTable(t)

@@ -52,7 +52,8 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 	if ref.OrganisationID != "" {
 		keys = append(keys, principalKey(ref.PartnerID), orgKey(ref.PartnerID, ref.OrganisationID))
 	}
-	found, err := t.enabledItems(ctx, append(keys, t.paths.ancestorKeys(ref.PartnerID, ref.OrganisationID)...))
+	hint := t.paths.hint(ref.PartnerID, ref.OrganisationID)
+	found, err := t.enabledItems(ctx, append(keys, orgKeys(ref.PartnerID, hint)...))
 	if err != nil {
 		return TokenState{}, fmt.Errorf("token state: %w", err)
 	}
@@ -65,7 +66,7 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 		state.Active = true
 		return state, nil
 	}
-	state.Active, err = t.chainActive(ctx, ref.PartnerID, found, keys[1:])
+	state.Active, err = t.chainActive(ctx, ref.PartnerID, found, keys[1:], hint)
 	if err != nil {
 		return TokenState{}, fmt.Errorf("token state: %w", err)
 	}
@@ -79,11 +80,12 @@ func (t *Table) TokenState(ctx context.Context, ref TokenRef) (TokenState, error
 // Errors: ErrUnavailable when DynamoDB throttles; a missing partner, organisation or ancestor is not an error (false).
 func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) (bool, error) {
 	keys := []map[string]types.AttributeValue{principalKey(partnerID), orgKey(partnerID, orgID)}
-	found, err := t.enabledItems(ctx, append(keys, t.paths.ancestorKeys(partnerID, orgID)...))
+	hint := t.paths.hint(partnerID, orgID)
+	found, err := t.enabledItems(ctx, append(keys, orgKeys(partnerID, hint)...))
 	if err != nil {
 		return false, fmt.Errorf("client chain of %s: %w", orgID, err)
 	}
-	active, err := t.chainActive(ctx, partnerID, found, keys)
+	active, err := t.chainActive(ctx, partnerID, found, keys, hint)
 	if err != nil {
 		return false, fmt.Errorf("client chain of %s: %w", orgID, err)
 	}
@@ -92,12 +94,15 @@ func (t *Table) ClientChainActive(ctx context.Context, partnerID, orgID string) 
 
 // chainActive checks that every item of keys was found enabled, keys' last
 // being the organisation, then checks the organisation's ancestors. found
-// holds, besides keys, the ancestors of the path remembered for the
-// organisation (pathHints) when there was one: read in the same batch, so
-// when the organisation's path is still that one no second read is needed.
-// Otherwise (first sight, or the organisation moved) the ancestors are read
-// now and the path remembered.
-func (t *Table) chainActive(ctx context.Context, partnerID string, found map[string]enabledItem, keys []map[string]types.AttributeValue) (bool, error) {
+// holds, besides keys, the ancestors of hint, the path remembered for the
+// organisation (pathHints) when the batch was built: read in the same
+// batch, so when the organisation's path is still that one no second read
+// is needed. Otherwise (first sight, or the organisation moved) the
+// ancestors are read now and the path remembered. It is the hint the batch
+// was built from that counts, not what the hints say now: another request
+// may have remembered the path meanwhile, and found does not hold its
+// ancestors.
+func (t *Table) chainActive(ctx context.Context, partnerID string, found map[string]enabledItem, keys []map[string]types.AttributeValue, hint []string) (bool, error) {
 	for _, k := range keys {
 		if !found[keyString(k)].enabled {
 			return false, nil
@@ -107,11 +112,8 @@ func (t *Table) chainActive(ctx context.Context, partnerID string, found map[str
 	if len(org.Path) == 0 {
 		return true, nil
 	}
-	ancestors := make([]map[string]types.AttributeValue, len(org.Path))
-	for i, id := range org.Path {
-		ancestors[i] = orgKey(partnerID, id)
-	}
-	if !t.paths.matches(partnerID, org.OrganisationID, org.Path) {
+	ancestors := orgKeys(partnerID, org.Path)
+	if !slices.Equal(hint, org.Path) {
 		more, err := t.enabledItems(ctx, ancestors)
 		if err != nil {
 			return false, err
@@ -142,27 +144,24 @@ const maxPathHints = 10000
 
 func (h *pathHints) key(partnerID, orgID string) string { return partnerID + "\x00" + orgID }
 
-// ancestorKeys are the keys of the remembered ancestors of orgID (none
-// when orgID is empty or unknown).
-func (h *pathHints) ancestorKeys(partnerID, orgID string) []map[string]types.AttributeValue {
+// hint is the remembered ancestor path of orgID, root first (none when
+// orgID is empty or unknown).
+func (h *pathHints) hint(partnerID, orgID string) []string {
 	if orgID == "" {
 		return nil
 	}
 	h.mu.Lock()
-	path := h.paths[h.key(partnerID, orgID)]
-	h.mu.Unlock()
-	keys := make([]map[string]types.AttributeValue, len(path))
-	for i, id := range path {
+	defer h.mu.Unlock()
+	return h.paths[h.key(partnerID, orgID)]
+}
+
+// orgKeys are the keys of the organisations ids of one partner.
+func orgKeys(partnerID string, ids []string) []map[string]types.AttributeValue {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
 		keys[i] = orgKey(partnerID, id)
 	}
 	return keys
-}
-
-func (h *pathHints) matches(partnerID, orgID string, path []string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	hint, ok := h.paths[h.key(partnerID, orgID)]
-	return ok && slices.Equal(hint, path)
 }
 
 func (h *pathHints) remember(partnerID, orgID string, path []string) {
