@@ -39,9 +39,11 @@
 //	    (TokenState: revoked? principal enabled?)                                    pattern 1's principal; for a client's token also the partner's
 //	                                                                                 principal and pattern 3's organisation, then pattern 19's ancestors
 //	9   credential and failed secret attempts       BatchGetItem (consistent)  table  pattern 1 with pk=CLIENT#<client_id>, sk=FAILURES#<source ip>#<window start>;
-//	    of a client id from one source address      UpdateItem ADD pending :1 RETURN ALL_NEW before each secret check, checked
-//	                                                 only when failures + pending <= the limit (ReserveAttempt); then ADD pending :-1
-//	                                                 (and failures :1 when it failed) (expires_at = window end + one window)
+//	    of a client id from one source address      fast check: then UpdateItem ADD failures :1 or successes :1 IF failures < the
+//	                                                 limit (CountAttempt; not counted = locked out); argon2id check: before it
+//	                                                 UpdateItem ADD pending :1 RETURN ALL_NEW, checked only when failures + pending
+//	                                                 <= the limit (ReserveAttempt); then ADD pending :-1 (and failures :1 when it
+//	                                                 failed) (expires_at = window end + one window)
 //	10  usage counter increment                     UpdateItem ADD count       table  pk=USAGE#<partner_id>#<shard>, sk=<day>#<kind>#<org_id or "-">#<client_id>
 //	    (a token issued: kind "token"; a management     (shard: random in 0..UsageShards-1; day: UTC YYYY-MM-DD)
 //	    call: kind "api")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -105,6 +106,44 @@ func (t *Table) ReserveAttempt(ctx context.Context, clientID, source string, win
 		return Reservation{}, fmt.Errorf("reserve attempt: %w", err)
 	}
 	return Reservation{Failures: failures}, nil
+}
+
+// CountAttempt counts one attempt on clientID from source in the window
+// starting at window whose secret was checked already (a fast check, no
+// argon2id): as a failure when failed, else as a success, in one
+// UpdateItem that holds only while the window's failures are below limit
+// (pattern 9). It reports whether the attempt was counted. Right and wrong
+// secrets make the same conditional write on the same item, so which
+// attempts are counted does not depend on which secret was right: however
+// many attempts race, at most limit failures are counted and a right
+// secret is accepted only when fewer than limit failures were counted
+// before it. An attempt not counted must be answered as locked out, right
+// secret or not. The counter expires (TTL) at expires.
+//
+// Errors: ErrUnavailable when DynamoDB throttles; not being counted is not
+// an error.
+func (t *Table) CountAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64, failed bool) (bool, error) {
+	counted := "successes"
+	if failed {
+		counted = "failures"
+	}
+	_, err := t.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(t.name), Key: failuresKey(clientID, source, window),
+		UpdateExpression:         aws.String("ADD " + counted + " :one SET #type = :type, version = :one, expires_at = :exp"),
+		ConditionExpression:      aws.String("attribute_not_exists(failures) OR failures < :limit"),
+		ExpressionAttributeNames: map[string]string{"#type": "type"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": numberValue(1), ":type": &types.AttributeValueMemberS{Value: typeFailures},
+			":exp": numberValue(expires.Unix()), ":limit": numberValue(limit),
+		},
+	})
+	if _, locked := errors.AsType[*types.ConditionalCheckFailedException](err); locked {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("count attempt: %w", unavailable(err))
+	}
+	return true, nil
 }
 
 // Attempts reads, consistently, the failures and the attempts in flight

@@ -200,3 +200,44 @@ func TestCredentialFailures(t *testing.T) {
 		t.Errorf("failures in the next window = %d, want 0", c.Failures)
 	}
 }
+
+// TestCountAttempt: attempts counted after a fast check, right or wrong,
+// are counted only while the failures are below the limit; past it
+// neither a failure nor a success is counted, and the failures stay at the
+// limit.
+func TestCountAttempt(t *testing.T) {
+	tbl := newTable(t, nil)
+	ctx := t.Context()
+	window := time.Now().Truncate(15 * time.Minute)
+	const id, src, limit = "count-attempt", "192.0.2.9", 3
+	count := func(failed bool) bool {
+		t.Helper()
+		ok, err := tbl.CountAttempt(ctx, id, src, window, window.Add(time.Hour), limit, failed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for i := range 5 {
+		if !count(false) {
+			t.Fatalf("success %d below the limit: not counted", i+1)
+		}
+	}
+	for i := range limit {
+		if !count(true) {
+			t.Fatalf("failure %d of %d: not counted", i+1, limit)
+		}
+	}
+	if count(true) {
+		t.Error("a failure past the limit was counted")
+	}
+	if count(false) {
+		t.Error("a success past the limit was counted")
+	}
+	if c, err := tbl.GetCredential(ctx, id, src, window); err != nil || c.Failures != limit {
+		t.Errorf("failures = %d (%v), want %d", c.Failures, err, limit)
+	}
+	if ok, err := tbl.CountAttempt(ctx, id, "192.0.2.10", window, window.Add(time.Hour), limit, true); err != nil || !ok {
+		t.Errorf("a failure from another source: %v, %v; want counted", ok, err)
+	}
+}

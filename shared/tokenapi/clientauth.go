@@ -19,19 +19,30 @@ import (
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
-// Brute-force resistance: failed secret attempts are counted per client id
-// and source address in fixed windows. Each attempt is counted as in flight
-// before its secret is checked, by one write that also decides whether it
-// may be checked (store pattern 9): only while the window's failures and
-// attempts in flight are at most FailureThreshold. So however many attempts
-// race, at most FailureThreshold wrong secrets are ever checked per window.
-// Past the threshold of failures, that source's attempts on that client id
-// are refused without checking the secret (and so before any argon2id work)
-// until the window ends, with Retry-After. Below it, an attempt that meets
-// too many others in flight (a legitimate burst) waits for them, up to
-// AdmissionWait, then gets temporarily_unavailable with Retry-After. A real
-// client calling from another address is never locked out by an attacker,
-// and no lock outlives its window.
+// Brute-force resistance: secret attempts are counted per client id and
+// source address in fixed windows (store pattern 9), and each attempt is
+// counted by one conditional write that holds only while the window's
+// failures are below FailureThreshold. So however many attempts race, at
+// most FailureThreshold wrong secrets are answered as wrong per window, and
+// a right secret is accepted only if fewer failures were counted before it;
+// past the threshold, that source's attempts on that client id are refused
+// as locked, right secret or not, until the window ends, with Retry-After.
+// A real client calling from another address is never locked out by an
+// attacker, and no lock outlives its window.
+//
+// Two ways to count, by the cost of the check:
+//   - A fast check (a generated or long secret: a keyed hash; an unknown id:
+//     a dummy of the same cost) runs first, then its attempt is counted, as
+//     a failure or as a success, by the same conditional write on the same
+//     item: which attempts are counted does not depend on which secret was
+//     right, and a right secret costs one write, not two.
+//   - An argon2id check (a short chosen secret) is admitted before it runs:
+//     one write counts it as in flight and decides (failures and attempts
+//     in flight at most FailureThreshold), a second ends it, so guesses can
+//     never make the service run more than FailureThreshold argon2id checks
+//     per window and address. An attempt that meets too many others in
+//     flight (a legitimate burst) waits for them, up to AdmissionWait, then
+//     gets temporarily_unavailable with Retry-After.
 const (
 	FailureThreshold = 10
 	FailureWindow    = 15 * time.Minute
@@ -44,6 +55,7 @@ const (
 // (satisfied by *store.Table). Errors mean the store could not answer.
 type Principals interface {
 	GetCredential(ctx context.Context, clientID, source string, window time.Time) (store.Credential, error)
+	CountAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64, failed bool) (bool, error)
 	ReserveAttempt(ctx context.Context, clientID, source string, window, expires time.Time, limit int64) (store.Reservation, error)
 	FinishAttempt(ctx context.Context, clientID, source string, window time.Time, failed bool) error
 	Attempts(ctx context.Context, clientID, source string, window time.Time) (failures, pending int64, err error)
@@ -82,33 +94,18 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 	if cred.Failures >= FailureThreshold {
 		return store.Principal{}, locked() // no write for a source already locked out
 	}
-	// Count before checking, and check only what was admitted.
-	if err := h.admit(ctx, id, source, window, locked); err != nil {
+	p := cred.Principal
+	var ok bool
+	if cred.Found && h.slow(p) {
+		ok, err = h.checkAdmitted(ctx, p, secrets, source, window, locked)
+	} else {
+		ok, err = h.checkThenCount(ctx, id, cred, secrets, source, window, locked)
+	}
+	if err != nil {
 		return store.Principal{}, err
 	}
-	finish := func(failed bool) {
-		if err := h.Principals.FinishAttempt(ctx, id, source, window, failed); err != nil {
-			// It stays counted as in flight (the safe side) until the
-			// window ends; the answer stands. The log shows it.
-			logging.FromContext(ctx, nil).WarnContext(ctx, "attempt not finished", slog.String("err", err.Error()))
-		}
-	}
-	failed := oautherr.InvalidClient("client authentication failed")
-	if !cred.Found {
-		for _, sec := range secrets {
-			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
-		}
-		finish(true)
-		return store.Principal{}, failed
-	}
-	p := cred.Principal
-	ok, err := h.secretMatches(p, secrets)
-	finish(err == nil && !ok)
-	if err != nil {
-		return store.Principal{}, oautherr.ServerError(err)
-	}
 	if !ok {
-		return store.Principal{}, failed
+		return store.Principal{}, oautherr.InvalidClient("client authentication failed")
 	}
 	if !p.Enabled {
 		return store.Principal{}, oautherr.InvalidClient("client is disabled")
@@ -123,6 +120,56 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		}
 	}
 	return p, nil
+}
+
+// checkThenCount checks the secrets of a fast-hashed principal (or, for an
+// unknown id, a dummy of the same cost) and then counts the attempt. It
+// returns locked() when the attempt could not be counted.
+func (h *handler) checkThenCount(ctx context.Context, id string, cred store.Credential, secrets []string, source string, window time.Time, locked func() error) (bool, error) {
+	ok := false
+	if cred.Found {
+		var err error
+		if ok, err = h.secretMatches(cred.Principal, secrets); err != nil {
+			return false, oautherr.ServerError(err)
+		}
+	} else {
+		for _, sec := range secrets {
+			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
+		}
+	}
+	counted, err := h.Principals.CountAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold, !ok)
+	switch {
+	case err != nil:
+		return false, oautherr.TemporarilyUnavailable(err)
+	case !counted:
+		return false, locked()
+	}
+	return ok, nil
+}
+
+// checkAdmitted checks the secrets of an argon2id-hashed principal once
+// the check is admitted, and ends the attempt.
+func (h *handler) checkAdmitted(ctx context.Context, p store.Principal, secrets []string, source string, window time.Time, locked func() error) (bool, error) {
+	if err := h.admit(ctx, p.ID, source, window, locked); err != nil {
+		return false, err
+	}
+	ok, err := h.secretMatches(p, secrets)
+	if err := h.Principals.FinishAttempt(ctx, p.ID, source, window, err == nil && !ok); err != nil {
+		// It stays counted as in flight (the safe side) until the window
+		// ends; the answer stands. The log shows it.
+		logging.FromContext(ctx, nil).WarnContext(ctx, "attempt not finished", slog.String("err", err.Error()))
+	}
+	if err != nil {
+		return false, oautherr.ServerError(err)
+	}
+	return ok, nil
+}
+
+// slow reports whether checking p's secrets runs argon2id: its current
+// secret, or its previous one while that is still accepted, is a short
+// chosen secret.
+func (h *handler) slow(p store.Principal) bool {
+	return credential.Slow(p.SecretHash) || p.PreviousSecretHash != "" && h.Now().Before(p.PreviousSecretExpiresAt) && credential.Slow(p.PreviousSecretHash)
 }
 
 // admit reserves a secret check for an attempt on id from source. While

@@ -19,6 +19,8 @@ import (
 type checkCounter struct {
 	ops          endpoint.Operations
 	checks, slow atomic.Int64
+	// before, when set (before any attempt), runs before each check.
+	before func(secret string)
 }
 
 func newCheckCounter(t *testing.T, e *apptest.Env) *checkCounter {
@@ -28,6 +30,9 @@ func newCheckCounter(t *testing.T, e *apptest.Env) *checkCounter {
 		Principals: e.App.Store, Revoker: e.App.Store, Keys: e.App.Signer, Issuer: e.App.Issuer, Verifier: e.App.Verifier,
 		IssuerURL: e.App.Config.IssuerURL, PartnerAlgorithm: e.App.Config.PartnerAlgorithm, Now: e.App.Now,
 		VerifySecret: func(secret, hash string) (bool, error) {
+			if c.before != nil {
+				c.before(secret)
+			}
 			c.checks.Add(1)
 			if credential.Slow(hash) {
 				c.slow.Add(1)
@@ -55,13 +60,15 @@ func (c *checkCounter) attempt(id, secret, source string) *httptest.ResponseReco
 	return rec
 }
 
-// TestConcurrentGuessesCheckAtMostThreshold: 60 wrong guesses at once from
-// one address get at most FailureThreshold secret checks (the lockout
-// counts and decides in one conditional write), the right secret from that
-// address is then refused unchecked, and the real client from another
-// address still gets its token. Both kinds of stored hash are covered: with
-// a short chosen secret none of the refused guesses runs argon2id.
-func TestConcurrentGuessesCheckAtMostThreshold(t *testing.T) {
+// TestConcurrentGuesses: 60 wrong guesses at once from one address get at
+// most FailureThreshold "authentication failed" answers, the rest are told
+// the address is locked (the lockout counts and decides in one conditional
+// write); the right secret from that address is then refused unchecked, and
+// the real client from another address still gets its token. With a short
+// chosen secret at most FailureThreshold argon2id checks run (each is
+// admitted before it runs); a generated secret's fast check runs first and
+// never runs argon2id.
+func TestConcurrentGuesses(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	partnerID, partnerSecret := e.Partner(t)
 	tr := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
@@ -79,11 +86,15 @@ func TestConcurrentGuessesCheckAtMostThreshold(t *testing.T) {
 			c := newCheckCounter(t, e)
 			const guesses, attacker, owner = 60, "203.0.113.66", "198.51.100.7"
 			var wg sync.WaitGroup
-			var unexpected atomic.Int64
+			var unexpected, answered atomic.Int64
 			for i := range guesses {
 				wg.Go(func() {
-					if rec := c.attempt(tc.id, "wrong-guess-"+strconv.Itoa(i), attacker); rec.Code != http.StatusUnauthorized {
+					rec := c.attempt(tc.id, "wrong-guess-"+strconv.Itoa(i), attacker)
+					switch {
+					case rec.Code != http.StatusUnauthorized:
 						unexpected.Add(1)
+					case rec.Header().Get("Retry-After") == "":
+						answered.Add(1) // told wrong, not locked
 					}
 				})
 			}
@@ -91,11 +102,14 @@ func TestConcurrentGuessesCheckAtMostThreshold(t *testing.T) {
 			if n := unexpected.Load(); n != 0 {
 				t.Errorf("%d guesses got another status than 401", n)
 			}
-			if got := c.checks.Load(); got > tokenapi.FailureThreshold || got == 0 {
-				t.Errorf("%d concurrent wrong guesses: got %d secret checks, want 1 to %d", guesses, got, tokenapi.FailureThreshold)
+			if got := answered.Load(); got > tokenapi.FailureThreshold || got == 0 {
+				t.Errorf("%d concurrent wrong guesses: %d answered as wrong, want 1 to %d (the rest locked)", guesses, got, tokenapi.FailureThreshold)
 			}
-			if tc.slow && c.slow.Load() != c.checks.Load() || !tc.slow && c.slow.Load() != 0 {
-				t.Errorf("got %d argon2id checks of %d, want them all for a short secret and none for a generated one", c.slow.Load(), c.checks.Load())
+			if tc.slow && (c.checks.Load() > tokenapi.FailureThreshold || c.slow.Load() != c.checks.Load()) {
+				t.Errorf("got %d secret checks, %d of them argon2id; want at most %d, all argon2id", c.checks.Load(), c.slow.Load(), tokenapi.FailureThreshold)
+			}
+			if !tc.slow && c.slow.Load() != 0 {
+				t.Errorf("got %d argon2id checks for a generated secret, want none", c.slow.Load())
 			}
 			before := c.checks.Load()
 			if rec := c.attempt(tc.id, tc.secret, attacker); rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") == "" {
@@ -107,13 +121,48 @@ func TestConcurrentGuessesCheckAtMostThreshold(t *testing.T) {
 			if rec := c.attempt(tc.id, tc.secret, owner); rec.Code != http.StatusOK {
 				t.Errorf("the real client from another address: status %d %s, want 200", rec.Code, rec.Body)
 			}
-			// A right secret is uncounted: the owner's address never locks.
+			// A right secret is no failure: the owner's address never locks.
 			for i := range tokenapi.FailureThreshold + 2 {
 				if rec := c.attempt(tc.id, tc.secret, owner); rec.Code != http.StatusOK {
 					t.Fatalf("the real client's token %d: status %d, want 200", i+2, rec.Code)
 				}
 			}
 		})
+	}
+}
+
+// TestRightSecretAmongGuesses: a right secret checked at the same time as
+// wrong guesses from its address counts in turn with them. Here its check
+// is held until 59 wrong guesses have been answered (which lock the
+// address): it is then refused as locked, though it was right and the
+// address was not locked when its credential was read. A right secret that
+// skipped the conditional count would get a token: many guesses sent at
+// once would then test far more than FailureThreshold secrets.
+func TestRightSecretAmongGuesses(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	id, sec := e.Partner(t)
+	c := newCheckCounter(t, e)
+	const attacker = "203.0.113.68"
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	c.before = func(secret string) {
+		if secret == sec {
+			once.Do(func() { close(entered) })
+			<-release
+		}
+	}
+	right := make(chan *httptest.ResponseRecorder, 1)
+	go func() { right <- c.attempt(id, sec, attacker) }()
+	<-entered // its credential was read before any failure was counted
+	var wg sync.WaitGroup
+	for i := range 59 {
+		wg.Go(func() { c.attempt(id, "wrong-guess-"+strconv.Itoa(i), attacker) })
+	}
+	wg.Wait()
+	close(release)
+	if rec := <-right; rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("the right secret counted after the address locked: status %d, Retry-After %q, body %s; want 401 with Retry-After",
+			rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 }
 
@@ -134,33 +183,46 @@ func TestUnknownClientNeverRunsArgon2id(t *testing.T) {
 	}
 }
 
-// TestBurstFromOneAddressWaitsItsTurn: more right secrets at once from one
-// address than the lockout lets in flight all get tokens: the excess waits
-// for a free place (at most tokenapi.AdmissionWait) and no failure is
-// counted.
-func TestBurstFromOneAddressWaitsItsTurn(t *testing.T) {
+// TestBurstFromOneAddress: more right secrets at once from one address
+// than the lockout lets argon2id checks run in flight all get tokens, and
+// no failure is counted: generated secrets are never held back; short
+// chosen secrets wait for a free place (at most tokenapi.AdmissionWait).
+func TestBurstFromOneAddress(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	id, sec := e.Partner(t)
-	c := newCheckCounter(t, e)
-	const burst, source = 3 * tokenapi.FailureThreshold, "198.51.100.30"
-	var wg sync.WaitGroup
-	var refused atomic.Int64
-	for range burst {
-		wg.Go(func() {
-			if rec := c.attempt(id, sec, source); rec.Code != http.StatusOK {
-				refused.Add(1)
-				t.Logf("status %d: %s", rec.Code, rec.Body)
+	partnerID, partnerSecret := e.Partner(t)
+	tr := newTree(t, e, clientSpec{Scopes: []string{"openid"}})
+	// No '+' or '%' in the secret: it is checked once per attempt, not
+	// also URL-decoded.
+	const shortID, shortSecret = "short-burst-client", "u7/JvJ-:X?Wc]6}."
+	orgRequest(t, e, tr.partnerToken, http.MethodPost, "/v1/organisations/"+tr.childID+"/clients",
+		`{"name":"Short","client_id":"`+shortID+`","client_secret":"`+shortSecret+`","additional_scopes":["openid"]}`)
+	for _, tc := range []struct{ name, id, secret string }{
+		{"generated secret", partnerID, partnerSecret},
+		{"short chosen secret", shortID, shortSecret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCheckCounter(t, e)
+			const burst, source = 3 * tokenapi.FailureThreshold, "198.51.100.30"
+			var wg sync.WaitGroup
+			var refused atomic.Int64
+			for range burst {
+				wg.Go(func() {
+					if rec := c.attempt(tc.id, tc.secret, source); rec.Code != http.StatusOK {
+						refused.Add(1)
+						t.Logf("status %d: %s", rec.Code, rec.Body)
+					}
+				})
+			}
+			wg.Wait()
+			if n := refused.Load(); n != 0 {
+				t.Errorf("%d of %d right secrets from one address refused, want none", n, burst)
+			}
+			if got := c.checks.Load(); got != burst {
+				t.Errorf("got %d secret checks, want %d", got, burst)
+			}
+			if failures, pending, err := e.App.Store.Attempts(t.Context(), tc.id, source, e.App.Now().Truncate(tokenapi.FailureWindow)); err != nil || failures != 0 || pending != 0 {
+				t.Errorf("after the burst: %d failures, %d in flight (%v); want none", failures, pending, err)
 			}
 		})
-	}
-	wg.Wait()
-	if n := refused.Load(); n != 0 {
-		t.Errorf("%d of %d right secrets from one address refused, want none", n, burst)
-	}
-	if got := c.checks.Load(); got != burst {
-		t.Errorf("got %d secret checks, want %d", got, burst)
-	}
-	if failures, pending, err := e.App.Store.Attempts(t.Context(), id, source, e.App.Now().Truncate(tokenapi.FailureWindow)); err != nil || failures != 0 || pending != 0 {
-		t.Errorf("after the burst: %d failures, %d in flight (%v); want none", failures, pending, err)
 	}
 }
