@@ -64,9 +64,10 @@
 //	18  children of an organisation, consistent     Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "CHILD#<parent_id>#");
 //	    (refusing to narrow a parent)               BatchGetItem of the orgs          link items written with each child create, delete and move
 //	19  partner, organisation and ancestors enabled BatchGetItem, then         table  pattern 1's partner principal and pk=PARTNER#<partner_id>, sk=ORG#<org_id>
-//	    (ClientChainActive at token issuance;       BatchGetItem of the path          and sk=ORG#<id> for each id of the org's path as this process last saw
-//	    TokenState on every client-token request)   only when the path is new         it (a hint: the org item in the same batch says whether it still holds);
-//	                                                 to the process or changed         a second batch of the actual path only when the hint was missing or stale
+//	    (at token issuance: in pattern 9's batch     BatchGetItem of the path          and sk=ORG#<id> for each id of the org's path as this process last saw
+//	    when the process knows the client's owner,  only when the path is new         it (a hint: the org item in the same batch says whether it still holds);
+//	    else ClientChainActive; TokenState on every  to the process or changed         a second batch of the actual path only when the hint was missing or stale
+//	    client-token request)
 //	20  clients of an organisation, consistent      Query (consistent), then   table  pk=PARTNER#<partner_id>, begins_with(sk, "ORGCLIENT#<org_id>#");
 //	    (refusing to narrow an organisation)        BatchGetItem of the clients       link items written and deleted with each client (pattern 1 keys)
 //	21  sign-in session (hosted page)               Put attribute_not_exists;  table  pk=SESSION#<session_id>, sk=SESSION (expires_at: 30 min before

@@ -33,22 +33,41 @@ type Credential struct {
 	Found bool
 	// Failures counts failed attempts from the source in the window.
 	Failures int64
+	// ChainChecked is true when the read also covered a client's partner
+	// account, organisation and the organisation's ancestors; ChainActive
+	// then says what ClientChainActive would.
+	ChainChecked, ChainActive bool
 }
 
 // GetCredential reads the principal clientID and the failures counted
 // against it from source in the window starting at window, in one consistent
-// BatchGetItem (patterns 1 and 9): the one read of a token request.
+// BatchGetItem (patterns 1 and 9): the one read of a token request. For a
+// client whose partner and organisation this process has seen, the batch
+// also holds its partner account, its organisation and the organisation's
+// ancestors (pattern 19), and the chain is checked (ChainChecked): a client
+// token then needs no second read. The remembered owner is only a guess
+// of what to read: the client's item in the same batch confirms it.
 //
 // Errors: ErrUnavailable when DynamoDB throttles; an unknown client id is not an error (Found is false).
 func (t *Table) GetCredential(ctx context.Context, clientID, source string, window time.Time) (Credential, error) {
 	pKey, fKey := principalKey(clientID), failuresKey(clientID, source, window)
-	items, err := t.batchGet(ctx, []map[string]types.AttributeValue{pKey, fKey}, "", nil)
+	keys := []map[string]types.AttributeValue{pKey, fKey}
+	guess, guessed := t.paths.owner(clientID)
+	var chain []map[string]types.AttributeValue
+	var hint []string
+	if guessed {
+		chain = []map[string]types.AttributeValue{principalKey(guess.partnerID), orgKey(guess.partnerID, guess.orgID)}
+		hint = t.paths.hint(guess.partnerID, guess.orgID)
+		keys = append(append(keys, chain...), orgKeys(guess.partnerID, hint)...)
+	}
+	items, err := t.batchGet(ctx, keys, "", nil)
 	if err != nil {
 		return Credential{}, fmt.Errorf("get credential: %w", err)
 	}
 	var c Credential
+	found := make(map[string]enabledItem, len(items))
 	for _, item := range items {
-		switch keyString(item) {
+		switch k := keyString(item); k {
 		case keyString(pKey):
 			var p principalItem
 			if err := attributevalue.UnmarshalMap(item, &p); err != nil {
@@ -57,8 +76,26 @@ func (t *Table) GetCredential(ctx context.Context, clientID, source string, wind
 			c.Principal, c.Found = p.Principal, true
 		case keyString(fKey):
 			c.Failures = counter(item, "failures")
+		default:
+			e, err := decodeEnabled(item)
+			if err != nil {
+				return Credential{}, fmt.Errorf("get credential: %w", err)
+			}
+			found[k] = e
 		}
 	}
+	if !c.Found || c.Principal.Kind != KindClient {
+		return c, nil
+	}
+	actual := owner{partnerID: c.Principal.PartnerID, orgID: c.Principal.OrganisationID}
+	if !guessed || guess != actual {
+		t.paths.rememberOwner(clientID, actual)
+		return c, nil
+	}
+	if c.ChainActive, err = t.chainActive(ctx, guess.partnerID, found, chain, hint); err != nil {
+		return Credential{}, fmt.Errorf("get credential: %w", err)
+	}
+	c.ChainChecked = true
 	return c, nil
 }
 

@@ -477,3 +477,64 @@ func item(t *testing.T) func(types.TransactWriteItem, error) types.TransactWrite
 		return it
 	}
 }
+
+// TestCredentialReadsTheChain: once the process has read a client's
+// credential, the next read brings its partner account, organisation and
+// ancestors in the same batch and checks them (no second read), and still
+// sees an ancestor or the partner disabled at once. A wrong remembered
+// owner is only a wasted guess: the chain is then left to
+// ClientChainActive.
+func TestCredentialReadsTheChain(t *testing.T) {
+	ctx := context.Background()
+	tb, root, mid, leaf := newChain(t)
+	if _, err := tb.CreateClient(ctx, newClient(leaf, "chain-client"), leaf.Version); err != nil {
+		t.Fatal(err)
+	}
+	window := time.Now().Truncate(15 * time.Minute)
+	read := func() Credential {
+		t.Helper()
+		c, err := tb.GetCredential(ctx, "chain-client", "192.0.2.1", window)
+		if err != nil || !c.Found {
+			t.Fatalf("GetCredential: %+v, %v", c, err)
+		}
+		return c
+	}
+	if c := read(); c.ChainChecked {
+		t.Errorf("first sight: %+v, want the chain left to ClientChainActive", c)
+	}
+	if c := read(); !c.ChainChecked || !c.ChainActive {
+		t.Errorf("second read: checked %v active %v, want both", c.ChainChecked, c.ChainActive)
+	}
+	mid = get(t, tb, "p", mid.ID)
+	mid.Enabled = false
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: mid, PreviousParentID: root.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if c := read(); !c.ChainChecked || c.ChainActive {
+		t.Errorf("ancestor disabled: checked %v active %v, want checked and inactive", c.ChainChecked, c.ChainActive)
+	}
+	mid = get(t, tb, "p", mid.ID)
+	mid.Enabled = true
+	if _, err := tb.UpdateOrganisation(ctx, OrganisationUpdate{Org: mid, PreviousParentID: root.ID}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := tb.GetPrincipal(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := p
+	disabled.Enabled = false
+	if _, err := tb.ReplacePrincipal(ctx, p, disabled); err != nil {
+		t.Fatal(err)
+	}
+	if c := read(); !c.ChainChecked || c.ChainActive {
+		t.Errorf("partner disabled: checked %v active %v, want checked and inactive", c.ChainChecked, c.ChainActive)
+	}
+	tb.paths.rememberOwner("chain-client", owner{partnerID: "p", orgID: root.ID})
+	if c := read(); c.ChainChecked {
+		t.Errorf("wrong remembered owner: %+v, want the chain left to ClientChainActive", c)
+	}
+	if o, _ := tb.paths.owner("chain-client"); o.orgID != leaf.ID {
+		t.Errorf("remembered owner after a wrong guess: %+v, want organisation %s", o, leaf.ID)
+	}
+}

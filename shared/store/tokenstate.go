@@ -135,10 +135,19 @@ func (t *Table) chainActive(ctx context.Context, partnerID string, found map[str
 // ever a guess of which items to read: the organisation item read in the
 // same batch says whether it was right. Bounded: past maxPathHints
 // organisations it starts afresh.
+//
+// It also remembers the partner and organisation of clients whose
+// credentials this process read, so that a client's next credential read
+// brings its chain in the same batch (GetCredential). Again only a guess:
+// the client's item read in that batch says whether it was right.
 type pathHints struct {
-	mu    sync.Mutex
-	paths map[string][]string
+	mu     sync.Mutex
+	paths  map[string][]string
+	owners map[string]owner
 }
+
+// owner is the partner and organisation of a client.
+type owner struct{ partnerID, orgID string }
 
 const maxPathHints = 10000
 
@@ -162,6 +171,23 @@ func orgKeys(partnerID string, ids []string) []map[string]types.AttributeValue {
 		keys[i] = orgKey(partnerID, id)
 	}
 	return keys
+}
+
+// owner is the remembered partner and organisation of clientID.
+func (h *pathHints) owner(clientID string) (owner, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	o, ok := h.owners[clientID]
+	return o, ok
+}
+
+func (h *pathHints) rememberOwner(clientID string, o owner) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.owners == nil || len(h.owners) >= maxPathHints {
+		h.owners = map[string]owner{}
+	}
+	h.owners[clientID] = o
 }
 
 func (h *pathHints) remember(partnerID, orgID string, path []string) {
@@ -202,14 +228,23 @@ func (t *Table) enabledItems(ctx context.Context, keys []map[string]types.Attrib
 	}
 	found := make(map[string]enabledItem, len(items))
 	for _, item := range items {
-		var e enabledItem
-		if err := attributevalue.UnmarshalMap(item, &e); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
+		e, err := decodeEnabled(item)
+		if err != nil {
+			return nil, err
 		}
-		e.enabled = e.Enabled != nil && *e.Enabled
 		found[e.PK+"\x00"+e.SK] = e
 	}
 	return found, nil
+}
+
+// decodeEnabled decodes the part of item the state checks read.
+func decodeEnabled(item map[string]types.AttributeValue) (enabledItem, error) {
+	var e enabledItem
+	if err := attributevalue.UnmarshalMap(item, &e); err != nil {
+		return enabledItem{}, fmt.Errorf("decode: %w", err)
+	}
+	e.enabled = e.Enabled != nil && *e.Enabled
+	return e, nil
 }
 
 func keyString(key map[string]types.AttributeValue) string {

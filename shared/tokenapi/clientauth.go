@@ -111,9 +111,11 @@ func (h *handler) authenticate(r *http.Request, form url.Values) (store.Principa
 		return store.Principal{}, oautherr.InvalidClient("client is disabled")
 	}
 	if p.Kind == store.KindClient {
-		active, err := h.Principals.ClientChainActive(ctx, p.PartnerID, p.OrganisationID)
-		if err != nil {
-			return store.Principal{}, oautherr.TemporarilyUnavailable(err)
+		active := cred.ChainActive
+		if !cred.ChainChecked { // the process's first sight of the client
+			if active, err = h.Principals.ClientChainActive(ctx, p.PartnerID, p.OrganisationID); err != nil {
+				return store.Principal{}, oautherr.TemporarilyUnavailable(err)
+			}
 		}
 		if !active {
 			return store.Principal{}, oautherr.InvalidClient("the client's organisation or partner account is disabled")
