@@ -71,6 +71,10 @@ func main() {
 		duration: *duration, warmup: *warmup, concurrency: *concurrency, scenarios: strings.Split(*only, ","),
 		hydra: *hydraBin, cpus: *cpus, clientCPUs: *clientCPUs,
 	}
+	if cfg.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: -duration must be positive")
+		os.Exit(2)
+	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -133,7 +137,7 @@ func run(cfg config) error {
 	for _, name := range cfg.scenarios {
 		targets, ps, closeFn, err := ownServer(ctx, cfg, self, name, secret)
 		if errors.Is(err, errSkipped) {
-			fmt.Fprintf(os.Stderr, "%s: skipped: %v\n", name, err)
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 			continue
 		}
 		if err != nil {
@@ -189,10 +193,13 @@ func ownServer(ctx context.Context, cfg config, self, name, secret string) ([]ve
 	return nil, nil, func() {}, nil
 }
 
-// measure runs the warm-up and then the measured load against targets,
-// reading ps's CPU time around the measured part.
+// measure runs the warm-up (none when it is 0: vegeta reads a zero duration
+// as "forever") and then the measured load against targets, reading ps's CPU
+// time around the measured part.
 func measure(cfg config, name string, targets []vegeta.Target, ps []proc) row {
-	attack(targets, cfg.warmup, cfg.concurrency, name+"-warmup")
+	if cfg.warmup > 0 {
+		attack(targets, cfg.warmup, cfg.concurrency, name+"-warmup")
+	}
 	before := cpu(ps)
 	m := attack(targets, cfg.duration, cfg.concurrency, name)
 	after := cpu(ps)
