@@ -19,7 +19,7 @@ LOCALSTACK_COMPOSE := docker compose -f localstack/compose.yaml
 # Node 20 is end-of-life: the CDK's JSII runtime prints a banner per run. Harmless.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: help run test deps lint unit fuzz fuzz-brief build bench loadtest coldstart e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
+.PHONY: help run test deps lint unit fuzz fuzz-brief build bench loadtest hydra coldstart e2e synth infra-test cfn-lint localstack-up localstack-down deploy-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -66,8 +66,21 @@ bench: deps ## benchmarks (token issuance and verification) against the emulator
 
 DURATION ?= 15s
 CONCURRENCY ?= 16
-loadtest: deps ## drive the local stack (make run's) for DURATION per scenario with CONCURRENCY workers; prints req/s, p50/p99, errors, CPU ms/request
-	$(GO) run ./cmd/loadtest -duration $(DURATION) -concurrency $(CONCURRENCY)
+SCENARIOS ?= partner-token,client-token,get-organisation,introspect,baseline-token,hydra-token
+# HYDRA: an Ory Hydra binary for the hydra-token scenario (default: the one
+# make hydra built, if any); CPUS / CLIENT_CPUS: taskset CPU lists for the
+# servers and for the load test (e.g. CPUS=0 CLIENT_CPUS=1: every server on one core).
+# HYDRA_DIR is outside the repository, so that Hydra stays out of this module's go.mod.
+HYDRA_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/partner-api/hydra-v2.3.0
+HYDRA ?= $(wildcard $(HYDRA_DIR)/hydra)
+CPUS ?=
+CLIENT_CPUS ?=
+loadtest: deps ## drive the local stack (make run's) for DURATION per scenario with CONCURRENCY workers; prints req/s, p50/p99, errors, CPU ms/request; HYDRA=path adds Ory Hydra
+	$(GO) run ./cmd/loadtest -duration $(DURATION) -concurrency $(CONCURRENCY) -scenarios $(SCENARIOS) \
+	  $(if $(HYDRA),-hydra $(HYDRA)) $(if $(CPUS),-cpus $(CPUS)) $(if $(CLIENT_CPUS),-client-cpus $(CLIENT_CPUS))
+
+hydra: ## build Ory Hydra v2.3.0 (the load test's yardstick) from the Go module proxy into HYDRA_DIR/hydra
+	cmd/loadtest/build-hydra.sh $(HYDRA_DIR)
 
 COLDSTART_RUNS ?= 5
 coldstart: ## each function's cold start (process start to first response, linux/arm64 under qemu when present) against a hello-world; bootstrap sizes

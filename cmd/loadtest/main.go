@@ -8,7 +8,15 @@
 //
 // The baseline scenario is the floor of issue 12's CPU budget: the minimal
 // ES384 token server of internal/tokenbaseline, run as a process of its own
-// and driven the same way.
+// and driven the same way. The hydra-token scenario is issue 12's yardstick:
+// an Ory Hydra binary named by -hydra (or HYDRA_BIN) runs with its defaults
+// and in-memory SQLite, and its token endpoint is driven the same way (see
+// hydra.go); without a binary the scenario is skipped.
+//
+// -cpus pins the server processes (cmd/local with the emulators it starts,
+// the baseline server, Hydra) to a CPU list with taskset, and -client-cpus
+// pins the load test itself, so that each server gets one core as in the
+// issue's comparison.
 package main
 
 import (
@@ -54,9 +62,20 @@ func main() {
 	duration := flag.Duration("duration", 15*time.Second, "how long each scenario runs")
 	concurrency := flag.Int("concurrency", 16, "concurrent workers (and connections) per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
-	only := flag.String("scenarios", "partner-token,client-token,get-organisation,introspect,baseline-token", "comma-separated scenarios to run")
+	only := flag.String("scenarios", "partner-token,client-token,get-organisation,introspect,baseline-token,hydra-token", "comma-separated scenarios to run")
+	hydraBin := flag.String("hydra", os.Getenv("HYDRA_BIN"), "Ory Hydra binary for the hydra-token scenario (default $HYDRA_BIN; `make hydra` builds one); empty skips it")
+	cpus := flag.String("cpus", "", "taskset CPU list for the server processes (cmd/local and its emulators, baseline, Hydra), e.g. 0; empty leaves them unpinned")
+	clientCPUs := flag.String("client-cpus", "", "taskset CPU list for the load test itself, e.g. 1; empty leaves it unpinned")
 	flag.Parse()
-	if err := run(*duration, *warmup, *concurrency, strings.Split(*only, ",")); err != nil {
+	cfg := config{
+		duration: *duration, warmup: *warmup, concurrency: *concurrency, scenarios: strings.Split(*only, ","),
+		hydra: *hydraBin, cpus: *cpus, clientCPUs: *clientCPUs,
+	}
+	if cfg.duration <= 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: -duration must be positive")
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -68,9 +87,22 @@ const (
 	baselineID = "baseline-client"
 )
 
-func run(duration, warmup time.Duration, concurrency int, scenarios []string) error {
+// config is what the flags choose.
+type config struct {
+	duration, warmup time.Duration
+	concurrency      int
+	scenarios        []string
+	hydra            string // Hydra binary; empty skips hydra-token
+	cpus             string // taskset CPU list for the servers; empty: unpinned
+	clientCPUs       string // taskset CPU list for this process; empty: unpinned
+}
+
+func run(cfg config) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	if err := pinSelf(cfg.clientCPUs); err != nil {
+		return err
+	}
 	secret := randomHex()
 	dir, err := os.MkdirTemp("", "loadtest-")
 	if err != nil {
@@ -83,7 +115,7 @@ func run(duration, warmup time.Duration, concurrency int, scenarios []string) er
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build cmd/local: %w", err)
 	}
-	server, base, err := start(ctx, bin, []string{"PORT=0", "LOCAL_PARTNERS=" + partnerID + ":" + secret}, "Partner API listening on ")
+	server, base, err := start(ctx, cfg.cpus, bin, []string{"PORT=0", "LOCAL_PARTNERS=" + partnerID + ":" + secret}, "Partner API listening on ")
 	if err != nil {
 		return err
 	}
@@ -99,37 +131,86 @@ func run(duration, warmup time.Duration, concurrency int, scenarios []string) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "load: %d workers, %s per scenario after %s of warm-up; processes: %v\n", concurrency, duration, warmup, procs)
+	fmt.Fprintf(os.Stderr, "load: %d workers, %s per scenario after %s of warm-up; processes: %v; servers on CPUs %q, load test on CPUs %q\n",
+		cfg.concurrency, cfg.duration, cfg.warmup, procs, orAll(cfg.cpus), orAll(cfg.clientCPUs))
 	var rows []row
-	for _, name := range scenarios {
-		targets, ok := s.targets[name]
-		ps := procs
-		if name == "baseline-token" {
-			b, bbase, err := start(ctx, self, []string{baselineEnv + "=" + secret}, "baseline listening on ")
-			if err != nil {
-				return err
+	for _, name := range cfg.scenarios {
+		targets, ps, closeFn, err := ownServer(ctx, cfg, self, name, secret)
+		if errors.Is(err, errSkipped) {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if targets == nil {
+			var ok bool
+			if targets, ok = s.targets[name]; !ok {
+				return fmt.Errorf("unknown scenario %q", name)
 			}
-			defer stop(b)
-			targets = tokenTargets(bbase, baselineID, secret)
-			ps, ok = []proc{{name: "server", pid: b.Process.Pid}}, true
+			ps = procs
 		}
-		if !ok {
-			return fmt.Errorf("unknown scenario %q", name)
-		}
-		attack(targets, warmup, concurrency, name+"-warmup")
-		before := cpu(ps)
-		m := attack(targets, duration, concurrency, name)
-		after := cpu(ps)
-		rows = append(rows, newRow(name, m, ps, before, after))
+		rows = append(rows, measure(cfg, name, targets, ps))
+		closeFn()
 	}
-	print(os.Stdout, rows, duration, concurrency)
+	print(os.Stdout, rows, cfg)
 	return nil
 }
 
-// start runs bin with env added and waits for the line beginning with
-// prefix on its standard error, which names its URL.
-func start(ctx context.Context, bin string, env []string, prefix string) (*exec.Cmd, string, error) {
-	cmd := exec.CommandContext(ctx, bin)
+// errSkipped marks a scenario that cannot run here; the reason follows it.
+var errSkipped = errors.New("scenario skipped")
+
+// ownServer starts the server of a scenario that has a process of its own
+// (baseline-token, hydra-token) and returns its targets, the process to
+// measure and how to stop it. For the stack's scenarios it returns no
+// targets and a no-op.
+func ownServer(ctx context.Context, cfg config, self, name, secret string) ([]vegeta.Target, []proc, func(), error) {
+	switch name {
+	case "baseline-token":
+		b, base, err := start(ctx, cfg.cpus, self, []string{baselineEnv + "=" + secret}, "baseline listening on ")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return tokenTargets(base+"/v1/token", baselineID, secret), []proc{{name: "server", pid: b.Process.Pid}}, func() { stop(b) }, nil
+	case "hydra-token":
+		if cfg.hydra == "" {
+			return nil, nil, nil, fmt.Errorf("%w: no Hydra binary (-hydra or HYDRA_BIN; `make hydra` builds one)", errSkipped)
+		}
+		h, err := startHydra(ctx, cfg.cpus, cfg.hydra)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := h.createClient(hydraClientID, secret); err != nil {
+			h.close()
+			return nil, nil, nil, err
+		}
+		if _, err := token(h.tokenURL(), hydraClientID, secret); err != nil {
+			h.close()
+			return nil, nil, nil, fmt.Errorf("hydra: %w", err)
+		}
+		return tokenTargets(h.tokenURL(), hydraClientID, secret), []proc{{name: "server", pid: h.cmd.Process.Pid}}, h.close, nil
+	}
+	return nil, nil, func() {}, nil
+}
+
+// measure runs the warm-up (none when it is 0: vegeta reads a zero duration
+// as "forever") and then the measured load against targets, reading ps's CPU
+// time around the measured part.
+func measure(cfg config, name string, targets []vegeta.Target, ps []proc) row {
+	if cfg.warmup > 0 {
+		attack(targets, cfg.warmup, cfg.concurrency, name+"-warmup")
+	}
+	before := cpu(ps)
+	m := attack(targets, cfg.duration, cfg.concurrency, name)
+	after := cpu(ps)
+	return newRow(name, m, ps, before, after)
+}
+
+// start runs bin with env added (pinned to cpus when not empty) and waits
+// for the line beginning with prefix on its standard error, which names its
+// URL.
+func start(ctx context.Context, cpus, bin string, env []string, prefix string) (*exec.Cmd, string, error) {
+	cmd := command(ctx, cpus, bin)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = nil // the access log: discarded, as Lambda's goes to CloudWatch
 	stderr, err := cmd.StderrPipe()
@@ -159,6 +240,35 @@ func start(ctx context.Context, bin string, env []string, prefix string) (*exec.
 	}
 }
 
+// command runs bin with args, under `taskset -c cpus` when cpus is not
+// empty (taskset execs bin, so the process id stays bin's).
+func command(ctx context.Context, cpus, bin string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.CommandContext(ctx, bin, args...)
+	}
+	return exec.CommandContext(ctx, "taskset", append([]string{"-c", cpus, bin}, args...)...)
+}
+
+// pinSelf moves every thread of this process to cpus (new threads inherit
+// it); nothing when cpus is empty.
+func pinSelf(cpus string) error {
+	if cpus == "" {
+		return nil
+	}
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pin the load test to CPUs %s: %w: %s", cpus, err, out)
+	}
+	return nil
+}
+
+func orAll(cpus string) string {
+	if cpus == "" {
+		return "all"
+	}
+	return cpus
+}
+
 // stop interrupts cmd (cmd/local then stops its emulators) and waits.
 func stop(cmd *exec.Cmd) {
 	_ = cmd.Process.Signal(os.Interrupt)
@@ -179,7 +289,7 @@ type stack struct {
 // setUp gets a partner token, creates an organisation and a client of it,
 // and builds each scenario's requests.
 func setUp(base, secret string) (*stack, error) {
-	tok, err := token(base, partnerID, secret)
+	tok, err := token(base+"/v1/token", partnerID, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -202,26 +312,28 @@ func setUp(base, secret string) (*stack, error) {
 	basic := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	(&http.Request{Header: basic}).SetBasicAuth(partnerID, secret)
 	return &stack{targets: map[string][]vegeta.Target{
-		"partner-token":    tokenTargets(base, partnerID, secret),
-		"client-token":     tokenTargets(base, client.ID, client.Secret),
+		"partner-token":    tokenTargets(base+"/v1/token", partnerID, secret),
+		"client-token":     tokenTargets(base+"/v1/token", client.ID, client.Secret),
 		"get-organisation": {{Method: http.MethodGet, URL: base + "/v1/organisations/" + org.ID, Header: http.Header{"Authorization": {"Bearer " + tok}}}},
 		"introspect":       {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basic, Body: []byte("token=" + url.QueryEscape(tok))}},
 	}}, nil
 }
 
-func tokenTargets(base, id, secret string) []vegeta.Target {
+// tokenTargets is a client credentials grant at tokenURL with HTTP Basic
+// client authentication, the request of every token scenario.
+func tokenTargets(tokenURL, id, secret string) []vegeta.Target {
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	(&http.Request{Header: h}).SetBasicAuth(id, secret)
-	return []vegeta.Target{{Method: http.MethodPost, URL: base + "/v1/token", Header: h, Body: []byte("grant_type=client_credentials")}}
+	return []vegeta.Target{{Method: http.MethodPost, URL: tokenURL, Header: h, Body: []byte("grant_type=client_credentials")}}
 }
 
-func token(base, id, secret string) (string, error) {
+func token(tokenURL, id, secret string) (string, error) {
 	var out struct {
 		AccessToken string `json:"access_token"`
 	}
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	(&http.Request{Header: h}).SetBasicAuth(id, secret)
-	if err := call(http.MethodPost, base+"/v1/token", h, "grant_type=client_credentials", &out); err != nil {
+	if err := call(http.MethodPost, tokenURL, h, "grant_type=client_credentials", &out); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	return out.AccessToken, nil
@@ -365,9 +477,10 @@ func newRow(name string, m *vegeta.Metrics, ps []proc, before, after []time.Dura
 	return r
 }
 
-func print(w io.Writer, rows []row, d time.Duration, c int) {
+func print(w io.Writer, rows []row, cfg config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
-	fmt.Fprintf(w, "\n%s per scenario, %d concurrent workers; CPU in ms per successful request (/proc, %d Hz ticks)\n\n", d, c, clockTicks)
+	fmt.Fprintf(w, "\n%s per scenario, %d concurrent workers; servers on CPUs %s, load test on CPUs %s; CPU in ms per successful request (/proc, %d Hz ticks)\n\n",
+		cfg.duration, cfg.concurrency, orAll(cfg.cpus), orAll(cfg.clientCPUs), clockTicks)
 	fmt.Fprintln(tw, "| scenario\t req/s\t p50 ms\t p99 ms\t requests\t errors\t server CPU\t DynamoDB Local CPU\t moto CPU\t")
 	fmt.Fprintln(tw, "|---\t---\t---\t---\t---\t---\t---\t---\t---\t")
 	cell := func(r row, p string) string {
