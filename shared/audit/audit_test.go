@@ -37,41 +37,20 @@ type event struct {
 	ExpiresAt     string         `json:"expires_at"`
 }
 
-type caller struct {
-	e          *apptest.Env
-	id, secret string
-	token      string
-}
+// caller is a partner or client of the service under test, with this
+// package's helpers.
+type caller struct{ *apptest.Caller }
 
 func newPartner(t *testing.T, e *apptest.Env) *caller {
 	t.Helper()
-	id, sec := e.Partner(t)
-	return &caller{e: e, id: id, secret: sec, token: e.Token(t, id, sec, nil)}
-}
-
-func (c *caller) do(t *testing.T, method, path string, body any, headers ...string) apptest.Response {
-	t.Helper()
-	return c.e.Request(t, c.token, method, path, body, headers...)
-}
-
-// must sends a request and fails the test unless it gets status; it
-// returns the body's JSON object.
-func (c *caller) must(t *testing.T, status int, method, path string, body any, headers ...string) map[string]any {
-	t.Helper()
-	resp := c.do(t, method, path, body, headers...)
-	if resp.StatusCode != status {
-		t.Fatalf("%s %s: got %d %s, want %d", method, path, resp.StatusCode, resp.Body, status)
-	}
-	var out map[string]any
-	_ = json.Unmarshal(resp.Body, &out)
-	return out
+	return &caller{apptest.NewPartner(t, e)}
 }
 
 // events lists all of the caller's audit events matching q, newest first.
 func (c *caller) events(t *testing.T, q url.Values) []event {
 	t.Helper()
 	return apptest.ListAll(t, func(path string) apptest.Response {
-		return c.do(t, http.MethodGet, path, nil)
+		return c.Do(t, http.MethodGet, path, nil)
 	}, "/v1/audit-events?"+q.Encode(), 100, func(e event) string { return e.EventID })
 }
 
@@ -99,71 +78,70 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	}
 	const interaction = "0f9c2b6e-4a8d-4c61-9e2a-7b3d5f1a2c44"
 	var secrets []string
-	secrets = append(secrets, p.secret)
+	secrets = append(secrets, p.Secret)
 
 	tick(e)
-	org := p.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"},
+	org := p.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"},
 		middleware.InteractionIDHeader, interaction)
 	orgID := org["id"].(string)
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgID, `{"name":"Renamed","enabled":false}`)
+	p.Must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgID, `{"name":"Renamed","enabled":false}`)
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgID, `{"enabled":true}`)
+	p.Must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgID, `{"enabled":true}`)
 	tick(e)
-	p.must(t, http.StatusPreconditionFailed, http.MethodPatch, "/v1/organisations/"+orgID, `{"name":"Stale"}`, "If-Match", `"1"`)
+	p.Must(t, http.StatusPreconditionFailed, http.MethodPatch, "/v1/organisations/"+orgID, `{"name":"Stale"}`, "If-Match", `"1"`)
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPut, "/v1/organisations/"+orgID+"/ui-config", `{"display_name":"A"}`)
+	p.Must(t, http.StatusOK, http.MethodPut, "/v1/organisations/"+orgID+"/ui-config", `{"display_name":"A"}`)
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPut, "/v1/organisations/"+orgID+"/ui-config", `{"display_name":"B"}`)
+	p.Must(t, http.StatusOK, http.MethodPut, "/v1/organisations/"+orgID+"/ui-config", `{"display_name":"B"}`)
 	tick(e)
-	cl := p.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "Client"})
+	cl := p.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "Client"})
 	clientID := cl["id"].(string)
 	secrets = append(secrets, cl["secret"].(string))
 	tick(e)
-	rot := p.must(t, http.StatusOK, http.MethodPost, "/v1/clients/"+clientID+"/secret", nil)
+	rot := p.Must(t, http.StatusOK, http.MethodPost, "/v1/clients/"+clientID+"/secret", nil)
 	secrets = append(secrets, rot["secret"].(string))
 	tick(e)
-	ct := &caller{e: e, id: clientID, secret: rot["secret"].(string)}
-	ct.token = e.Token(t, clientID, ct.secret, nil)
-	me := ct.must(t, http.StatusOK, http.MethodPost, "/v1/clients/me/secret", nil)
+	ct := p.Login(t, clientID, rot["secret"].(string))
+	me := ct.Must(t, http.StatusOK, http.MethodPost, "/v1/clients/me/secret", nil)
 	secrets = append(secrets, me["secret"].(string))
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPatch, "/v1/clients/"+clientID, `{"enabled":false}`)
+	p.Must(t, http.StatusOK, http.MethodPatch, "/v1/clients/"+clientID, `{"enabled":false}`)
 	tick(e)
-	as := p.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/authorisation-servers", map[string]any{
+	as := p.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/authorisation-servers", map[string]any{
 		"auto_registration_supported": false, "customer_friendly_name": "Acme Bank",
 		"customer_friendly_description": "Sign in with Acme Bank",
 	})
 	asPath := "/v1/organisations/" + orgID + "/authorisation-servers/" + as["id"].(string)
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPatch, asPath, `{"customer_friendly_name":"Acme"}`)
+	p.Must(t, http.StatusOK, http.MethodPatch, asPath, `{"customer_friendly_name":"Acme"}`)
 	tick(e)
-	p.must(t, http.StatusConflict, http.MethodDelete, "/v1/organisations/"+orgID, nil)
+	p.Must(t, http.StatusConflict, http.MethodDelete, "/v1/organisations/"+orgID, nil)
 	tick(e)
-	p.must(t, http.StatusNoContent, http.MethodDelete, asPath, nil)
+	p.Must(t, http.StatusNoContent, http.MethodDelete, asPath, nil)
 	tick(e)
-	p.must(t, http.StatusNoContent, http.MethodDelete, "/v1/clients/"+clientID, nil)
+	p.Must(t, http.StatusNoContent, http.MethodDelete, "/v1/clients/"+clientID, nil)
 	tick(e)
-	p.must(t, http.StatusNoContent, http.MethodDelete, "/v1/organisations/"+orgID, nil)
+	p.Must(t, http.StatusNoContent, http.MethodDelete, "/v1/organisations/"+orgID, nil)
 	for _, action := range []string{admin.ActionDisable, admin.ActionEnable, admin.ActionRotate} {
 		tick(e)
-		resp, err := e.App.Admin().Handle(context.Background(), admin.Request{Action: action, PartnerID: p.id})
+		resp, err := e.App.Admin().Handle(context.Background(), admin.Request{Action: action, PartnerID: p.ID})
 		if err != nil {
 			t.Fatalf("%s: %v", action, err)
 		}
 		if resp.ClientSecret != "" {
 			secrets = append(secrets, resp.ClientSecret)
-			p.token = e.Token(t, p.id, resp.ClientSecret, nil)
+			p.Token = e.Token(t, p.ID, resp.ClientSecret, nil)
 		}
 	}
 
-	partner := store.Actor{Type: store.ActorPartner, ID: p.id}
+	partner := store.Actor{Type: store.ActorPartner, ID: p.ID}
 	ops := store.Actor{Type: store.ActorAdmin, ID: admin.AdminActorID}
 	orgRes := store.Resource{Type: store.ResourceOrganisation, ID: orgID}
 	uiRes := store.Resource{Type: store.ResourceUIConfig, ID: orgID}
 	clRes := store.Resource{Type: store.ResourceClient, ID: clientID}
 	asRes := store.Resource{Type: store.ResourceAuthServer, ID: as["id"].(string)}
-	pRes := store.Resource{Type: store.ResourcePartner, ID: p.id}
+	pRes := store.Resource{Type: store.ResourcePartner, ID: p.ID}
 	want := []struct {
 		actor  store.Actor
 		res    store.Resource
@@ -194,8 +172,8 @@ func TestEveryChangeIsAudited(t *testing.T) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Actor != w.actor || g.Resource != w.res || g.Action != w.action || g.PartnerID != p.id {
-			t.Errorf("record %d: got %+v %+v %s of %s, want %+v %+v %s of %s", i, g.Actor, g.Resource, g.Action, g.PartnerID, w.actor, w.res, w.action, p.id)
+		if g.Actor != w.actor || g.Resource != w.res || g.Action != w.action || g.PartnerID != p.ID {
+			t.Errorf("record %d: got %+v %+v %s of %s, want %+v %+v %s of %s", i, g.Actor, g.Resource, g.Action, g.PartnerID, w.actor, w.res, w.action, p.ID)
 		}
 		if w.fields != nil && !slices.Equal(g.ChangedFields, w.fields) {
 			t.Errorf("record %d (%s %s): got changed fields %q, want %q", i, g.Action, g.Resource.Type, g.ChangedFields, w.fields)
@@ -235,7 +213,7 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		}
 	}
 
-	raw := p.do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body
+	raw := p.Do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body
 	for _, s := range secrets {
 		if strings.Contains(string(raw), s) {
 			t.Errorf("a secret appears in the audit records: %s", raw)
@@ -255,11 +233,11 @@ func TestListing(t *testing.T) {
 	var orgs []string
 	for range 5 {
 		tick(e)
-		o := p.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
+		o := p.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
 		orgs = append(orgs, o["id"].(string))
 	}
 	tick(e)
-	p.must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgs[1], `{"name":"Renamed"}`)
+	p.Must(t, http.StatusOK, http.MethodPatch, "/v1/organisations/"+orgs[1], `{"name":"Renamed"}`)
 
 	all := p.events(t, nil)
 	if len(all) != 7 { // the partner's creation, 5 creates, 1 update
@@ -271,7 +249,7 @@ func TestListing(t *testing.T) {
 		}
 	}
 	for _, limit := range []int{1, 2, 3} {
-		paged := apptest.ListAll(t, func(path string) apptest.Response { return p.do(t, http.MethodGet, path, nil) },
+		paged := apptest.ListAll(t, func(path string) apptest.Response { return p.Do(t, http.MethodGet, path, nil) },
 			"/v1/audit-events", limit, func(e event) string { return e.EventID })
 		if !slices.EqualFunc(paged, all, func(a, b event) bool { return a.EventID == b.EventID }) {
 			t.Errorf("limit %d: paging gave %d records in another order", limit, len(paged))
@@ -294,19 +272,19 @@ func TestListing(t *testing.T) {
 	if len(byRes) != 2 || byRes[0].Action != store.ActionUpdate || byRes[1].Action != store.ActionCreate {
 		t.Errorf("resource %s: got %+v, want its update then its create", orgs[1], byRes)
 	}
-	paged := apptest.ListAll(t, func(path string) apptest.Response { return p.do(t, http.MethodGet, path, nil) },
+	paged := apptest.ListAll(t, func(path string) apptest.Response { return p.Do(t, http.MethodGet, path, nil) },
 		"/v1/audit-events?resource_id="+orgs[1], 1, func(e event) string { return e.EventID })
 	if len(paged) != 2 {
 		t.Errorf("resource %s by pages of 1: got %d records, want 2", orgs[1], len(paged))
 	}
 
 	// A cursor is bound to its filter.
-	resp := p.do(t, http.MethodGet, "/v1/audit-events?limit=1", nil)
+	resp := p.Do(t, http.MethodGet, "/v1/audit-events?limit=1", nil)
 	var page struct {
 		NextCursor string `json:"next_cursor"`
 	}
 	_ = json.Unmarshal(resp.Body, &page)
-	apptest.WantProblem(t, p.do(t, http.MethodGet, "/v1/audit-events?"+url.Values{"cursor": {page.NextCursor}, "resource_id": {orgs[0]}}.Encode(), nil),
+	apptest.WantProblem(t, p.Do(t, http.MethodGet, "/v1/audit-events?"+url.Values{"cursor": {page.NextCursor}, "resource_id": {orgs[0]}}.Encode(), nil),
 		http.StatusBadRequest, "invalid_request", "cursor")
 
 	tests := []struct {
@@ -321,7 +299,7 @@ func TestListing(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			apptest.WantProblem(t, p.do(t, http.MethodGet, "/v1/audit-events?"+tc.query, nil), http.StatusBadRequest, "invalid_request", tc.fields...)
+			apptest.WantProblem(t, p.Do(t, http.MethodGet, "/v1/audit-events?"+tc.query, nil), http.StatusBadRequest, "invalid_request", tc.fields...)
 		})
 	}
 }
@@ -331,25 +309,25 @@ func TestListing(t *testing.T) {
 func TestIsolationAndAccess(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	a, b := newPartner(t, e), newPartner(t, e)
-	o := a.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "A's"})
+	o := a.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations", map[string]any{"name": "A's"})
 	orgID := o["id"].(string)
 	for _, ev := range b.events(t, nil) {
-		if ev.PartnerID != b.id {
-			t.Errorf("partner %s sees a record of %s: %+v", b.id, ev.PartnerID, ev)
+		if ev.PartnerID != b.ID {
+			t.Errorf("partner %s sees a record of %s: %+v", b.ID, ev.PartnerID, ev)
 		}
 	}
 	if got := b.events(t, url.Values{"resource_id": {orgID}}); len(got) != 0 {
-		t.Errorf("partner %s sees %d records of %s's organisation, want 0", b.id, len(got), a.id)
+		t.Errorf("partner %s sees %d records of %s's organisation, want 0", b.ID, len(got), a.ID)
 	}
 	if got := a.events(t, url.Values{"resource_id": {orgID}}); len(got) != 1 {
-		t.Errorf("partner %s sees %d records of its organisation, want 1", a.id, len(got))
+		t.Errorf("partner %s sees %d records of its organisation, want 1", a.ID, len(got))
 	}
 
-	cl := a.must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "C"})
+	cl := a.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "C"})
 	ct := e.Token(t, cl["id"].(string), cl["secret"].(string), nil)
 	apptest.WantProblem(t, e.Request(t, ct, http.MethodGet, "/v1/audit-events", nil), http.StatusForbidden, "forbidden")
-	narrow := e.Token(t, a.id, a.secret, url.Values{"scope": {scope.UsageRead}})
+	narrow := e.Token(t, a.ID, a.Secret, url.Values{"scope": {scope.UsageRead}})
 	apptest.WantProblem(t, e.Request(t, narrow, http.MethodGet, "/v1/audit-events", nil), http.StatusForbidden, "forbidden")
 	apptest.WantProblem(t, e.Request(t, "", http.MethodGet, "/v1/audit-events", nil), http.StatusUnauthorized, "unauthorized")
-	apptest.WantProblem(t, a.do(t, http.MethodPost, "/v1/audit-events", nil), http.StatusMethodNotAllowed, "method_not_allowed")
+	apptest.WantProblem(t, a.Do(t, http.MethodPost, "/v1/audit-events", nil), http.StatusMethodNotAllowed, "method_not_allowed")
 }

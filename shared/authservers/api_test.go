@@ -39,11 +39,11 @@ var full = map[string]any{
 func TestCreateGetReplacePatchDelete(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 
 	// The defaults: optional members null, flags [], status Active, no
 	// capabilities.
-	resp := p.do(t, http.MethodPost, serversPath(orgID), minimal(nil))
+	resp := p.Do(t, http.MethodPost, serversPath(orgID), minimal(nil))
 	s := decodeServer(t, resp, http.StatusCreated)
 	if id, err := uuid.Parse(s.ID); err != nil || id.Version() != 4 || id.String() != s.ID {
 		t.Errorf("id %q, want a lower-case UUID v4", s.ID)
@@ -80,16 +80,16 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		}
 	}
 
-	resp = p.do(t, http.MethodGet, serverPath(orgID, s.ID), nil)
+	resp = p.Do(t, http.MethodGet, serverPath(orgID, s.ID), nil)
 	if got := decodeServer(t, resp, http.StatusOK); !equal(got, s) || resp.Header.Get("ETag") != `"1"` {
 		t.Errorf("GET = %+v (ETag %s), want %+v", got, resp.Header.Get("ETag"), s)
 	}
 	// Upper-case ids name the same organisation and server.
-	decodeServer(t, p.do(t, http.MethodGet, serverPath(strings.ToUpper(orgID), strings.ToUpper(s.ID)), nil), http.StatusOK)
+	decodeServer(t, p.Do(t, http.MethodGet, serverPath(strings.ToUpper(orgID), strings.ToUpper(s.ID)), nil), http.StatusOK)
 
 	// PUT replaces everything.
 	e.Clock.Advance(2 * time.Second)
-	resp = p.do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(full))
+	resp = p.Do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(full))
 	put := decodeServer(t, resp, http.StatusOK)
 	if resp.Header.Get("ETag") != `"2"` || !put.AutoRegistrationSupported || *put.FederationEndpoint != full["federation_endpoint"] ||
 		*put.DeprecatedDate != "2027-06-30" || *put.RetirementDate != "2027-12-31" || !slices.Equal(put.Flags, []string{"open-finance", "fapi-2"}) ||
@@ -98,14 +98,14 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("PUT = %+v (ETag %s)", put, resp.Header.Get("ETag"))
 	}
 	// PUT without the optional members resets them.
-	if got := decodeServer(t, p.do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(nil)), http.StatusOK); got.FederationEndpoint != nil ||
+	if got := decodeServer(t, p.Do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(nil)), http.StatusOK); got.FederationEndpoint != nil ||
 		got.Status != "Active" || len(got.Flags) != 0 || got.SupportsDCR {
 		t.Errorf("PUT minimal = %+v, want the defaults", got)
 	}
-	decodeServer(t, p.do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(full)), http.StatusOK)
+	decodeServer(t, p.Do(t, http.MethodPut, serverPath(orgID, s.ID), minimal(full)), http.StatusOK)
 
 	// PATCH changes what it names; null unsets or resets to the default.
-	resp = p.do(t, http.MethodPatch, serverPath(orgID, s.ID),
+	resp = p.Do(t, http.MethodPatch, serverPath(orgID, s.ID),
 		`{"customer_friendly_name":"Acme","status":null,"federation_endpoint":null,"flags":["x"]}`, "Content-Type", "application/merge-patch+json")
 	patched := decodeServer(t, resp, http.StatusOK)
 	if patched.CustomerFriendlyName != "Acme" || patched.Status != "Active" || patched.FederationEndpoint != nil ||
@@ -114,41 +114,41 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("PATCH = %+v (ETag %s)", patched, resp.Header.Get("ETag"))
 	}
 	// application/json is accepted for a merge patch; other types are not.
-	if got := decodeServer(t, p.do(t, http.MethodPatch, serverPath(orgID, s.ID), `{"supports_ciba":null}`), http.StatusOK); got.SupportsCIBA {
+	if got := decodeServer(t, p.Do(t, http.MethodPatch, serverPath(orgID, s.ID), `{"supports_ciba":null}`), http.StatusOK); got.SupportsCIBA {
 		t.Errorf("PATCH supports_ciba:null = %+v, want false", got)
 	}
-	wantProblem(t, p.do(t, http.MethodPatch, serverPath(orgID, s.ID), `{"status":"Active"}`, "Content-Type", "text/plain"),
+	wantProblem(t, p.Do(t, http.MethodPatch, serverPath(orgID, s.ID), `{"status":"Active"}`, "Content-Type", "text/plain"),
 		http.StatusUnsupportedMediaType, "unsupported_media_type")
-	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), `[1]`), http.StatusBadRequest, "invalid_request")
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath(orgID), `[1]`), http.StatusBadRequest, "invalid_request")
 
-	resp = p.do(t, http.MethodPost, serverPath(orgID, s.ID), minimal(nil))
+	resp = p.Do(t, http.MethodPost, serverPath(orgID, s.ID), minimal(nil))
 	wantProblem(t, resp, http.StatusMethodNotAllowed, "method_not_allowed")
 	if got := resp.Header.Get("Allow"); got != "DELETE, GET, PATCH, PUT" {
 		t.Errorf("Allow %q", got)
 	}
-	resp = p.do(t, http.MethodDelete, serversPath(orgID), nil)
+	resp = p.Do(t, http.MethodDelete, serversPath(orgID), nil)
 	if wantProblem(t, resp, http.StatusMethodNotAllowed, "method_not_allowed"); resp.Header.Get("Allow") != "GET, POST" {
 		t.Errorf("Allow %q", resp.Header.Get("Allow"))
 	}
 
-	resp = p.do(t, http.MethodDelete, serverPath(orgID, s.ID), nil)
+	resp = p.Do(t, http.MethodDelete, serverPath(orgID, s.ID), nil)
 	if resp.StatusCode != http.StatusNoContent || len(resp.Body) != 0 {
 		t.Fatalf("DELETE = %d %s, want 204", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodGet, serverPath(orgID, s.ID), nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodDelete, serverPath(orgID, s.ID), nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodGet, serverPath(orgID, "not-a-uuid"), nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodGet, serverPath("not-a-uuid", s.ID), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, serverPath(orgID, s.ID), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodDelete, serverPath(orgID, s.ID), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, serverPath(orgID, "not-a-uuid"), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, serverPath("not-a-uuid", s.ID), nil), http.StatusNotFound, "not_found")
 	unknownOrg := uuid.NewString()
-	wantProblem(t, p.do(t, http.MethodGet, serversPath(unknownOrg), nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodPost, serversPath(unknownOrg), minimal(nil)), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodPost, serversPath("not-a-uuid"), minimal(nil)), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, serversPath(unknownOrg), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath(unknownOrg), minimal(nil)), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath("not-a-uuid"), minimal(nil)), http.StatusNotFound, "not_found")
 }
 
 func TestETag(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	s := p.create(t, orgID, nil)
 	path := serverPath(orgID, s.ID)
 
@@ -161,21 +161,21 @@ func TestETag(t *testing.T) {
 		{http.MethodDelete, nil},
 	} {
 		t.Run(tc.method, func(t *testing.T) {
-			wantProblem(t, p.do(t, tc.method, path, tc.body, "If-Match", `"7"`), http.StatusPreconditionFailed, "precondition_failed")
-			wantProblem(t, p.do(t, tc.method, path, tc.body, "If-Match", `W/"1"`), http.StatusPreconditionFailed, "precondition_failed")
+			wantProblem(t, p.Do(t, tc.method, path, tc.body, "If-Match", `"7"`), http.StatusPreconditionFailed, "precondition_failed")
+			wantProblem(t, p.Do(t, tc.method, path, tc.body, "If-Match", `W/"1"`), http.StatusPreconditionFailed, "precondition_failed")
 		})
 	}
 	// Nothing changed; the right ETag (or *) goes through.
 	if got := p.get(t, orgID, s.ID); got.UpdatedAt != s.UpdatedAt || got.Status != "Active" {
 		t.Errorf("after refused writes %+v", got)
 	}
-	resp := p.do(t, http.MethodPatch, path, map[string]any{"status": "Inactive"}, "If-Match", `"1"`)
+	resp := p.Do(t, http.MethodPatch, path, map[string]any{"status": "Inactive"}, "If-Match", `"1"`)
 	if decodeServer(t, resp, http.StatusOK); resp.Header.Get("ETag") != `"2"` {
 		t.Errorf("ETag %q, want \"2\"", resp.Header.Get("ETag"))
 	}
-	decodeServer(t, p.do(t, http.MethodPut, path, minimal(nil), "If-Match", `"2"`), http.StatusOK)
-	wantProblem(t, p.do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), http.StatusPreconditionFailed, "precondition_failed")
-	if resp := p.do(t, http.MethodDelete, path, nil, "If-Match", "*"); resp.StatusCode != http.StatusNoContent {
+	decodeServer(t, p.Do(t, http.MethodPut, path, minimal(nil), "If-Match", `"2"`), http.StatusOK)
+	wantProblem(t, p.Do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), http.StatusPreconditionFailed, "precondition_failed")
+	if resp := p.Do(t, http.MethodDelete, path, nil, "If-Match", "*"); resp.StatusCode != http.StatusNoContent {
 		t.Errorf("DELETE If-Match * = %d %s", resp.StatusCode, resp.Body)
 	}
 
@@ -184,7 +184,7 @@ func TestETag(t *testing.T) {
 	var fns []func() apptest.Response
 	for i := range 5 {
 		fns = append(fns, func() apptest.Response {
-			return p.e.Request(t, p.token, http.MethodPatch, serverPath(orgID, s.ID),
+			return p.Do(t, http.MethodPatch, serverPath(orgID, s.ID),
 				map[string]any{"customer_friendly_name": "n" + string(rune('a'+i))}, "If-Match", `"1"`)
 		})
 	}
@@ -208,11 +208,11 @@ func TestETag(t *testing.T) {
 func TestAccess(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	s := p.create(t, orgID, nil)
-	reader := p.withScopes(t, scope.OrganisationsRead)
-	writer := p.withScopes(t, scope.OrganisationsWrite)
-	client := p.orgClient(t, orgID)
+	reader := &caller{p.WithScopes(t, scope.OrganisationsRead)}
+	writer := &caller{p.WithScopes(t, scope.OrganisationsWrite)}
+	client := p.StoredClient(t, orgID, scope.OrganisationsRead, scope.OrganisationsWrite)
 
 	requests := []struct {
 		method, path string
@@ -229,12 +229,12 @@ func TestAccess(t *testing.T) {
 	for _, r := range requests {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
 			wantProblem(t, e.Request(t, "", r.method, r.path, r.body), http.StatusUnauthorized, "unauthorized")
-			wantProblem(t, client.do(t, r.method, r.path, r.body), http.StatusForbidden, "forbidden")
+			wantProblem(t, client.Do(t, r.method, r.path, r.body), http.StatusForbidden, "forbidden")
 			denied := reader
 			if !r.write {
 				denied = writer
 			}
-			resp := denied.do(t, r.method, r.path, r.body)
+			resp := denied.Do(t, r.method, r.path, r.body)
 			wantProblem(t, resp, http.StatusForbidden, "forbidden")
 			if !strings.Contains(resp.Header.Get("WWW-Authenticate"), "insufficient_scope") {
 				t.Errorf("WWW-Authenticate %q, want insufficient_scope", resp.Header.Get("WWW-Authenticate"))
@@ -244,7 +244,7 @@ func TestAccess(t *testing.T) {
 	if got := reader.get(t, orgID, s.ID); got.ID != s.ID {
 		t.Errorf("reader GET = %+v", got)
 	}
-	if resp := writer.do(t, http.MethodDelete, serverPath(orgID, s.ID), nil); resp.StatusCode != http.StatusNoContent {
+	if resp := writer.Do(t, http.MethodDelete, serverPath(orgID, s.ID), nil); resp.StatusCode != http.StatusNoContent {
 		t.Errorf("writer DELETE = %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -254,8 +254,8 @@ func TestAccess(t *testing.T) {
 func TestIsolation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p, other := newPartner(t, e), newPartner(t, e)
-	orgID, sameP := p.org(t), p.org(t)
-	otherOrg := other.org(t)
+	orgID, sameP := p.Org(t, nil), p.Org(t, nil)
+	otherOrg := other.Org(t, nil)
 	s := p.create(t, orgID, nil)
 	theirs := other.create(t, otherOrg, nil)
 
@@ -275,14 +275,14 @@ func TestIsolation(t *testing.T) {
 				method string
 				body   any
 			}{{http.MethodGet, nil}, {http.MethodPut, minimal(nil)}, {http.MethodPatch, map[string]any{"status": "Inactive"}}, {http.MethodDelete, nil}} {
-				wantProblem(t, tc.c.do(t, r.method, serverPath(tc.org, tc.id), r.body), http.StatusNotFound, "not_found")
+				wantProblem(t, tc.c.Do(t, r.method, serverPath(tc.org, tc.id), r.body), http.StatusNotFound, "not_found")
 			}
 		})
 	}
-	wantProblem(t, other.do(t, http.MethodGet, serversPath(orgID), nil), http.StatusNotFound, "not_found")
-	wantProblem(t, other.do(t, http.MethodPost, serversPath(orgID), minimal(nil)), http.StatusNotFound, "not_found")
+	wantProblem(t, other.Do(t, http.MethodGet, serversPath(orgID), nil), http.StatusNotFound, "not_found")
+	wantProblem(t, other.Do(t, http.MethodPost, serversPath(orgID), minimal(nil)), http.StatusNotFound, "not_found")
 	// Another partner's server cannot be referenced either.
-	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"parent_authorisation_server_id": theirs.ID})),
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"parent_authorisation_server_id": theirs.ID})),
 		http.StatusBadRequest, "invalid_request", "parent_authorisation_server_id")
 	// Each partner lists its own only; nothing was changed.
 	if got := listAll(t, other, otherOrg, 10); len(got) != 1 || got[0].ID != theirs.ID {

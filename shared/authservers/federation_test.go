@@ -47,7 +47,7 @@ func decodeFed(t *testing.T, resp apptest.Response, status int) fedServer {
 func TestDiscoveryOnWrite(t *testing.T) {
 	e := apptest.New(t, apptest.Options{LoopbackIssuer: true}) // FEDERATION_ALLOW_LOOPBACK=true
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	var mu sync.Mutex
 	broken := false
 	var srv *httptest.Server
@@ -71,25 +71,25 @@ func TestDiscoveryOnWrite(t *testing.T) {
 	defer srv.Close()
 	doc := srv.URL + "/tenant" + federation.WellKnown
 
-	s := decodeFed(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"openid_discovery_document": doc})), http.StatusCreated)
+	s := decodeFed(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"openid_discovery_document": doc})), http.StatusCreated)
 	if s.Issuer == nil || *s.Issuer != srv.URL+"/tenant" || s.Discovery == nil || s.Discovery.TokenEndpoint != srv.URL+"/tenant/token" || len(s.Warnings) != 0 {
 		t.Fatalf("create: got %+v, want the document's issuer and endpoints, no warning", s)
 	}
 	mu.Lock()
 	broken = true
 	mu.Unlock()
-	got := decodeFed(t, p.do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil), http.StatusOK)
+	got := decodeFed(t, p.Do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil), http.StatusOK)
 	if !slices.Equal(got.Warnings, []string{federation.WarnFetchFailed}) || got.Issuer == nil || !strings.Contains(got.Discovery.Error, "502") {
 		t.Errorf("failed refresh: got %+v, want a warning and the endpoints kept", got)
 	}
 	mu.Lock()
 	broken = false
 	mu.Unlock()
-	got = decodeFed(t, p.do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil, "If-Match", `"2"`), http.StatusOK)
+	got = decodeFed(t, p.Do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil, "If-Match", `"2"`), http.StatusOK)
 	if len(got.Warnings) != 0 || got.Discovery.Error != "" {
 		t.Errorf("refresh: got %+v, want no warning", got)
 	}
-	if resp := p.do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil, "If-Match", `"2"`); resp.StatusCode != http.StatusPreconditionFailed {
+	if resp := p.Do(t, http.MethodPost, serverPath(orgID, s.ID)+"/refresh", nil, "If-Match", `"2"`); resp.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("refresh with a stale If-Match: got %d, want 412", resp.StatusCode)
 	}
 	for _, tc := range []struct {
@@ -100,14 +100,14 @@ func TestDiscoveryOnWrite(t *testing.T) {
 		{"not at the well-known path", srv.URL + "/tenant/openid.json", federation.WarnInvalidLocation},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := p.do(t, http.MethodPatch, serverPath(orgID, s.ID), map[string]any{"openid_discovery_document": tc.doc}, "Content-Type", "application/merge-patch+json")
+			resp := p.Do(t, http.MethodPatch, serverPath(orgID, s.ID), map[string]any{"openid_discovery_document": tc.doc}, "Content-Type", "application/merge-patch+json")
 			got := decodeFed(t, resp, http.StatusOK)
 			if !slices.Equal(got.Warnings, []string{tc.warning}) || got.Issuer != nil {
 				t.Errorf("got %+v, want warning %s and no issuer (another document)", got, tc.warning)
 			}
 		})
 	}
-	if resp := p.do(t, http.MethodPost, serverPath(orgID, p.create(t, orgID, nil).ID)+"/refresh", nil); resp.StatusCode != http.StatusBadRequest {
+	if resp := p.Do(t, http.MethodPost, serverPath(orgID, p.create(t, orgID, nil).ID)+"/refresh", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("refresh without a document: got %d, want 400", resp.StatusCode)
 	}
 }
@@ -119,9 +119,9 @@ func TestDiscoveryOnWrite(t *testing.T) {
 func TestFederationCredentials(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	const secret = "upstream-secret-value-1"
-	resp := p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
+	resp := p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
 		"federation_client_id": "broker", "federation_client_secret": secret, "provider_groups": []string{"retail", "sandbox"},
 	}))
 	s := decodeFed(t, resp, http.StatusCreated)
@@ -129,17 +129,17 @@ func TestFederationCredentials(t *testing.T) {
 		t.Fatalf("create: %s", resp.Body)
 	}
 	ctx := context.Background()
-	stored, err := e.App.Store.GetAuthServer(ctx, p.partnerID, orgID, s.ID)
+	stored, err := e.App.Store.GetAuthServer(ctx, p.PartnerID, orgID, s.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(string(stored.FederationSecret), secret) {
 		t.Fatal("the secret is stored in clear")
 	}
-	if got, err := e.App.Secrets.Open(ctx, p.partnerID, s.ID, stored.FederationSecret); err != nil || got != secret {
+	if got, err := e.App.Secrets.Open(ctx, p.PartnerID, s.ID, stored.FederationSecret); err != nil || got != secret {
 		t.Errorf("decrypt with its context: %q, %v", got, err)
 	}
-	if _, err := e.App.Secrets.Open(ctx, p.partnerID, "another-server", stored.FederationSecret); err == nil {
+	if _, err := e.App.Secrets.Open(ctx, p.PartnerID, "another-server", stored.FederationSecret); err == nil {
 		t.Error("the ciphertext decrypts for another server")
 	}
 	if _, err := e.App.Secrets.Open(ctx, "another-partner", s.ID, stored.FederationSecret); err == nil {
@@ -148,7 +148,7 @@ func TestFederationCredentials(t *testing.T) {
 
 	// A PATCH (or PUT) without the secret keeps it; the GET never shows it.
 	patch := func(body map[string]any) fedServer {
-		return decodeFed(t, p.do(t, http.MethodPatch, serverPath(orgID, s.ID), body, "Content-Type", "application/merge-patch+json"), http.StatusOK)
+		return decodeFed(t, p.Do(t, http.MethodPatch, serverPath(orgID, s.ID), body, "Content-Type", "application/merge-patch+json"), http.StatusOK)
 	}
 	if got := patch(map[string]any{"customer_friendly_name": "Acme"}); !got.SecretSet {
 		t.Error("a PATCH without the secret dropped it")
@@ -166,7 +166,7 @@ func TestFederationCredentials(t *testing.T) {
 		{"unknown auth method", map[string]any{"federation_token_endpoint_auth_method": "tls_client_auth"}, "federation_token_endpoint_auth_method"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := p.do(t, http.MethodPatch, serverPath(orgID, s.ID), tc.body, "Content-Type", "application/merge-patch+json")
+			resp := p.Do(t, http.MethodPatch, serverPath(orgID, s.ID), tc.body, "Content-Type", "application/merge-patch+json")
 			wantProblem(t, resp, http.StatusBadRequest, "invalid_request", tc.field)
 		})
 	}
@@ -177,10 +177,10 @@ func TestFederationCredentials(t *testing.T) {
 		t.Errorf("unsetting the client id: got %+v, want no secret", got)
 	}
 
-	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
 		"federation_client_id": "broker", "federation_token_endpoint_auth_method": "client_secret_post",
 	})), http.StatusBadRequest, "invalid_request", "federation_client_secret")
-	pk := decodeFed(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
+	pk := decodeFed(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{
 		"federation_client_id": "broker", "federation_token_endpoint_auth_method": "private_key_jwt",
 	})), http.StatusCreated)
 	if pk.SecretSet {
@@ -188,7 +188,7 @@ func TestFederationCredentials(t *testing.T) {
 	}
 
 	// The audit log names the secret, never its value or ciphertext.
-	raw := p.do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body
+	raw := p.Do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body
 	if strings.Contains(string(raw), "rotated-secret") || strings.Contains(string(raw), "ciphertext") || !strings.Contains(string(raw), `"`+store.FederationSecretField+`"`) {
 		t.Errorf("audit: %s", raw)
 	}

@@ -1,21 +1,13 @@
 package authservers_test
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
-
-	"github.com/google/uuid"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
 	"github.com/partnerapi/partner-api/internal/testenv"
-	"github.com/partnerapi/partner-api/shared/credential"
-	"github.com/partnerapi/partner-api/shared/scope"
-	"github.com/partnerapi/partner-api/shared/store"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -52,62 +44,14 @@ type server struct {
 	UpdatedAt                           string   `json:"updated_at"`
 }
 
-// caller sends requests to the service under test with one token.
-type caller struct {
-	e         *apptest.Env
-	partnerID string
-	secret    string
-	token     string
-}
+// caller is a partner or client of the service under test, with this
+// package's helpers.
+type caller struct{ *apptest.Caller }
 
 // newPartner creates a partner and a token with every partner scope.
 func newPartner(t *testing.T, e *apptest.Env) *caller {
 	t.Helper()
-	id, sec := e.Partner(t)
-	return &caller{e: e, partnerID: id, secret: sec, token: e.Token(t, id, sec, nil)}
-}
-
-// withScopes returns a caller of the same partner whose token carries only
-// scopes.
-func (c *caller) withScopes(t *testing.T, scopes ...string) *caller {
-	t.Helper()
-	tok := c.e.Token(t, c.partnerID, c.secret, url.Values{"scope": {strings.Join(scopes, " ")}})
-	return &caller{e: c.e, partnerID: c.partnerID, secret: c.secret, token: tok}
-}
-
-// orgClient returns a caller holding the token of a client of organisation
-// orgID, with the organisation scopes.
-func (c *caller) orgClient(t *testing.T, orgID string) *caller {
-	t.Helper()
-	id, sec := "client-"+uuid.NewString()[:8], credential.NewSecret()
-	err := c.e.App.Store.CreatePrincipal(context.Background(), store.Principal{
-		ID: id, Kind: store.KindClient, PartnerID: c.partnerID, OrganisationID: orgID, Name: "client",
-		Enabled: true, SecretHash: credential.Hash(sec), Scopes: []string{scope.OrganisationsRead, scope.OrganisationsWrite},
-	})
-	if err != nil {
-		t.Fatalf("create client: %v", err)
-	}
-	return &caller{e: c.e, partnerID: c.partnerID, token: c.e.Token(t, id, sec, nil)}
-}
-
-// do sends a request with the caller's token (see apptest.Env.Request).
-func (c *caller) do(t *testing.T, method, path string, body any, headers ...string) apptest.Response {
-	t.Helper()
-	return c.e.Request(t, c.token, method, path, body, headers...)
-}
-
-// org creates an organisation of the partner and returns its id.
-func (c *caller) org(t *testing.T) string {
-	t.Helper()
-	resp := c.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create organisation: %d %s", resp.StatusCode, resp.Body)
-	}
-	var o struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(resp.Body, &o)
-	return o.ID
+	return &caller{apptest.NewPartner(t, e)}
 }
 
 // minimal is the smallest valid body, with extra members set.
@@ -124,12 +68,12 @@ func minimal(extra map[string]any) map[string]any {
 // failing the test unless it gets 201.
 func (c *caller) create(t *testing.T, orgID string, extra map[string]any) server {
 	t.Helper()
-	return decodeServer(t, c.do(t, http.MethodPost, serversPath(orgID), minimal(extra)), http.StatusCreated)
+	return decodeServer(t, c.Do(t, http.MethodPost, serversPath(orgID), minimal(extra)), http.StatusCreated)
 }
 
 func (c *caller) get(t *testing.T, orgID, id string) server {
 	t.Helper()
-	return decodeServer(t, c.do(t, http.MethodGet, serverPath(orgID, id), nil), http.StatusOK)
+	return decodeServer(t, c.Do(t, http.MethodGet, serverPath(orgID, id), nil), http.StatusOK)
 }
 
 func serversPath(orgID string) string { return "/v1/organisations/" + orgID + "/authorisation-servers" }
@@ -152,7 +96,7 @@ func decodeServer(t *testing.T, resp apptest.Response, status int) server {
 // listAll walks every page of an organisation's servers.
 func listAll(t *testing.T, c *caller, orgID string, limit int) []server {
 	t.Helper()
-	get := func(path string) apptest.Response { return c.do(t, http.MethodGet, path, nil) }
+	get := func(path string) apptest.Response { return c.Do(t, http.MethodGet, path, nil) }
 	return apptest.ListAll(t, get, serversPath(orgID), limit, func(s server) string { return s.ID })
 }
 

@@ -15,8 +15,8 @@ import (
 func TestPagination(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p, other := newPartner(t, e), newPartner(t, e)
-	orgID, sibling := p.org(t), p.org(t)
-	otherOrg := other.org(t)
+	orgID, sibling := p.Org(t, nil), p.Org(t, nil)
+	otherOrg := other.Org(t, nil)
 	p.create(t, sibling, nil)
 	other.create(t, otherOrg, nil)
 
@@ -47,7 +47,7 @@ func TestPagination(t *testing.T) {
 	}
 	page := func(c *caller, org, query string) (items []server, next *string) {
 		t.Helper()
-		resp := c.do(t, http.MethodGet, serversPath(org)+"?"+query, nil)
+		resp := c.Do(t, http.MethodGet, serversPath(org)+"?"+query, nil)
 		var body struct {
 			Items      []server `json:"items"`
 			NextCursor *string  `json:"next_cursor"`
@@ -77,7 +77,7 @@ func TestPagination(t *testing.T) {
 			{"limit=1&limit=2", []string{"limit"}},
 			{"page=2&status=Active", []string{"page", "status"}},
 		} {
-			wantProblem(t, p.do(t, http.MethodGet, serversPath(orgID)+"?"+tc.query, nil), 400, "invalid_request", tc.fields...)
+			wantProblem(t, p.Do(t, http.MethodGet, serversPath(orgID)+"?"+tc.query, nil), 400, "invalid_request", tc.fields...)
 		}
 	})
 	t.Run("cursors are tamper-proof and bound to partner and organisation", func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestPagination(t *testing.T) {
 		flipped := append([]byte(nil), raw...)
 		flipped[len(flipped)/2] ^= 1
 		orgCursor := func() string {
-			resp := p.do(t, http.MethodGet, "/v1/organisations?limit=1", nil)
+			resp := p.Do(t, http.MethodGet, "/v1/organisations?limit=1", nil)
 			var body struct {
 				NextCursor string `json:"next_cursor"`
 			}
@@ -110,7 +110,7 @@ func TestPagination(t *testing.T) {
 			"of the organisations list": {p, orgID, "cursor=" + url.QueryEscape(orgCursor)},
 		} {
 			t.Run(name, func(t *testing.T) {
-				wantProblem(t, tc.c.do(t, http.MethodGet, serversPath(tc.org)+"?"+tc.query, nil), 400, "invalid_request", "cursor")
+				wantProblem(t, tc.c.Do(t, http.MethodGet, serversPath(tc.org)+"?"+tc.query, nil), 400, "invalid_request", "cursor")
 			})
 		}
 		// The genuine cursor works, with another limit too.

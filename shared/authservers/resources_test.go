@@ -35,11 +35,11 @@ func decodeMap(t *testing.T, resp apptest.Response, status int) map[string]any {
 func TestAPIResources(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	as := p.create(t, orgID, nil)
 	path := resourcesPath(orgID, as.ID)
 
-	resp := p.do(t, http.MethodPost, path, map[string]any{
+	resp := p.Do(t, http.MethodPost, path, map[string]any{
 		"api_family_type": "accounts", "api_version": "2.0.1", "family_complete": true,
 		"api_certification_uri": "https://github.com/OpenDomain/conformance/blob/main/submissions/accounts-2.0.1.zip",
 		"certification_status":  "Certified", "certification_start_date": "05/03/2026", "certification_expiration_date": "05/03/2027",
@@ -54,19 +54,19 @@ func TestAPIResources(t *testing.T) {
 		r["api_metadata"].(map[string]any)["region"] != "uk" {
 		t.Fatalf("create: %v %s", resp.Header, resp.Body)
 	}
-	if got := decodeMap(t, p.do(t, http.MethodGet, path+"/"+id, nil), http.StatusOK); got["api_version"] != "2.0.1" {
+	if got := decodeMap(t, p.Do(t, http.MethodGet, path+"/"+id, nil), http.StatusOK); got["api_version"] != "2.0.1" {
 		t.Errorf("get: %v", got)
 	}
-	got := decodeMap(t, p.do(t, http.MethodPatch, path+"/"+id, map[string]any{"certification_status": "Deprecated", "api_metadata": nil},
+	got := decodeMap(t, p.Do(t, http.MethodPatch, path+"/"+id, map[string]any{"certification_status": "Deprecated", "api_metadata": nil},
 		"Content-Type", "application/merge-patch+json", "If-Match", `"1"`), http.StatusOK)
 	if got["certification_status"] != "Deprecated" || got["api_metadata"] != nil || got["api_family_type"] != "accounts" ||
 		len(got["api_discovery_endpoints"].([]any)) != 1 {
 		t.Errorf("patch: %v", got)
 	}
-	if resp := p.do(t, http.MethodPut, path+"/"+id, map[string]any{"api_family_type": "x", "api_version": "1"}, "If-Match", `"1"`); resp.StatusCode != http.StatusPreconditionFailed {
+	if resp := p.Do(t, http.MethodPut, path+"/"+id, map[string]any{"api_family_type": "x", "api_version": "1"}, "If-Match", `"1"`); resp.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("stale PUT: %d", resp.StatusCode)
 	}
-	got = decodeMap(t, p.do(t, http.MethodPut, path+"/"+id, map[string]any{"api_family_type": "payments", "api_version": "3"}), http.StatusOK)
+	got = decodeMap(t, p.Do(t, http.MethodPut, path+"/"+id, map[string]any{"api_family_type": "payments", "api_version": "3"}), http.StatusOK)
 	if got["certification_status"] != "Awaiting Certification" || got["family_complete"] != false || got["api_certification_uri"] != nil {
 		t.Errorf("put: %v, want defaults", got)
 	}
@@ -89,14 +89,14 @@ func TestAPIResources(t *testing.T) {
 		{"read-only", map[string]any{"api_family_type": "a", "api_version": "1", "api_resource_id": "x"}, []string{"api_resource_id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantProblem(t, p.do(t, http.MethodPost, path, tc.body), http.StatusBadRequest, "invalid_request", tc.fields...)
+			wantProblem(t, p.Do(t, http.MethodPost, path, tc.body), http.StatusBadRequest, "invalid_request", tc.fields...)
 		})
 	}
 
 	for range 2 {
-		decodeMap(t, p.do(t, http.MethodPost, path, map[string]any{"api_family_type": "more", "api_version": "1"}), http.StatusCreated)
+		decodeMap(t, p.Do(t, http.MethodPost, path, map[string]any{"api_family_type": "more", "api_version": "1"}), http.StatusCreated)
 	}
-	get := func(u string) apptest.Response { return p.do(t, http.MethodGet, u, nil) }
+	get := func(u string) apptest.Response { return p.Do(t, http.MethodGet, u, nil) }
 	all := apptest.ListAll(t, get, path, 2, func(m map[string]any) string { s, _ := m["api_resource_id"].(string); return s })
 	if len(all) != 3 {
 		t.Errorf("list: got %d, want 3", len(all))
@@ -104,27 +104,27 @@ func TestAPIResources(t *testing.T) {
 
 	other := newPartner(t, e)
 	for _, u := range []string{path, path + "/" + id} {
-		if resp := other.do(t, http.MethodGet, u, nil); resp.StatusCode != http.StatusNotFound {
+		if resp := other.Do(t, http.MethodGet, u, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("another partner GET %s: %d, want 404", u, resp.StatusCode)
 		}
 	}
-	if resp := p.do(t, http.MethodGet, resourcesPath(orgID, "00000000-0000-4000-8000-000000000000"), nil); resp.StatusCode != http.StatusNotFound {
+	if resp := p.Do(t, http.MethodGet, resourcesPath(orgID, "00000000-0000-4000-8000-000000000000"), nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown server: %d, want 404", resp.StatusCode)
 	}
 
-	resp = p.do(t, http.MethodDelete, serverPath(orgID, as.ID), nil)
+	resp = p.Do(t, http.MethodDelete, serverPath(orgID, as.ID), nil)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(resp.Body), "API resources or certifications") {
 		t.Errorf("delete the server with resources: %d %s, want 409", resp.StatusCode, resp.Body)
 	}
 	for _, m := range all {
-		if resp := p.do(t, http.MethodDelete, path+"/"+m["api_resource_id"].(string), nil); resp.StatusCode != http.StatusNoContent {
+		if resp := p.Do(t, http.MethodDelete, path+"/"+m["api_resource_id"].(string), nil); resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("delete resource: %d %s", resp.StatusCode, resp.Body)
 		}
 	}
-	if resp := p.do(t, http.MethodDelete, serverPath(orgID, as.ID), nil); resp.StatusCode != http.StatusNoContent {
+	if resp := p.Do(t, http.MethodDelete, serverPath(orgID, as.ID), nil); resp.StatusCode != http.StatusNoContent {
 		t.Errorf("delete the emptied server: %d %s", resp.StatusCode, resp.Body)
 	}
-	raw := string(p.do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body)
+	raw := string(p.Do(t, http.MethodGet, "/v1/audit-events?limit=100", nil).Body)
 	if !strings.Contains(raw, `"type":"api_resource"`) {
 		t.Errorf("audit: no api_resource record in %.500s", raw)
 	}
@@ -135,15 +135,15 @@ func TestAPIResources(t *testing.T) {
 func TestCertifications(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	as := p.create(t, orgID, nil)
 	path := certificationsPath(orgID, as.ID)
-	c := decodeMap(t, p.do(t, http.MethodPost, path, map[string]any{}), http.StatusCreated)
+	c := decodeMap(t, p.Do(t, http.MethodPost, path, map[string]any{}), http.StatusCreated)
 	if c["certification_status"] != "Awaiting Certification" || c["status"] != "Active" || c["profile_type"] != nil {
 		t.Errorf("defaults: %v", c)
 	}
 	id := c["certification_id"].(string)
-	got := decodeMap(t, p.do(t, http.MethodPatch, path+"/"+id, map[string]any{
+	got := decodeMap(t, p.Do(t, http.MethodPatch, path+"/"+id, map[string]any{
 		"profile_type": "Redirect", "profile_variant": "FAPI-Adv", "profile_version": 1.1,
 		"certification_uri": "https://cert.example/pkg.zip", "certification_status": "Self-Certified",
 		"certification_start_date": "01/12/2026",
@@ -151,14 +151,14 @@ func TestCertifications(t *testing.T) {
 	if got["profile_version"] != 1.1 || got["certification_status"] != "Self-Certified" || got["certification_start_date"] != "01/12/2026" {
 		t.Errorf("patch: %v", got)
 	}
-	wantProblem(t, p.do(t, http.MethodPost, path, map[string]any{
+	wantProblem(t, p.Do(t, http.MethodPost, path, map[string]any{
 		"certification_uri": "http://x.example", "certification_status": "Certified!", "certification_start_date": "1/12/2026",
 		"profile_type": "", "profile_version": "one",
 	}), http.StatusBadRequest, "invalid_request", "certification_uri", "certification_status", "certification_start_date", "profile_type", "profile_version")
-	if resp := p.do(t, http.MethodDelete, path+"/"+id, nil, "If-Match", `"2"`); resp.StatusCode != http.StatusNoContent {
+	if resp := p.Do(t, http.MethodDelete, path+"/"+id, nil, "If-Match", `"2"`); resp.StatusCode != http.StatusNoContent {
 		t.Errorf("delete: %d %s", resp.StatusCode, resp.Body)
 	}
-	if resp := p.do(t, http.MethodGet, path+"/"+id, nil); resp.StatusCode != http.StatusNotFound {
+	if resp := p.Do(t, http.MethodGet, path+"/"+id, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("get deleted: %d", resp.StatusCode)
 	}
 }
@@ -168,18 +168,18 @@ func TestCertifications(t *testing.T) {
 func TestNotificationWebhookStatus(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
-	r := decodeMap(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"notification_webhook": "https://hooks.acme.example/n"})), http.StatusCreated)
+	orgID := p.Org(t, nil)
+	r := decodeMap(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"notification_webhook": "https://hooks.acme.example/n"})), http.StatusCreated)
 	today := e.Clock.Now().UTC().Format("2006-01-02")
 	if r["notification_webhook_status"] != "Pending" || r["notification_webhook_added_date"] != today {
 		t.Fatalf("create: %v", r)
 	}
 	path := serverPath(orgID, r["id"].(string))
 	patch := func(body map[string]any) map[string]any {
-		return decodeMap(t, p.do(t, http.MethodPatch, path, body, "Content-Type", "application/merge-patch+json"), http.StatusOK)
+		return decodeMap(t, p.Do(t, http.MethodPatch, path, body, "Content-Type", "application/merge-patch+json"), http.StatusOK)
 	}
 	e.Clock.Advance(48 * time.Hour)
-	p.token = e.Token(t, p.partnerID, p.secret, nil) // a token of the new day
+	p.Token = e.Token(t, p.PartnerID, p.Secret, nil) // a token of the new day
 	if got := patch(map[string]any{"customer_friendly_name": "Acme"}); got["notification_webhook_added_date"] != today {
 		t.Errorf("unrelated change: %v", got)
 	}
@@ -189,7 +189,7 @@ func TestNotificationWebhookStatus(t *testing.T) {
 	if got := patch(map[string]any{"notification_webhook": nil}); got["notification_webhook_status"] != nil || got["notification_webhook_added_date"] != nil {
 		t.Errorf("no webhook: %v", got)
 	}
-	wantProblem(t, p.do(t, http.MethodPatch, path, map[string]any{"notification_webhook_status": "Confirmed"}, "Content-Type", "application/merge-patch+json"),
+	wantProblem(t, p.Do(t, http.MethodPatch, path, map[string]any{"notification_webhook_status": "Confirmed"}, "Content-Type", "application/merge-patch+json"),
 		http.StatusBadRequest, "invalid_request", "notification_webhook_status")
 }
 
@@ -199,7 +199,7 @@ func TestNotificationWebhookStatus(t *testing.T) {
 func TestLogoWarnings(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t)
+	orgID := p.Org(t, nil)
 	png := base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\nrest"))
 	for _, tc := range []struct {
 		name, logo, warning string
@@ -211,7 +211,7 @@ func TestLogoWarnings(t *testing.T) {
 		{"usable", "data:image/png;base64," + png, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := decodeMap(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": tc.logo})), http.StatusCreated)
+			r := decodeMap(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": tc.logo})), http.StatusCreated)
 			warnings, _ := r["operation_warnings"].([]any)
 			switch {
 			case tc.warning == "" && (len(warnings) != 0 || r["customer_friendly_logo_uri"] != tc.logo):
@@ -221,6 +221,6 @@ func TestLogoWarnings(t *testing.T) {
 			}
 		})
 	}
-	wantProblem(t, p.do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": "data:image/png;base64,!!!"})),
+	wantProblem(t, p.Do(t, http.MethodPost, serversPath(orgID), minimal(map[string]any{"customer_friendly_logo_uri": "data:image/png;base64,!!!"})),
 		http.StatusBadRequest, "invalid_request", "customer_friendly_logo_uri")
 }

@@ -18,7 +18,7 @@ import (
 func TestValidation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID, otherOrg := p.org(t), p.org(t)
+	orgID, otherOrg := p.Org(t, nil), p.Org(t, nil)
 	target := p.create(t, orgID, nil)
 	sibling := p.create(t, orgID, nil)
 	elsewhere := p.create(t, otherOrg, nil)
@@ -136,7 +136,7 @@ func TestValidation(t *testing.T) {
 				case http.MethodPatch:
 					body = maps.Clone(c.set)
 				}
-				wantProblem(t, p.do(t, m.method, path, body), http.StatusBadRequest, "invalid_request", c.fields...)
+				wantProblem(t, p.Do(t, m.method, path, body), http.StatusBadRequest, "invalid_request", c.fields...)
 			})
 		}
 	}

@@ -21,7 +21,7 @@ func (r route) send(t *testing.T, c *caller, headers ...string) apptest.Response
 	if r.body != "" {
 		body = r.body
 	}
-	return c.do(t, r.method, r.path, body, headers...)
+	return c.Do(t, r.method, r.path, body, headers...)
 }
 
 // routesOf lists every route of the group on client id and organisation
@@ -39,14 +39,14 @@ func routesOf(orgID, id string) (reads, writes []route) {
 func TestAuthorisation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, nil)
+	orgID := p.Org(t, nil)
 	target := p.create(t, orgID, map[string]any{"name": "Guarded"})
 	reads, writes := routesOf(orgID, target.ID)
 	me := []route{{http.MethodGet, "/v1/clients/me", ""}, {http.MethodPost, "/v1/clients/me/secret", ""}}
 
-	anonymous := &caller{e: e}
-	orgsOnly := p.withScopes(t, scope.OrganisationsRead, scope.OrganisationsWrite)
-	readOnly := p.withScopes(t, scope.ClientsRead)
+	anonymous := &caller{&apptest.Caller{Env: e}}
+	orgsOnly := &caller{p.WithScopes(t, scope.OrganisationsRead, scope.OrganisationsWrite)}
+	readOnly := &caller{p.WithScopes(t, scope.ClientsRead)}
 	plain, _ := p.login(t, orgID, map[string]any{"name": "Plain", "additional_scopes": []string{"accounts"}})
 	for _, r := range slices.Concat(reads, writes, me) {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
@@ -55,7 +55,7 @@ func TestAuthorisation(t *testing.T) {
 			if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
 			}
-			wantProblem(t, r.send(t, &caller{e: e, token: "not.a.jwt"}), 401, "unauthorized")
+			wantProblem(t, r.send(t, &caller{&apptest.Caller{Env: e, Token: "not.a.jwt"}}), 401, "unauthorized")
 			wantProblem(t, r.send(t, orgsOnly), 403, "forbidden")
 		})
 	}
@@ -79,7 +79,7 @@ func TestAuthorisation(t *testing.T) {
 	}
 	// A client without clients:manage reaches /me only, not even itself by
 	// id, nor anything of the organisations group.
-	own := []route{{http.MethodGet, "/v1/clients/" + plain.id, ""}, {http.MethodPost, "/v1/clients/" + plain.id + "/secret", ""}}
+	own := []route{{http.MethodGet, "/v1/clients/" + plain.ID, ""}, {http.MethodPost, "/v1/clients/" + plain.ID + "/secret", ""}}
 	for _, r := range slices.Concat(reads, writes, own) {
 		resp := r.send(t, plain)
 		wantProblem(t, resp, 403, "forbidden")
@@ -87,12 +87,12 @@ func TestAuthorisation(t *testing.T) {
 			t.Errorf("%s %s: WWW-Authenticate %q", r.method, r.path, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
-	wantProblem(t, plain.do(t, http.MethodGet, "/v1/organisations", nil), 403, "forbidden")
-	self := decodeClient(t, plain.do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
-	if self.ID != plain.id || self.Secret != "" || !slices.Equal(self.AdditionalScopes, []string{"accounts"}) {
+	wantProblem(t, plain.Do(t, http.MethodGet, "/v1/organisations", nil), 403, "forbidden")
+	self := decodeClient(t, plain.Do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
+	if self.ID != plain.ID || self.Secret != "" || !slices.Equal(self.AdditionalScopes, []string{"accounts"}) {
 		t.Errorf("GET /v1/clients/me = %+v", self)
 	}
-	wantProblem(t, plain.do(t, http.MethodDelete, "/v1/clients/me", nil), 405, "method_not_allowed")
+	wantProblem(t, plain.Do(t, http.MethodDelete, "/v1/clients/me", nil), 405, "method_not_allowed")
 }
 
 // TestDelegatedManagement: a client with clients:manage manages the clients
@@ -100,28 +100,28 @@ func TestAuthorisation(t *testing.T) {
 func TestDelegatedManagement(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	home := p.org(t, map[string]any{"allowed_scopes": []string{"s1", "s2"}, "allowed_provider_groups": []string{"g1", "g2"}, "has_production_access": true})
-	away := p.org(t, nil)
+	home := p.Org(t, map[string]any{"allowed_scopes": []string{"s1", "s2"}, "allowed_provider_groups": []string{"g1", "g2"}, "has_production_access": true})
+	away := p.Org(t, nil)
 	manager, _ := p.login(t, home, map[string]any{"name": "Primary", "additional_scopes": []string{scope.ClientsManage, "s1"}, "access_token_lifetime": 3600})
 	stranger := p.create(t, away, map[string]any{"name": "Elsewhere"})
 	other := newPartner(t, e)
-	foreign := other.create(t, other.org(t, nil), map[string]any{"name": "Another partner's"})
+	foreign := other.create(t, other.Org(t, nil), map[string]any{"name": "Another partner's"})
 
 	t.Run("manages its own organisation's clients", func(t *testing.T) {
-		peer := decodeClient(t, manager.do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", map[string]any{"name": "Secondary", "additional_scopes": []string{"s1"}, "access_token_lifetime": 600}), http.StatusCreated)
+		peer := decodeClient(t, manager.Do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", map[string]any{"name": "Secondary", "additional_scopes": []string{"s1"}, "access_token_lifetime": 600}), http.StatusCreated)
 		if peer.Secret == "" || peer.OrganisationID != home {
 			t.Errorf("created %+v", peer)
 		}
 		if items := listAll(t, manager, home, 100); len(items) != 2 {
 			t.Errorf("list = %d clients, want 2", len(items))
 		}
-		decodeClient(t, manager.do(t, http.MethodGet, "/v1/clients/"+peer.ID, nil), http.StatusOK)
-		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":[],"required_scopes":["s1"]}`), http.StatusOK)
-		decodeClient(t, manager.do(t, http.MethodPut, "/v1/clients/"+peer.ID, `{"name":"Secondary v2"}`), http.StatusOK)
-		if resp := manager.do(t, http.MethodPost, "/v1/clients/"+peer.ID+"/secret", nil); resp.StatusCode != 200 {
+		decodeClient(t, manager.Do(t, http.MethodGet, "/v1/clients/"+peer.ID, nil), http.StatusOK)
+		decodeClient(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":[],"required_scopes":["s1"]}`), http.StatusOK)
+		decodeClient(t, manager.Do(t, http.MethodPut, "/v1/clients/"+peer.ID, `{"name":"Secondary v2"}`), http.StatusOK)
+		if resp := manager.Do(t, http.MethodPost, "/v1/clients/"+peer.ID+"/secret", nil); resp.StatusCode != 200 {
 			t.Errorf("rotate a peer's secret: %d %s", resp.StatusCode, resp.Body)
 		}
-		if resp := manager.do(t, http.MethodDelete, "/v1/clients/"+peer.ID, nil); resp.StatusCode != 204 {
+		if resp := manager.Do(t, http.MethodDelete, "/v1/clients/"+peer.ID, nil); resp.StatusCode != 204 {
 			t.Errorf("delete a peer: %d %s", resp.StatusCode, resp.Body)
 		}
 	})
@@ -135,9 +135,9 @@ func TestDelegatedManagement(t *testing.T) {
 				}
 			}
 		}
-		wantProblem(t, manager.do(t, http.MethodGet, "/v1/organisations", nil), 403, "forbidden")
-		wantProblem(t, manager.do(t, http.MethodGet, "/v1/organisations/"+home, nil), 403, "forbidden")
-		wantProblem(t, manager.do(t, http.MethodPatch, "/v1/organisations/"+home, `{"allowed_scopes":[]}`), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodGet, "/v1/organisations", nil), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodGet, "/v1/organisations/"+home, nil), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodPatch, "/v1/organisations/"+home, `{"allowed_scopes":[]}`), 403, "forbidden")
 		// Untouched.
 		if got := p.get(t, stranger.ID); got.Name != "Elsewhere" {
 			t.Errorf("stranger = %+v", got)
@@ -174,12 +174,12 @@ func TestDelegatedManagement(t *testing.T) {
 		if got := p.get(t, wider.ID); got.Name != "Wider sibling" {
 			t.Errorf("wider sibling = %+v", got)
 		}
-		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+inside.ID, `{"access_token_lifetime":900}`), http.StatusOK)
-		if resp := manager.do(t, http.MethodPost, "/v1/clients/"+inside.ID+"/secret", nil); resp.StatusCode != 200 {
+		decodeClient(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+inside.ID, `{"access_token_lifetime":900}`), http.StatusOK)
+		if resp := manager.Do(t, http.MethodPost, "/v1/clients/"+inside.ID+"/secret", nil); resp.StatusCode != 200 {
 			t.Errorf("rotate a sibling within its rights: %d %s", resp.StatusCode, resp.Body)
 		}
 		// Deleting a wider sibling hands over nothing.
-		if resp := manager.do(t, http.MethodDelete, "/v1/clients/"+wider.ID, nil); resp.StatusCode != 204 {
+		if resp := manager.Do(t, http.MethodDelete, "/v1/clients/"+wider.ID, nil); resp.StatusCode != 204 {
 			t.Errorf("delete a wider sibling: %d %s", resp.StatusCode, resp.Body)
 		}
 	})
@@ -192,38 +192,38 @@ func TestDelegatedManagement(t *testing.T) {
 			{"create a manager", http.MethodPost, "/v1/organisations/" + home + "/clients", `{"name":"x","additional_scopes":["clients:manage"]}`},
 			{"grant clients:manage to a peer", http.MethodPatch, "/v1/clients/" + peer.ID, `{"additional_scopes":["clients:manage"]}`},
 			{"remove clients:manage from a peer", http.MethodPut, "/v1/clients/" + managed.ID, `{"name":"Also primary"}`},
-			{"drop its own clients:manage", http.MethodPatch, "/v1/clients/" + manager.id, `{"additional_scopes":["s1"]}`},
-			{"widen its own scopes", http.MethodPatch, "/v1/clients/" + manager.id, `{"additional_scopes":["clients:manage","s1","s2"]}`},
-			{"widen its own scopes by required_scopes", http.MethodPatch, "/v1/clients/" + manager.id, `{"required_scopes":["s2"]}`},
-			{"turn on its own production", http.MethodPatch, "/v1/clients/" + manager.id, `{"is_production":true}`},
-			{"lengthen its own tokens", http.MethodPatch, "/v1/clients/" + manager.id, `{"access_token_lifetime":7200}`},
-			{"delete itself", http.MethodDelete, "/v1/clients/" + manager.id, ""},
+			{"drop its own clients:manage", http.MethodPatch, "/v1/clients/" + manager.ID, `{"additional_scopes":["s1"]}`},
+			{"widen its own scopes", http.MethodPatch, "/v1/clients/" + manager.ID, `{"additional_scopes":["clients:manage","s1","s2"]}`},
+			{"widen its own scopes by required_scopes", http.MethodPatch, "/v1/clients/" + manager.ID, `{"required_scopes":["s2"]}`},
+			{"turn on its own production", http.MethodPatch, "/v1/clients/" + manager.ID, `{"is_production":true}`},
+			{"lengthen its own tokens", http.MethodPatch, "/v1/clients/" + manager.ID, `{"access_token_lifetime":7200}`},
+			{"delete itself", http.MethodDelete, "/v1/clients/" + manager.ID, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				wantProblem(t, route{tc.method, tc.path, tc.body}.send(t, manager), 403, "forbidden")
 			})
 		}
 		// Narrowing itself is fine; widening back is not.
-		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"allowed_provider_groups":["g1"],"access_token_lifetime":1800}`), http.StatusOK)
-		wantProblem(t, manager.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"allowed_provider_groups":[]}`), 403, "forbidden")
-		wantProblem(t, manager.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"allowed_provider_groups":["g1","g2"]}`), 403, "forbidden")
-		decodeClient(t, manager.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"additional_scopes":["clients:manage"]}`), http.StatusOK)
+		decodeClient(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"allowed_provider_groups":["g1"],"access_token_lifetime":1800}`), http.StatusOK)
+		wantProblem(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"allowed_provider_groups":[]}`), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"allowed_provider_groups":["g1","g2"]}`), 403, "forbidden")
+		decodeClient(t, manager.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"additional_scopes":["clients:manage"]}`), http.StatusOK)
 		// Its next token carries what it has now.
-		status, body := tokenStatus(t, e, manager.id, manager.secret, url.Values{"scope": {"s1"}})
+		status, body := tokenStatus(t, e, manager.ID, manager.Secret, url.Values{"scope": {"s1"}})
 		if status != http.StatusBadRequest || !strings.Contains(string(body), "invalid_scope") {
 			t.Errorf("token asking for a dropped scope = %d %s, want invalid_scope", status, body)
 		}
 		// The partner can do what the client could not.
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"additional_scopes":["clients:manage","s1","s2"],"is_production":true}`), http.StatusOK)
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":["clients:manage"]}`), http.StatusOK)
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"additional_scopes":["clients:manage","s1","s2"],"is_production":true}`), http.StatusOK)
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+peer.ID, `{"additional_scopes":["clients:manage"]}`), http.StatusOK)
 	})
 	t.Run("losing clients:manage takes effect at once", func(t *testing.T) {
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+manager.id, `{"additional_scopes":["s1"]}`), http.StatusOK)
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+manager.ID, `{"additional_scopes":["s1"]}`), http.StatusOK)
 		// Its token still carries the scope, but the client no longer does.
-		wantProblem(t, manager.do(t, http.MethodGet, "/v1/organisations/"+home+"/clients", nil), 403, "forbidden")
-		wantProblem(t, manager.do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", `{"name":"x"}`), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodGet, "/v1/organisations/"+home+"/clients", nil), 403, "forbidden")
+		wantProblem(t, manager.Do(t, http.MethodPost, "/v1/organisations/"+home+"/clients", `{"name":"x"}`), 403, "forbidden")
 		// What any client may do, it still may.
-		decodeClient(t, manager.do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
+		decodeClient(t, manager.Do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
 	})
 }
 
@@ -233,26 +233,26 @@ func TestDelegatedManagement(t *testing.T) {
 func TestTenantIsolation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	a, b := newPartner(t, e), newPartner(t, e)
-	orgA := a.org(t, nil)
+	orgA := a.Org(t, nil)
 	target := a.create(t, orgA, map[string]any{"name": "A's"})
-	orgB := b.org(t, nil)
+	orgB := b.Org(t, nil)
 	bOwn := b.create(t, orgB, map[string]any{"name": "B's"})
 
 	reads, writes := routesOf(orgA, target.ID)
 	for _, r := range slices.Concat(reads, writes) {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
 			pb := wantProblem(t, r.send(t, b), 404, "not_found")
-			if strings.Contains(pb.Detail, a.partnerID) || strings.Contains(pb.Detail, "partner") {
+			if strings.Contains(pb.Detail, a.PartnerID) || strings.Contains(pb.Detail, "partner") {
 				t.Errorf("404 detail %q reveals too much", pb.Detail)
 			}
 			wantProblem(t, r.send(t, b, "If-Match", `"1"`), 404, "not_found")
 		})
 	}
 	// A's partner account is not a client of anyone.
-	wantProblem(t, b.do(t, http.MethodGet, "/v1/clients/"+a.partnerID, nil), 404, "not_found")
-	wantProblem(t, a.do(t, http.MethodGet, "/v1/clients/"+a.partnerID, nil), 404, "not_found")
-	wantProblem(t, a.do(t, http.MethodDelete, "/v1/clients/"+a.partnerID, nil), 404, "not_found")
-	wantProblem(t, a.do(t, http.MethodPost, "/v1/clients/"+a.partnerID+"/secret", nil), 404, "not_found")
+	wantProblem(t, b.Do(t, http.MethodGet, "/v1/clients/"+a.PartnerID, nil), 404, "not_found")
+	wantProblem(t, a.Do(t, http.MethodGet, "/v1/clients/"+a.PartnerID, nil), 404, "not_found")
+	wantProblem(t, a.Do(t, http.MethodDelete, "/v1/clients/"+a.PartnerID, nil), 404, "not_found")
+	wantProblem(t, a.Do(t, http.MethodPost, "/v1/clients/"+a.PartnerID+"/secret", nil), 404, "not_found")
 	if got := a.get(t, target.ID); got.Name != "A's" {
 		t.Errorf("A's client = %+v", got)
 	}
@@ -264,7 +264,7 @@ func TestTenantIsolation(t *testing.T) {
 	for range 3 {
 		a.create(t, orgA, map[string]any{"name": "More"})
 	}
-	resp := a.do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?limit=1", nil)
+	resp := a.Do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?limit=1", nil)
 	var page struct {
 		NextCursor *string `json:"next_cursor"`
 	}
@@ -272,11 +272,11 @@ func TestTenantIsolation(t *testing.T) {
 		t.Fatalf("first page %s", resp.Body)
 	}
 	cur := url.QueryEscape(*page.NextCursor)
-	orgA2 := a.org(t, nil)
-	wantProblem(t, a.do(t, http.MethodGet, "/v1/organisations/"+orgA2+"/clients?cursor="+cur, nil), 400, "invalid_request", "cursor")
-	wantProblem(t, b.do(t, http.MethodGet, "/v1/organisations/"+orgB+"/clients?cursor="+cur, nil), 400, "invalid_request", "cursor")
-	wantProblem(t, a.do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?cursor="+cur[:len(cur)-2]+"AA", nil), 400, "invalid_request", "cursor")
-	if resp := a.do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?cursor="+cur, nil); resp.StatusCode != 200 {
+	orgA2 := a.Org(t, nil)
+	wantProblem(t, a.Do(t, http.MethodGet, "/v1/organisations/"+orgA2+"/clients?cursor="+cur, nil), 400, "invalid_request", "cursor")
+	wantProblem(t, b.Do(t, http.MethodGet, "/v1/organisations/"+orgB+"/clients?cursor="+cur, nil), 400, "invalid_request", "cursor")
+	wantProblem(t, a.Do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?cursor="+cur[:len(cur)-2]+"AA", nil), 400, "invalid_request", "cursor")
+	if resp := a.Do(t, http.MethodGet, "/v1/organisations/"+orgA+"/clients?cursor="+cur, nil); resp.StatusCode != 200 {
 		t.Errorf("cursor on its own list: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -287,7 +287,7 @@ func TestTenantIsolation(t *testing.T) {
 func TestManagerCannotTakeOverManager(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, nil)
+	orgID := p.Org(t, nil)
 	manager, _ := p.login(t, orgID, map[string]any{"name": "Manager", "additional_scopes": []string{scope.ClientsManage}})
 	other := p.create(t, orgID, map[string]any{"name": "Other manager", "additional_scopes": []string{scope.ClientsManage, "accounts"}})
 	plain := p.create(t, orgID, map[string]any{"name": "Plain"})
@@ -297,10 +297,10 @@ func TestManagerCannotTakeOverManager(t *testing.T) {
 			wantProblem(t, r.send(t, manager), 403, "forbidden")
 		})
 	}
-	if resp := manager.do(t, http.MethodPost, "/v1/clients/"+plain.ID+"/secret", nil); resp.StatusCode != 200 {
+	if resp := manager.Do(t, http.MethodPost, "/v1/clients/"+plain.ID+"/secret", nil); resp.StatusCode != 200 {
 		t.Errorf("manager rotating a plain client's secret: status %d, want 200", resp.StatusCode)
 	}
-	if resp := p.do(t, http.MethodPost, "/v1/clients/"+other.ID+"/secret", nil); resp.StatusCode != 200 {
+	if resp := p.Do(t, http.MethodPost, "/v1/clients/"+other.ID+"/secret", nil); resp.StatusCode != 200 {
 		t.Errorf("partner rotating a manager's secret: status %d, want 200", resp.StatusCode)
 	}
 }

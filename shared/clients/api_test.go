@@ -19,14 +19,14 @@ import (
 func TestCreateGetReplacePatchDelete(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, map[string]any{
+	orgID := p.Org(t, map[string]any{
 		"allowed_scopes": []string{"accounts", "address", "openid"}, "allowed_products": []string{"sign_up", "sign_up_plus"},
 		"allowed_provider_groups": []string{"sandbox", "idscan"}, "has_production_access": true,
 	})
 	base := "/v1/organisations/" + orgID + "/clients"
 
 	// Defaults: only name is required.
-	resp := p.do(t, http.MethodPost, base, map[string]any{"name": "Minimal"})
+	resp := p.Do(t, http.MethodPost, base, map[string]any{"name": "Minimal"})
 	minimal := decodeClient(t, resp, http.StatusCreated)
 	if _, err := uuid.Parse(minimal.ID); err != nil {
 		t.Errorf("generated id %q, want a UUID", minimal.ID)
@@ -50,7 +50,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 
 	// Every attribute, with a caller-chosen id and secret.
 	chosen := "Chosen-secret_0123456789abcdefghijklmnop"
-	full := decodeClient(t, p.do(t, http.MethodPost, base, map[string]any{
+	full := decodeClient(t, p.Do(t, http.MethodPost, base, map[string]any{
 		"client_id": "acme-web-1", "client_secret": chosen, "name": "Full", "token_signing_algorithm": "PS256",
 		"additional_scopes": []string{"address", "accounts"}, "required_scopes": []string{"openid"},
 		"return_urls":   []string{"https://app.example.com/cb?x=1", "http://localhost:3000/cb", "http://127.0.0.1/cb", "http://[::1]:8080/cb"},
@@ -66,7 +66,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 	// The token endpoint reads the same item: the principal carries the
 	// union of the scopes, the algorithm and the lifetime.
 	pr, err := e.App.Store.GetPrincipal(context.Background(), full.ID)
-	if err != nil || pr.Kind != "client" || pr.PartnerID != p.partnerID || pr.OrganisationID != orgID ||
+	if err != nil || pr.Kind != "client" || pr.PartnerID != p.PartnerID || pr.OrganisationID != orgID ||
 		!slices.Equal(slices.Sorted(slices.Values(pr.Scopes)), []string{"accounts", "address", "openid"}) ||
 		!slices.Equal(pr.RequiredScopes, []string{"openid"}) || pr.Algorithm != "PS256" || pr.TokenLifetime != 300 || pr.Enabled {
 		t.Errorf("principal %+v (%v)", pr, err)
@@ -76,7 +76,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 	}
 
 	// GET never shows the secret.
-	resp = p.do(t, http.MethodGet, "/v1/clients/"+full.ID, nil)
+	resp = p.Do(t, http.MethodGet, "/v1/clients/"+full.ID, nil)
 	got := decodeClient(t, resp, http.StatusOK)
 	full.Secret = ""
 	if !equalClient(got, full) || resp.Header.Get("ETag") != `"1"` || strings.Contains(string(resp.Body), `"secret"`) {
@@ -85,7 +85,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 
 	// PUT replaces everything; absent optional attributes take defaults.
 	e.Clock.Advance(2 * time.Second)
-	resp = p.do(t, http.MethodPut, "/v1/clients/"+full.ID, map[string]any{"name": "Replaced", "is_production": true, "return_urls": []string{"https://prod.example.com/cb"}})
+	resp = p.Do(t, http.MethodPut, "/v1/clients/"+full.ID, map[string]any{"name": "Replaced", "is_production": true, "return_urls": []string{"https://prod.example.com/cb"}})
 	put := decodeClient(t, resp, http.StatusOK)
 	if resp.Header.Get("ETag") != `"2"` || put.Name != "Replaced" || !put.IsProduction || put.TokenSigningAlgorithm != "ES384" ||
 		len(put.AdditionalScopes) != 0 || put.SelectedProduct != nil || !put.Enabled || put.AccessTokenLifetime != 3600 ||
@@ -98,52 +98,52 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 	}
 
 	// PATCH changes what it names; null resets to the default.
-	resp = p.do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"selected_product":"sign_up_plus","additional_scopes":["accounts"],"is_production":null,"return_urls":null}`,
+	resp = p.Do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"selected_product":"sign_up_plus","additional_scopes":["accounts"],"is_production":null,"return_urls":null}`,
 		"Content-Type", "application/merge-patch+json")
 	patched := decodeClient(t, resp, http.StatusOK)
 	if patched.Name != "Replaced" || *patched.SelectedProduct != "sign_up_plus" || !slices.Equal(patched.AdditionalScopes, []string{"accounts"}) ||
 		patched.IsProduction || len(patched.ReturnURLs) != 0 || resp.Header.Get("ETag") != `"3"` || strings.Contains(string(resp.Body), `"secret"`) {
 		t.Errorf("PATCH = %s", resp.Body)
 	}
-	patched = decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"selected_product":null}`), http.StatusOK)
+	patched = decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"selected_product":null}`), http.StatusOK)
 	if patched.SelectedProduct != nil || !slices.Equal(patched.AdditionalScopes, []string{"accounts"}) {
 		t.Errorf("PATCH selected_product:null = %+v", patched)
 	}
-	wantProblem(t, p.do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"name":null}`), 400, "invalid_request", "name")
-	wantProblem(t, p.do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
+	wantProblem(t, p.Do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"name":null}`), 400, "invalid_request", "name")
+	wantProblem(t, p.Do(t, http.MethodPatch, "/v1/clients/"+full.ID, `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
 
 	// The list holds both, without secrets.
 	if items := listAll(t, p, orgID, 1); len(items) != 2 || items[0].ID != full.ID && items[1].ID != full.ID {
 		t.Errorf("list = %+v", items)
 	}
 
-	resp = p.do(t, http.MethodDelete, "/v1/clients/"+full.ID, nil)
+	resp = p.Do(t, http.MethodDelete, "/v1/clients/"+full.ID, nil)
 	if resp.StatusCode != http.StatusNoContent || len(resp.Body) != 0 {
 		t.Fatalf("DELETE = %d %s, want 204", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/clients/"+full.ID, nil), 404, "not_found")
-	wantProblem(t, p.do(t, http.MethodDelete, "/v1/clients/"+full.ID, nil), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/clients/"+full.ID, nil), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodDelete, "/v1/clients/"+full.ID, nil), 404, "not_found")
 	if _, err := e.App.Store.GetPrincipal(context.Background(), full.ID); err == nil {
 		t.Error("the principal item outlived the client")
 	}
 	// The id is free again.
-	decodeClient(t, p.do(t, http.MethodPost, base, map[string]any{"name": "Again", "client_id": "acme-web-1"}), http.StatusCreated)
+	decodeClient(t, p.Do(t, http.MethodPost, base, map[string]any{"name": "Again", "client_id": "acme-web-1"}), http.StatusCreated)
 
-	resp = p.do(t, http.MethodPost, "/v1/clients/"+minimal.ID, map[string]any{"name": "x"})
+	resp = p.Do(t, http.MethodPost, "/v1/clients/"+minimal.ID, map[string]any{"name": "x"})
 	wantProblem(t, resp, http.StatusMethodNotAllowed, "method_not_allowed")
 	if got := resp.Header.Get("Allow"); got != "DELETE, GET, PATCH, PUT" {
 		t.Errorf("Allow %q", got)
 	}
-	resp = p.do(t, http.MethodGet, "/v1/clients/"+minimal.ID+"/secret", nil)
+	resp = p.Do(t, http.MethodGet, "/v1/clients/"+minimal.ID+"/secret", nil)
 	if wantProblem(t, resp, http.StatusMethodNotAllowed, "method_not_allowed"); resp.Header.Get("Allow") != "POST" {
 		t.Errorf("Allow %q", resp.Header.Get("Allow"))
 	}
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/clients/"+minimal.ID+"/nope", nil), 404, "not_found")
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/clients/x", nil), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/clients/"+minimal.ID+"/nope", nil), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/clients/x", nil), 404, "not_found")
 
 	// No secret was logged, by the requests or their errors.
 	log := e.Log.String()
-	for _, s := range []string{minimal.Secret, chosen, p.secret} {
+	for _, s := range []string{minimal.Secret, chosen, p.Secret} {
 		if strings.Contains(log, s) {
 			t.Error("a secret appears in the log")
 		}
@@ -159,26 +159,26 @@ func equalClient(a, b client) bool {
 func TestIfMatch(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	cl := p.create(t, p.org(t, nil), map[string]any{"name": "Versioned"})
+	cl := p.create(t, p.Org(t, nil), map[string]any{"name": "Versioned"})
 	path := "/v1/clients/" + cl.ID
 
-	wantProblem(t, p.do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPatch, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPost, path+"/secret", nil, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `1`), 400, "invalid_request", "If-Match")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPatch, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPost, path+"/secret", nil, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `1`), 400, "invalid_request", "If-Match")
 
-	if resp := p.do(t, http.MethodPut, path, `{"name":"b"}`, "If-Match", `"1"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"2"` {
+	if resp := p.Do(t, http.MethodPut, path, `{"name":"b"}`, "If-Match", `"1"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"2"` {
 		t.Fatalf("PUT with the current ETag = %d %s", resp.StatusCode, resp.Body)
 	}
-	if resp := p.do(t, http.MethodPatch, path, `{"name":"c"}`, "If-Match", `"9", "2"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"3"` {
+	if resp := p.Do(t, http.MethodPatch, path, `{"name":"c"}`, "If-Match", `"9", "2"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"3"` {
 		t.Fatalf("PATCH with a matching ETag in a list = %d %s", resp.StatusCode, resp.Body)
 	}
-	if resp := p.do(t, http.MethodPost, path+"/secret", nil, "If-Match", `"3"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"4"` {
+	if resp := p.Do(t, http.MethodPost, path+"/secret", nil, "If-Match", `"3"`); resp.StatusCode != 200 || resp.Header.Get("ETag") != `"4"` {
 		t.Fatalf("rotation with the current ETag = %d %s", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodDelete, path, nil, "If-Match", `"3"`), 412, "precondition_failed")
-	if resp := p.do(t, http.MethodDelete, path, nil, "If-Match", `"4"`); resp.StatusCode != 204 {
+	wantProblem(t, p.Do(t, http.MethodDelete, path, nil, "If-Match", `"3"`), 412, "precondition_failed")
+	if resp := p.Do(t, http.MethodDelete, path, nil, "If-Match", `"4"`); resp.StatusCode != 204 {
 		t.Fatalf("DELETE with the current ETag = %d %s", resp.StatusCode, resp.Body)
 	}
 }

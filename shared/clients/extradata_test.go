@@ -32,54 +32,54 @@ func extraOf(t *testing.T, resp apptest.Response, status int) string {
 func TestExtraData(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, nil)
+	orgID := p.Org(t, nil)
 	// Members in the caller's order, a 20-digit number and an escape: all
 	// come back exactly.
 	const extra = `{"externalId":"123456789","some":"Custom Property","big":12345678901234567890,"nested":{"z":1.50,"a":[true,null]},"e":"caf\u00e9"}`
-	resp := p.do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", `{"name":"Secondary","extra_data":`+strings.ReplaceAll(extra, ",", ", ")+`}`)
+	resp := p.Do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", `{"name":"Secondary","extra_data":`+strings.ReplaceAll(extra, ",", ", ")+`}`)
 	if got := extraOf(t, resp, http.StatusCreated); got != extra {
 		t.Errorf("create: extra_data %s, want %s", got, extra)
 	}
 	var created client
 	_ = json.Unmarshal(resp.Body, &created)
 	path := "/v1/clients/" + created.ID
-	if got := extraOf(t, p.do(t, http.MethodGet, path, nil), http.StatusOK); got != extra {
+	if got := extraOf(t, p.Do(t, http.MethodGet, path, nil), http.StatusOK); got != extra {
 		t.Errorf("get: extra_data %s, want %s", got, extra)
 	}
-	list := p.do(t, http.MethodGet, "/v1/organisations/"+orgID+"/clients", nil)
+	list := p.Do(t, http.MethodGet, "/v1/organisations/"+orgID+"/clients", nil)
 	if !strings.Contains(string(list.Body), extra) {
 		t.Errorf("list: %s does not hold extra_data %s", list.Body, extra)
 	}
-	self := &caller{e: e, partnerID: p.partnerID, id: created.ID, secret: created.Secret, token: e.Token(t, created.ID, created.Secret, nil)}
-	if got := extraOf(t, self.do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK); got != extra {
+	self := p.Login(t, created.ID, created.Secret)
+	if got := extraOf(t, self.Do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK); got != extra {
 		t.Errorf("/v1/clients/me: extra_data %s, want %s", got, extra)
 	}
 
 	t.Run("PATCH merges inside it", func(t *testing.T) {
-		got := extraOf(t, p.do(t, http.MethodPatch, path, `{"extra_data":{"some":null,"nested":{"a":"x","n":{"drop":null}},"added":1}}`), http.StatusOK)
+		got := extraOf(t, p.Do(t, http.MethodPatch, path, `{"extra_data":{"some":null,"nested":{"a":"x","n":{"drop":null}},"added":1}}`), http.StatusOK)
 		want := `{"externalId":"123456789","big":12345678901234567890,"nested":{"z":1.50,"a":"x","n":{}},"e":"caf\u00e9","added":1}`
 		if got != want {
 			t.Errorf("merged %s, want %s", got, want)
 		}
-		if got := extraOf(t, p.do(t, http.MethodPatch, path, `{"name":"Renamed"}`), http.StatusOK); got != want {
+		if got := extraOf(t, p.Do(t, http.MethodPatch, path, `{"name":"Renamed"}`), http.StatusOK); got != want {
 			t.Errorf("a PATCH without extra_data changed it to %s", got)
 		}
-		if got := extraOf(t, p.do(t, http.MethodPatch, path, `{"extra_data":null}`), http.StatusOK); got != `{}` {
+		if got := extraOf(t, p.Do(t, http.MethodPatch, path, `{"extra_data":null}`), http.StatusOK); got != `{}` {
 			t.Errorf("PATCH null: %s, want {}", got)
 		}
 	})
 	t.Run("PUT replaces it", func(t *testing.T) {
-		if got := extraOf(t, p.do(t, http.MethodPut, path, `{"name":"Secondary","extra_data":{"b":2,"a":1}}`), http.StatusOK); got != `{"b":2,"a":1}` {
+		if got := extraOf(t, p.Do(t, http.MethodPut, path, `{"name":"Secondary","extra_data":{"b":2,"a":1}}`), http.StatusOK); got != `{"b":2,"a":1}` {
 			t.Errorf("PUT: %s", got)
 		}
-		if got := extraOf(t, p.do(t, http.MethodPut, path, `{"name":"Secondary"}`), http.StatusOK); got != `{}` {
+		if got := extraOf(t, p.Do(t, http.MethodPut, path, `{"name":"Secondary"}`), http.StatusOK); got != `{}` {
 			t.Errorf("PUT without extra_data: %s, want {}", got)
 		}
 	})
 	t.Run("limits", func(t *testing.T) {
 		const frame = len(`{"s":""}`)
 		fits := `{"s":"` + strings.Repeat("x", 4096-frame) + `"}`
-		if got := extraOf(t, p.do(t, http.MethodPatch, path, `{"extra_data":`+fits+`}`), http.StatusOK); got != fits {
+		if got := extraOf(t, p.Do(t, http.MethodPatch, path, `{"extra_data":`+fits+`}`), http.StatusOK); got != fits {
 			t.Error("4 KiB exactly was not stored as sent")
 		}
 		var many []string
@@ -98,12 +98,12 @@ func TestExtraData(t *testing.T) {
 			{"a repeated member", `{"name":"x","extra_data":{"a":1,"a":2}}`, []string{"extra_data.a"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				wantProblem(t, p.do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", tc.body), 400, "invalid_request", tc.fields...)
-				wantProblem(t, p.do(t, http.MethodPut, path, tc.body), 400, "invalid_request", tc.fields...)
+				wantProblem(t, p.Do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", tc.body), 400, "invalid_request", tc.fields...)
+				wantProblem(t, p.Do(t, http.MethodPut, path, tc.body), 400, "invalid_request", tc.fields...)
 			})
 		}
 		// A merge that grows it past the limit is refused too.
-		wantProblem(t, p.do(t, http.MethodPatch, path, `{"extra_data":{"t":"x"}}`), 400, "invalid_request", "extra_data")
+		wantProblem(t, p.Do(t, http.MethodPatch, path, `{"extra_data":{"t":"x"}}`), 400, "invalid_request", "extra_data")
 	})
 }
 
@@ -115,7 +115,7 @@ func TestExtraData(t *testing.T) {
 func TestChosenSecrets(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, map[string]any{"allowed_scopes": []string{"openid"}})
+	orgID := p.Org(t, map[string]any{"allowed_scopes": []string{"openid"}})
 	scheme := func(id string) string {
 		t.Helper()
 		c, err := e.App.Store.GetClient(context.Background(), id)
@@ -129,7 +129,7 @@ func TestChosenSecrets(t *testing.T) {
 	}
 	rotate := func(c *caller, path string, body any, want int) string {
 		t.Helper()
-		resp := c.do(t, http.MethodPost, path, body)
+		resp := c.Do(t, http.MethodPost, path, body)
 		if resp.StatusCode != want {
 			t.Fatalf("rotate %s: %d %s, want %d", path, resp.StatusCode, resp.Body, want)
 		}
@@ -175,7 +175,7 @@ func TestChosenSecrets(t *testing.T) {
 		}
 	})
 	t.Run("a client chooses its own", func(t *testing.T) {
-		self := &caller{e: e, partnerID: p.partnerID, id: secondary.ID, secret: sixteen, token: e.Token(t, secondary.ID, sixteen, nil)}
+		self := &caller{p.Login(t, secondary.ID, sixteen)}
 		const own = "Gx7!rT2@kW9q"
 		rotate(self, "/v1/clients/me/secret", map[string]any{"client_secret": own}, 200)
 		if !authenticates(t, e, secondary.ID, own) {
@@ -185,14 +185,14 @@ func TestChosenSecrets(t *testing.T) {
 	t.Run("weak or malformed chosen secrets are refused on rotation", func(t *testing.T) {
 		for _, weak := range []string{"password1", "qwertyuiop", "aaaaaaaa", "Summer2024!", "Secondary1", "short", "has a space in it", "Gx7!rT2\u00e9kW9"} {
 			body, _ := json.Marshal(map[string]any{"client_secret": weak})
-			wantProblem(t, p.do(t, http.MethodPost, path, string(body)), 400, "invalid_request", "client_secret")
-			wantProblem(t, primary.do(t, http.MethodPost, path, string(body)), 400, "invalid_request", "client_secret")
+			wantProblem(t, p.Do(t, http.MethodPost, path, string(body)), 400, "invalid_request", "client_secret")
+			wantProblem(t, primary.Do(t, http.MethodPost, path, string(body)), 400, "invalid_request", "client_secret")
 		}
-		wantProblem(t, p.do(t, http.MethodPost, path, `{"client_secret":12345678}`), 400, "invalid_request", "client_secret")
+		wantProblem(t, p.Do(t, http.MethodPost, path, `{"client_secret":12345678}`), 400, "invalid_request", "client_secret")
 	})
 	t.Run("the audit names the fields, never their values", func(t *testing.T) {
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+secondary.ID, `{"extra_data":{"externalId":"987654321"}}`), http.StatusOK)
-		raw := p.do(t, http.MethodGet, "/v1/audit-events?limit=100&resource_id="+secondary.ID, nil)
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+secondary.ID, `{"extra_data":{"externalId":"987654321"}}`), http.StatusOK)
+		raw := p.Do(t, http.MethodGet, "/v1/audit-events?limit=100&resource_id="+secondary.ID, nil)
 		if raw.StatusCode != http.StatusOK {
 			t.Fatalf("audit: %d %s", raw.StatusCode, raw.Body)
 		}

@@ -16,7 +16,7 @@ import (
 func TestLambdaEvents(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, nil)
+	orgID := p.Org(t, nil)
 	h, err := e.App.Handler("clients")
 	if err != nil {
 		t.Fatalf("clients handler: %v", err)
@@ -28,24 +28,24 @@ func TestLambdaEvents(t *testing.T) {
 		return events.Invoke(t, file, strings.NewReplacer("{{token}}", token, "{{organisation_id}}", orgID, "{{id}}", id), status)
 	}
 
-	header, body := invoke("create.json", p.token, http.StatusCreated)
+	header, body := invoke("create.json", p.Token, http.StatusCreated)
 	id, _ = body["id"].(string)
 	if id != "acme-checkout-web" || body["secret"] == nil || header.Get("Location") != "/v1/clients/"+id || header.Get("ETag") != `"1"` {
 		t.Errorf("create: %v %v", header, body)
 	}
-	if _, body = invoke("list.json", p.token, http.StatusOK); len(body["items"].([]any)) != 1 {
+	if _, body = invoke("list.json", p.Token, http.StatusOK); len(body["items"].([]any)) != 1 {
 		t.Errorf("list %v, want the created client", body)
 	}
-	if _, body = invoke("get.json", p.token, http.StatusOK); body["secret"] != nil || body["token_signing_algorithm"] != "PS256" {
+	if _, body = invoke("get.json", p.Token, http.StatusOK); body["secret"] != nil || body["token_signing_algorithm"] != "PS256" {
 		t.Errorf("get: %v", body)
 	}
-	if _, body = invoke("replace.json", p.token, http.StatusOK); body["name"] != "Acme checkout (web)" {
+	if _, body = invoke("replace.json", p.Token, http.StatusOK); body["name"] != "Acme checkout (web)" {
 		t.Errorf("replace: %v", body)
 	}
-	if _, body = invoke("patch.json", p.token, http.StatusOK); body["name"] != "Acme checkout" || len(body["allowed_provider_groups"].([]any)) != 0 {
+	if _, body = invoke("patch.json", p.Token, http.StatusOK); body["name"] != "Acme checkout" || len(body["allowed_provider_groups"].([]any)) != 0 {
 		t.Errorf("patch: %v", body)
 	}
-	_, body = invoke("rotate-secret.json", p.token, http.StatusOK)
+	_, body = invoke("rotate-secret.json", p.Token, http.StatusOK)
 	sec, _ := body["secret"].(string)
 	if sec == "" || body["previous_secret_expires_at"] == nil {
 		t.Errorf("rotate: %v", body)
@@ -58,14 +58,14 @@ func TestLambdaEvents(t *testing.T) {
 		t.Errorf("rotate me: %v", body)
 	}
 	// Seed 002's secondary client: a 16-character chosen password and extra_data.
-	_, body = invoke("create-secondary.json", p.token, http.StatusCreated)
+	_, body = invoke("create-secondary.json", p.Token, http.StatusCreated)
 	extra, _ := body["extra_data"].(map[string]any)
 	if body["id"] != "TEST1234" || body["secret"] != "u7/JvJ+:X?Wc]6}." || extra["externalId"] != "123456789" {
 		t.Errorf("create secondary: %v", body)
 	}
 	e.Token(t, "TEST1234", "u7/JvJ+:X?Wc]6}.", nil)
-	invoke("delete.json", p.token, http.StatusNoContent)
-	invoke("get.json", p.token, http.StatusNotFound)
+	invoke("delete.json", p.Token, http.StatusNoContent)
+	invoke("get.json", p.Token, http.StatusNotFound)
 	// As shipped, with its placeholder for a token, an event is refused.
 	invoke("list.json", "{{token}}", http.StatusUnauthorized)
 }

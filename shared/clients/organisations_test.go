@@ -21,7 +21,7 @@ const raceRounds = 6
 func TestOrganisationNarrowingAndDelete(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, map[string]any{
+	orgID := p.Org(t, map[string]any{
 		"allowed_scopes": []string{"s1", "s2"}, "allowed_products": []string{"a", "b"},
 		"allowed_provider_groups": []string{"g1", "g2"}, "has_production_access": true,
 	})
@@ -38,50 +38,50 @@ func TestOrganisationNarrowingAndDelete(t *testing.T) {
 		{`{"allowed_provider_groups":["g1"]}`, "allowed_provider_groups"},
 		{`{"has_production_access":false}`, "is_production"},
 	} {
-		pb := wantProblem(t, p.do(t, http.MethodPatch, orgPath, tc.patch), 409, "conflict")
+		pb := wantProblem(t, p.Do(t, http.MethodPatch, orgPath, tc.patch), 409, "conflict")
 		if !strings.Contains(pb.Detail, cl.ID+" ("+tc.attribute+")") || strings.Contains(pb.Detail, quiet.ID) {
 			t.Errorf("narrowing %s: detail %q, want it to name %s and %s only", tc.patch, pb.Detail, cl.ID, tc.attribute)
 		}
 	}
 	// PUT leaving has_production_access out turns it off: refused too.
-	wantProblem(t, p.do(t, http.MethodPut, orgPath, map[string]any{"name": "Org", "allowed_scopes": []string{"s1", "s2"}}), 409, "conflict")
+	wantProblem(t, p.Do(t, http.MethodPut, orgPath, map[string]any{"name": "Org", "allowed_scopes": []string{"s1", "s2"}}), 409, "conflict")
 	// Narrowing that keeps every client inside is fine; clients:manage is
 	// not an organisation scope.
-	if resp := p.do(t, http.MethodPatch, orgPath, `{"allowed_scopes":["s2"],"allowed_products":["b"],"allowed_provider_groups":["g2"]}`); resp.StatusCode != 200 {
+	if resp := p.Do(t, http.MethodPatch, orgPath, `{"allowed_scopes":["s2"],"allowed_products":["b"],"allowed_provider_groups":["g2"]}`); resp.StatusCode != 200 {
 		t.Errorf("narrowing around the clients: %d %s", resp.StatusCode, resp.Body)
 	}
 	// Once the client narrows, the organisation can.
-	decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+cl.ID, `{"is_production":false,"selected_product":null}`), http.StatusOK)
-	if resp := p.do(t, http.MethodPatch, orgPath, `{"has_production_access":false,"allowed_products":["x"]}`); resp.StatusCode != 200 {
+	decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+cl.ID, `{"is_production":false,"selected_product":null}`), http.StatusOK)
+	if resp := p.Do(t, http.MethodPatch, orgPath, `{"has_production_access":false,"allowed_products":["x"]}`); resp.StatusCode != 200 {
 		t.Errorf("narrowing after the client did: %d %s", resp.StatusCode, resp.Body)
 	}
 
 	// No delete while clients remain.
-	pb := wantProblem(t, p.do(t, http.MethodDelete, orgPath, nil), 409, "conflict")
+	pb := wantProblem(t, p.Do(t, http.MethodDelete, orgPath, nil), 409, "conflict")
 	if !strings.Contains(pb.Detail, "2 client(s)") {
 		t.Errorf("detail %q, want the count of clients", pb.Detail)
 	}
 	for _, id := range []string{cl.ID, quiet.ID} {
-		if resp := p.do(t, http.MethodDelete, "/v1/clients/"+id, nil); resp.StatusCode != 204 {
+		if resp := p.Do(t, http.MethodDelete, "/v1/clients/"+id, nil); resp.StatusCode != 204 {
 			t.Fatalf("delete client: %d %s", resp.StatusCode, resp.Body)
 		}
 	}
-	if resp := p.do(t, http.MethodDelete, orgPath, nil); resp.StatusCode != 204 {
+	if resp := p.Do(t, http.MethodDelete, orgPath, nil); resp.StatusCode != 204 {
 		t.Errorf("delete the emptied organisation: %d %s", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodPost, orgPath+"/clients", map[string]any{"name": "Too late"}), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodPost, orgPath+"/clients", map[string]any{"name": "Too late"}), 404, "not_found")
 }
 
 func TestConcurrentCreatesOfOneID(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgs := []string{p.org(t, nil), p.org(t, nil)}
+	orgs := []string{p.Org(t, nil), p.Org(t, nil)}
 	const n = 8
 	fns := make([]func() apptest.Response, n)
 	for i := range fns {
 		// Half in each organisation: the id is unique across all.
 		fns[i] = func() apptest.Response {
-			return p.do(t, http.MethodPost, "/v1/organisations/"+orgs[i%2]+"/clients", map[string]any{"name": fmt.Sprint("Contender ", i), "client_id": "contested-id"})
+			return p.Do(t, http.MethodPost, "/v1/organisations/"+orgs[i%2]+"/clients", map[string]any{"name": fmt.Sprint("Contender ", i), "client_id": "contested-id"})
 		}
 	}
 	created := 0
@@ -100,7 +100,7 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 	}
 	total := int64(0)
 	for _, id := range orgs {
-		o, err := e.App.Store.GetOrganisation(context.Background(), p.partnerID, id)
+		o, err := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 	// Distinct ids at once all succeed, each counted.
 	for i := range fns {
 		fns[i] = func() apptest.Response {
-			return p.do(t, http.MethodPost, "/v1/organisations/"+orgs[0]+"/clients", map[string]any{"name": "Crowd"})
+			return p.Do(t, http.MethodPost, "/v1/organisations/"+orgs[0]+"/clients", map[string]any{"name": "Crowd"})
 		}
 	}
 	for i, r := range apptest.Race(fns...) {
@@ -124,8 +124,8 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 			t.Errorf("create %d: %d %s", i, r.StatusCode, r.Body)
 		}
 	}
-	o, _ := e.App.Store.GetOrganisation(context.Background(), p.partnerID, orgs[0])
-	stored, err := e.App.Store.OrganisationClients(context.Background(), p.partnerID, orgs[0])
+	o, _ := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, orgs[0])
+	stored, err := e.App.Store.OrganisationClients(context.Background(), p.PartnerID, orgs[0])
 	if err != nil || int64(len(stored)) != o.ClientCount {
 		t.Errorf("organisation has %d clients (%v), client_count %d", len(stored), err, o.ClientCount)
 	}
@@ -137,19 +137,19 @@ func TestConcurrentNarrowingAndClientWrites(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
 	for round := range raceRounds {
-		orgID := p.org(t, map[string]any{"allowed_products": []string{"a", "b"}})
+		orgID := p.Org(t, map[string]any{"allowed_products": []string{"a", "b"}})
 		existing := p.create(t, orgID, map[string]any{"name": "Existing", "selected_product": "a"})
 		narrow := func() apptest.Response {
-			return p.do(t, http.MethodPatch, "/v1/organisations/"+orgID, `{"allowed_products":["a"]}`)
+			return p.Do(t, http.MethodPatch, "/v1/organisations/"+orgID, `{"allowed_products":["a"]}`)
 		}
 		var take func() apptest.Response
 		if round%2 == 0 {
 			take = func() apptest.Response {
-				return p.do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "New", "selected_product": "b"})
+				return p.Do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "New", "selected_product": "b"})
 			}
 		} else {
 			take = func() apptest.Response {
-				return p.do(t, http.MethodPatch, "/v1/clients/"+existing.ID, `{"selected_product":"b"}`)
+				return p.Do(t, http.MethodPatch, "/v1/clients/"+existing.ID, `{"selected_product":"b"}`)
 			}
 		}
 		got := apptest.Race(take, narrow)
@@ -162,11 +162,11 @@ func TestConcurrentNarrowingAndClientWrites(t *testing.T) {
 			}
 		}
 		// Whatever happened, every client fits its organisation.
-		org, err := e.App.Store.GetOrganisation(context.Background(), p.partnerID, orgID)
+		org, err := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, orgID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored, err := e.App.Store.OrganisationClients(context.Background(), p.partnerID, orgID)
+		stored, err := e.App.Store.OrganisationClients(context.Background(), p.PartnerID, orgID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,12 +183,12 @@ func TestConcurrentClientCreateAndOrganisationDelete(t *testing.T) {
 	p := newPartner(t, e)
 	outcomes := map[string]int{}
 	for round := range raceRounds {
-		orgID := p.org(t, nil)
+		orgID := p.Org(t, nil)
 		got := apptest.Race(
 			func() apptest.Response {
-				return p.do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "Late"})
+				return p.Do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "Late"})
 			},
-			func() apptest.Response { return p.do(t, http.MethodDelete, "/v1/organisations/"+orgID, nil) },
+			func() apptest.Response { return p.Do(t, http.MethodDelete, "/v1/organisations/"+orgID, nil) },
 		)
 		create, del := got[0].StatusCode, got[1].StatusCode
 		switch {
@@ -196,7 +196,7 @@ func TestConcurrentClientCreateAndOrganisationDelete(t *testing.T) {
 			outcomes["create"]++
 		case del == http.StatusNoContent && slices.Contains([]int{http.StatusNotFound, http.StatusConflict}, create):
 			outcomes["delete"]++
-			if n, err := e.App.Store.OrganisationClients(context.Background(), p.partnerID, orgID); err != nil || len(n) != 0 {
+			if n, err := e.App.Store.OrganisationClients(context.Background(), p.PartnerID, orgID); err != nil || len(n) != 0 {
 				t.Errorf("round %d: clients %v (%v) left under a deleted organisation", round, n, err)
 			}
 		default:

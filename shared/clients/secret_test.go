@@ -22,7 +22,7 @@ type rotated struct {
 
 func (c *caller) rotate(t *testing.T, path string, body any) rotated {
 	t.Helper()
-	resp := c.do(t, http.MethodPost, path, body)
+	resp := c.Do(t, http.MethodPost, path, body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("rotate %s: %d %s", path, resp.StatusCode, resp.Body)
 	}
@@ -46,9 +46,9 @@ func authenticates(t *testing.T, e *apptest.Env, id, sec string) bool {
 func TestSecretRotation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	orgID := p.org(t, nil)
+	orgID := p.Org(t, nil)
 	cl := p.create(t, orgID, map[string]any{"name": "Rotating"})
-	secrets := []string{p.secret, cl.Secret}
+	secrets := []string{p.Secret, cl.Secret}
 	path := "/v1/clients/" + cl.ID + "/secret"
 	if !authenticates(t, e, cl.ID, cl.Secret) {
 		t.Fatal("the created secret does not authenticate")
@@ -102,9 +102,9 @@ func TestSecretRotation(t *testing.T) {
 			{`{"overlap":60}`, []string{"overlap"}},
 			{`[]`, []string{}},
 		} {
-			wantProblem(t, p.do(t, http.MethodPost, path, tc.body), 400, "invalid_request", tc.fields...)
+			wantProblem(t, p.Do(t, http.MethodPost, path, tc.body), 400, "invalid_request", tc.fields...)
 		}
-		wantProblem(t, p.do(t, http.MethodPost, path, `{}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
+		wantProblem(t, p.Do(t, http.MethodPost, path, `{}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
 		r := p.rotate(t, path, `{"previous_secret_expires_in":604800}`)
 		secrets = append(secrets, r.Secret)
 		r = p.rotate(t, path, `{"previous_secret_expires_in":null}`)
@@ -119,16 +119,16 @@ func TestSecretRotation(t *testing.T) {
 		secrets = append(secrets, created.Secret)
 		r := self.rotate(t, "/v1/clients/me/secret", nil)
 		secrets = append(secrets, r.Secret)
-		if r.ClientID != self.id || authenticates(t, e, self.id, self.secret) || !authenticates(t, e, self.id, r.Secret) {
+		if r.ClientID != self.ID || authenticates(t, e, self.ID, self.Secret) || !authenticates(t, e, self.ID, r.Secret) {
 			t.Errorf("self rotation = %+v", r)
 		}
 		// The token it had still works: rotation does not revoke tokens.
-		me := decodeClient(t, self.do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
-		if me.ID != self.id {
+		me := decodeClient(t, self.Do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
+		if me.ID != self.ID {
 			t.Errorf("GET /v1/clients/me = %+v", me)
 		}
 		// Its tokens follow its settings.
-		status, body := tokenStatus(t, e, self.id, r.Secret, nil)
+		status, body := tokenStatus(t, e, self.ID, r.Secret, nil)
 		var tok struct {
 			AccessToken string `json:"access_token"`
 			ExpiresIn   int64  `json:"expires_in"`
@@ -137,18 +137,18 @@ func TestSecretRotation(t *testing.T) {
 			t.Errorf("client token = %d %s, want ES512 for 900 s", status, body)
 		}
 		// Disabling it stops its tokens at once; deleting it too.
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+self.id, `{"enabled":false}`), http.StatusOK)
-		wantProblem(t, self.do(t, http.MethodGet, "/v1/clients/me", nil), 401, "unauthorized")
-		if authenticates(t, e, self.id, r.Secret) {
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+self.ID, `{"enabled":false}`), http.StatusOK)
+		wantProblem(t, self.Do(t, http.MethodGet, "/v1/clients/me", nil), 401, "unauthorized")
+		if authenticates(t, e, self.ID, r.Secret) {
 			t.Error("a disabled client got a token")
 		}
-		decodeClient(t, p.do(t, http.MethodPatch, "/v1/clients/"+self.id, `{"enabled":true}`), http.StatusOK)
-		decodeClient(t, self.do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
-		if resp := p.do(t, http.MethodDelete, "/v1/clients/"+self.id, nil); resp.StatusCode != 204 {
+		decodeClient(t, p.Do(t, http.MethodPatch, "/v1/clients/"+self.ID, `{"enabled":true}`), http.StatusOK)
+		decodeClient(t, self.Do(t, http.MethodGet, "/v1/clients/me", nil), http.StatusOK)
+		if resp := p.Do(t, http.MethodDelete, "/v1/clients/"+self.ID, nil); resp.StatusCode != 204 {
 			t.Fatalf("delete: %d %s", resp.StatusCode, resp.Body)
 		}
-		wantProblem(t, self.do(t, http.MethodGet, "/v1/clients/me", nil), 401, "unauthorized")
-		if authenticates(t, e, self.id, r.Secret) {
+		wantProblem(t, self.Do(t, http.MethodGet, "/v1/clients/me", nil), 401, "unauthorized")
+		if authenticates(t, e, self.ID, r.Secret) {
 			t.Error("a deleted client got a token")
 		}
 	})

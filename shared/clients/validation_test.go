@@ -15,11 +15,11 @@ func TestValidation(t *testing.T) {
 	p := newPartner(t, e)
 	// restricted restricts everything and has production access; open
 	// restricts nothing and has none.
-	restricted := p.org(t, map[string]any{
+	restricted := p.Org(t, map[string]any{
 		"allowed_scopes": []string{"s1", "s2"}, "allowed_products": []string{"a", "b"},
 		"allowed_provider_groups": []string{"g1", "g2"}, "has_production_access": true,
 	})
-	open := p.org(t, nil)
+	open := p.Org(t, nil)
 	target := p.create(t, restricted, map[string]any{"name": "Target", "additional_scopes": []string{"s1"}})
 	target.Secret = ""
 
@@ -143,7 +143,7 @@ func TestValidation(t *testing.T) {
 				continue
 			}
 			t.Run(paths[m][0]+" "+tc.name, func(t *testing.T) {
-				resp := p.do(t, paths[m][0], paths[m][1], tc.body)
+				resp := p.Do(t, paths[m][0], paths[m][1], tc.body)
 				pb := wantProblem(t, resp, tc.status, tc.code, tc.fields...)
 				if tc.status == 400 && len(tc.fields) == 0 && pb.Detail == "" {
 					t.Errorf("no detail in %s", resp.Body)
@@ -158,18 +158,18 @@ func TestValidation(t *testing.T) {
 			`{"name":"x","client_secret":"` + strings.Repeat("u7/JvJ+:X?Wc]6}.", 4) + "k8Fq!zR3" + strings.Repeat("Abcdefgh", 55) + `"}`,
 			`{"name":"x","client_id":"` + strings.Repeat("A-9", 21) + `z"}`,
 		} {
-			decodeClient(t, p.do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", body), http.StatusCreated)
+			decodeClient(t, p.Do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", body), http.StatusCreated)
 		}
 		// An unrestricted organisation allows any product and scope.
-		decodeClient(t, p.do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", `{"name":"x","selected_product":"anything","additional_scopes":["any:scope"]}`), http.StatusCreated)
+		decodeClient(t, p.Do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", `{"name":"x","selected_product":"anything","additional_scopes":["any:scope"]}`), http.StatusCreated)
 	})
 	t.Run("wrong content type", func(t *testing.T) {
-		wantProblem(t, p.do(t, http.MethodPost, "/v1/organisations/"+restricted+"/clients", `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
-		wantProblem(t, p.do(t, http.MethodPut, "/v1/clients/"+target.ID, `{"name":"x"}`, "Content-Type", "application/merge-patch+json"), 415, "unsupported_media_type")
+		wantProblem(t, p.Do(t, http.MethodPost, "/v1/organisations/"+restricted+"/clients", `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
+		wantProblem(t, p.Do(t, http.MethodPut, "/v1/clients/"+target.ID, `{"name":"x"}`, "Content-Type", "application/merge-patch+json"), 415, "unsupported_media_type")
 	})
 	t.Run("taken client_id", func(t *testing.T) {
-		for _, id := range []string{target.ID, p.partnerID} {
-			pb := wantProblem(t, p.do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", map[string]any{"name": "x", "client_id": id}), 409, "conflict")
+		for _, id := range []string{target.ID, p.PartnerID} {
+			pb := wantProblem(t, p.Do(t, http.MethodPost, "/v1/organisations/"+open+"/clients", map[string]any{"name": "x", "client_id": id}), 409, "conflict")
 			if !strings.Contains(pb.Detail, "taken") {
 				t.Errorf("detail %q", pb.Detail)
 			}

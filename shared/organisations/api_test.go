@@ -28,7 +28,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
 
-	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Acme"})
+	resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Acme"})
 	root := decodeOrg(t, resp, http.StatusCreated)
 	if _, err := uuid.Parse(root.ID); err != nil || uuid.MustParse(root.ID).Version() != 4 {
 		t.Errorf("id %q, want a UUID v4", root.ID)
@@ -50,7 +50,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("parent_id of a root = %v (present %v), want null", v, ok)
 	}
 
-	resp = p.do(t, http.MethodGet, "/v1/organisations/"+root.ID, nil)
+	resp = p.Do(t, http.MethodGet, "/v1/organisations/"+root.ID, nil)
 	if got := decodeOrg(t, resp, http.StatusOK); !equalOrg(got, root) {
 		t.Errorf("GET = %+v, want %+v", got, root)
 	}
@@ -58,7 +58,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("GET headers %v", resp.Header)
 	}
 	// Upper-case ids name the same organisation.
-	decodeOrg(t, p.do(t, http.MethodGet, "/v1/organisations/"+strings.ToUpper(root.ID), nil), http.StatusOK)
+	decodeOrg(t, p.Do(t, http.MethodGet, "/v1/organisations/"+strings.ToUpper(root.ID), nil), http.StatusOK)
 
 	parent := p.child(t, nil, "Parent", map[string]any{
 		"allowed_scopes": []string{"accounts", "address"}, "allowed_products": []string{"sign_up", "sign_up_plus"},
@@ -74,7 +74,7 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 
 	// PUT replaces everything; absent optional attributes take defaults.
 	e.Clock.Advance(2 * time.Second)
-	resp = p.do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{
+	resp = p.Do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{
 		"parent_id": parent.ID, "name": "Child v2", "allowed_products": []string{"sign_up"}, "has_production_access": true, "enabled": false,
 	})
 	put := decodeOrg(t, resp, http.StatusOK)
@@ -83,16 +83,16 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("PUT = %+v (ETag %s)", put, resp.Header.Get("ETag"))
 	}
 	// PUT without parent_id makes a root.
-	moved := decodeOrg(t, p.do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{"name": "Now a root"}), http.StatusOK)
+	moved := decodeOrg(t, p.Do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{"name": "Now a root"}), http.StatusOK)
 	if moved.ParentID != nil || len(moved.AllowedProducts) != 0 || moved.HasProductionAccess || !moved.Enabled {
 		t.Errorf("PUT without parent_id = %+v, want a root with defaults", moved)
 	}
 
 	// PATCH changes what it names; null resets to the default.
-	decodeOrg(t, p.do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{
+	decodeOrg(t, p.Do(t, http.MethodPut, "/v1/organisations/"+child.ID, map[string]any{
 		"parent_id": parent.ID, "name": "Child", "allowed_products": []string{"sign_up"}, "enabled": false,
 	}), http.StatusOK)
-	resp = p.do(t, http.MethodPatch, "/v1/organisations/"+child.ID,
+	resp = p.Do(t, http.MethodPatch, "/v1/organisations/"+child.ID,
 		`{"name":"Patched","allowed_products":null,"allowed_scopes":["accounts"]}`, "Content-Type", "application/merge-patch+json")
 	patched := decodeOrg(t, resp, http.StatusOK)
 	if patched.Name != "Patched" || !slices.Equal(patched.AllowedProducts, parent.AllowedProducts) ||
@@ -100,32 +100,32 @@ func TestCreateGetReplacePatchDelete(t *testing.T) {
 		t.Errorf("PATCH = %+v", patched)
 	}
 	// application/json is accepted for a merge patch too.
-	patched = decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"enabled":null}`), http.StatusOK)
+	patched = decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"enabled":null}`), http.StatusOK)
 	if !patched.Enabled || patched.Name != "Patched" {
 		t.Errorf("PATCH enabled:null = %+v, want enabled (the default)", patched)
 	}
-	wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"name":null}`), http.StatusBadRequest, "invalid_request", "name")
-	wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"name":"x"}`, "Content-Type", "text/plain"),
+	wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"name":null}`), http.StatusBadRequest, "invalid_request", "name")
+	wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"name":"x"}`, "Content-Type", "text/plain"),
 		http.StatusUnsupportedMediaType, "unsupported_media_type")
 	// PATCH parent_id null moves the organisation to the root.
-	if got := decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"parent_id":null}`), http.StatusOK); got.ParentID != nil {
+	if got := decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+child.ID, `{"parent_id":null}`), http.StatusOK); got.ParentID != nil {
 		t.Errorf("PATCH parent_id:null = %+v, want a root", got)
 	}
 
-	resp = p.do(t, http.MethodDelete, "/v1/organisations/"+child.ID, nil)
+	resp = p.Do(t, http.MethodDelete, "/v1/organisations/"+child.ID, nil)
 	if resp.StatusCode != http.StatusNoContent || len(resp.Body) != 0 {
 		t.Fatalf("DELETE = %d %s, want 204", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/organisations/"+child.ID, nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodDelete, "/v1/organisations/"+child.ID, nil), http.StatusNotFound, "not_found")
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/organisations/not-a-uuid", nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/organisations/"+child.ID, nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodDelete, "/v1/organisations/"+child.ID, nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/organisations/not-a-uuid", nil), http.StatusNotFound, "not_found")
 
-	resp = p.do(t, http.MethodPost, "/v1/organisations/"+root.ID, map[string]any{"name": "x"})
+	resp = p.Do(t, http.MethodPost, "/v1/organisations/"+root.ID, map[string]any{"name": "x"})
 	wantProblem(t, resp, http.StatusMethodNotAllowed, "method_not_allowed")
 	if got := resp.Header.Get("Allow"); got != "DELETE, GET, PATCH, PUT" {
 		t.Errorf("Allow %q", got)
 	}
-	wantProblem(t, p.do(t, http.MethodGet, "/v1/organisations/"+root.ID+"/nope", nil), http.StatusNotFound, "not_found")
+	wantProblem(t, p.Do(t, http.MethodGet, "/v1/organisations/"+root.ID+"/nope", nil), http.StatusNotFound, "not_found")
 }
 
 func equalOrg(a, b org) bool {
@@ -208,7 +208,7 @@ func TestValidation(t *testing.T) {
 				continue
 			}
 			t.Run(paths[m][0]+" "+tc.name, func(t *testing.T) {
-				resp := p.do(t, paths[m][0], paths[m][1], tc.body)
+				resp := p.Do(t, paths[m][0], paths[m][1], tc.body)
 				pb := wantProblem(t, resp, tc.status, tc.code, tc.fields...)
 				if tc.status == 400 && len(tc.fields) == 0 && pb.Detail == "" {
 					t.Errorf("no detail in %s", resp.Body)
@@ -217,8 +217,8 @@ func TestValidation(t *testing.T) {
 		}
 	}
 	t.Run("wrong content type", func(t *testing.T) {
-		wantProblem(t, p.do(t, http.MethodPost, "/v1/organisations", `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
-		wantProblem(t, p.do(t, http.MethodPut, "/v1/organisations/"+target.ID, `{"name":"x"}`, "Content-Type", "application/merge-patch+json"), 415, "unsupported_media_type")
+		wantProblem(t, p.Do(t, http.MethodPost, "/v1/organisations", `{"name":"x"}`, "Content-Type", "text/plain"), 415, "unsupported_media_type")
+		wantProblem(t, p.Do(t, http.MethodPut, "/v1/organisations/"+target.ID, `{"name":"x"}`, "Content-Type", "application/merge-patch+json"), 415, "unsupported_media_type")
 	})
 	// Nothing was written by any refused request.
 	if got := p.get(t, target.ID); !equalOrg(got, target) {
@@ -253,19 +253,19 @@ func TestHierarchy(t *testing.T) {
 		}
 	})
 	t.Run("no cycles", func(t *testing.T) {
-		wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"parent_id":"`+leaf.ID+`"}`), 400, "invalid_request", "parent_id")
-		wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+leaf.ID+`"}`), 400, "invalid_request", "parent_id")
-		wantProblem(t, p.do(t, http.MethodPut, "/v1/organisations/"+mid.ID, map[string]any{"name": "Mid", "parent_id": leaf.ID}), 400, "invalid_request", "parent_id")
+		wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"parent_id":"`+leaf.ID+`"}`), 400, "invalid_request", "parent_id")
+		wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+leaf.ID+`"}`), 400, "invalid_request", "parent_id")
+		wantProblem(t, p.Do(t, http.MethodPut, "/v1/organisations/"+mid.ID, map[string]any{"name": "Mid", "parent_id": leaf.ID}), 400, "invalid_request", "parent_id")
 	})
 	t.Run("moving", func(t *testing.T) {
 		// An organisation with children does not move.
-		pb := wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"parent_id":null}`), 409, "conflict")
+		pb := wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"parent_id":null}`), 409, "conflict")
 		if !strings.Contains(pb.Detail, "children") {
 			t.Errorf("detail %q, want it to say why", pb.Detail)
 		}
 		// A leaf moves when it fits the new parent...
-		wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+other.ID+`"}`), 400, "invalid_request", "allowed_products[0]")
-		moved := decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+other.ID+`","allowed_products":null}`), http.StatusOK)
+		wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+other.ID+`"}`), 400, "invalid_request", "allowed_products[0]")
+		moved := decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+leaf.ID, `{"parent_id":"`+other.ID+`","allowed_products":null}`), http.StatusOK)
 		if *moved.ParentID != other.ID || !slices.Equal(moved.AllowedProducts, []string{"x"}) {
 			t.Errorf("moved leaf %+v", moved)
 		}
@@ -273,52 +273,52 @@ func TestHierarchy(t *testing.T) {
 			t.Errorf("children of other %v, want [leaf]", kids)
 		}
 		// ...and its path follows: disabling its new parent stops it.
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":false}`), http.StatusOK)
-		if on, _ := e.App.Store.ClientChainActive(context.Background(), p.partnerID, leaf.ID); on {
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":false}`), http.StatusOK)
+		if on, _ := e.App.Store.ClientChainActive(context.Background(), p.PartnerID, leaf.ID); on {
 			t.Error("leaf enabled under a disabled new parent")
 		}
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":true}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+other.ID, `{"enabled":true}`), http.StatusOK)
 		// Back under mid, whose restrictions it must fit again.
-		back := decodeOrg(t, p.do(t, http.MethodPut, "/v1/organisations/"+leaf.ID, map[string]any{"name": "Leaf", "parent_id": mid.ID, "allowed_products": []string{"b"}}), http.StatusOK)
+		back := decodeOrg(t, p.Do(t, http.MethodPut, "/v1/organisations/"+leaf.ID, map[string]any{"name": "Leaf", "parent_id": mid.ID, "allowed_products": []string{"b"}}), http.StatusOK)
 		leaf = back
 		// The old parent's count went down again: it can be deleted.
-		if resp := p.do(t, http.MethodGet, "/v1/organisations/"+other.ID, nil); resp.StatusCode != 200 {
+		if resp := p.Do(t, http.MethodGet, "/v1/organisations/"+other.ID, nil); resp.StatusCode != 200 {
 			t.Fatalf("get other: %d", resp.StatusCode)
 		}
 	})
 	t.Run("narrowing a parent is refused while a child would be wider", func(t *testing.T) {
-		pb := wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"allowed_products":["a"]}`), 409, "conflict")
+		pb := wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"allowed_products":["a"]}`), 409, "conflict")
 		if !strings.Contains(pb.Detail, leaf.ID) || !strings.Contains(pb.Detail, "allowed_products") {
 			t.Errorf("detail %q, want it to name the leaf and the attribute", pb.Detail)
 		}
 		// Production access: leaf has none, so mid may lose it...
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"has_production_access":false}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"has_production_access":false}`), http.StatusOK)
 		// ...but top may not while mid (with none now) ... mid has none, so top may too.
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["a","b"]}`), http.StatusOK)
-		pb = wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["a"]}`), 409, "conflict")
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["a","b"]}`), http.StatusOK)
+		pb = wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["a"]}`), 409, "conflict")
 		if !strings.Contains(pb.Detail, mid.ID) || strings.Contains(pb.Detail, leaf.ID) {
 			t.Errorf("detail %q, want it to name mid (a direct child) only", pb.Detail)
 		}
 		// Narrowing that keeps every child inside is fine.
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"allowed_products":["b"]}`), http.StatusOK)
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["b"]}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"allowed_products":["b"]}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_products":["b"]}`), http.StatusOK)
 		// Restricting an unrestricted list is narrowing too.
-		pb = wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_provider_groups":["g"]}`), 409, "conflict")
+		pb = wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"allowed_provider_groups":["g"]}`), 409, "conflict")
 		if !strings.Contains(pb.Detail, "allowed_provider_groups") {
 			t.Errorf("detail %q", pb.Detail)
 		}
 		// Production access of a child with it blocks the parent losing it.
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"has_production_access":true}`), http.StatusOK)
-		pb = wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"has_production_access":false}`), 409, "conflict")
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+mid.ID, `{"has_production_access":true}`), http.StatusOK)
+		pb = wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"has_production_access":false}`), 409, "conflict")
 		if !strings.Contains(pb.Detail, "has_production_access") {
 			t.Errorf("detail %q", pb.Detail)
 		}
 		// PUT omitting has_production_access resets it to false: refused too.
-		wantProblem(t, p.do(t, http.MethodPut, "/v1/organisations/"+top.ID, map[string]any{"name": "Top", "allowed_products": []string{"b"}, "allowed_scopes": []string{"s1", "s2"}}), 409, "conflict")
+		wantProblem(t, p.Do(t, http.MethodPut, "/v1/organisations/"+top.ID, map[string]any{"name": "Top", "allowed_products": []string{"b"}, "allowed_scopes": []string{"s1", "s2"}}), 409, "conflict")
 	})
 	t.Run("enabled false stops the whole subtree", func(t *testing.T) {
 		chain := func(id string) bool {
-			on, err := e.App.Store.ClientChainActive(context.Background(), p.partnerID, id)
+			on, err := e.App.Store.ClientChainActive(context.Background(), p.PartnerID, id)
 			if err != nil {
 				t.Fatalf("chain of %s: %v", id, err)
 			}
@@ -327,22 +327,22 @@ func TestHierarchy(t *testing.T) {
 		if !chain(leaf.ID) {
 			t.Fatal("leaf disabled before anything was disabled")
 		}
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"enabled":false}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"enabled":false}`), http.StatusOK)
 		if chain(leaf.ID) || chain(mid.ID) || chain(top.ID) || !chain(other.ID) {
 			t.Error("disabling top did not disable exactly its subtree")
 		}
-		decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"enabled":true}`), http.StatusOK)
+		decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+top.ID, `{"enabled":true}`), http.StatusOK)
 		if !chain(leaf.ID) {
 			t.Error("leaf still disabled after top was enabled again")
 		}
 	})
 	t.Run("delete is refused while children exist", func(t *testing.T) {
-		pb := wantProblem(t, p.do(t, http.MethodDelete, "/v1/organisations/"+top.ID, nil), 409, "conflict")
+		pb := wantProblem(t, p.Do(t, http.MethodDelete, "/v1/organisations/"+top.ID, nil), 409, "conflict")
 		if !strings.Contains(pb.Detail, "1 child organisation") {
 			t.Errorf("detail %q, want the count of children", pb.Detail)
 		}
 		for _, id := range []string{leaf.ID, mid.ID, top.ID, other.ID} {
-			if resp := p.do(t, http.MethodDelete, "/v1/organisations/"+id, nil); resp.StatusCode != http.StatusNoContent {
+			if resp := p.Do(t, http.MethodDelete, "/v1/organisations/"+id, nil); resp.StatusCode != http.StatusNoContent {
 				t.Fatalf("delete %s: %d %s", id, resp.StatusCode, resp.Body)
 			}
 		}
@@ -354,7 +354,7 @@ func TestHierarchy(t *testing.T) {
 			parent = &o
 			_ = i
 		}
-		resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Too deep", "parent_id": parent.ID})
+		resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Too deep", "parent_id": parent.ID})
 		wantProblem(t, resp, 400, "invalid_request", "parent_id")
 	})
 }
@@ -365,7 +365,7 @@ func TestUIConfig(t *testing.T) {
 	o := p.child(t, nil, "Themed", nil)
 	path := "/v1/organisations/" + o.ID + "/ui-config"
 
-	resp := p.do(t, http.MethodGet, path, nil)
+	resp := p.Do(t, http.MethodGet, path, nil)
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"0"` {
 		t.Fatalf("GET default = %d %s ETag %s", resp.StatusCode, resp.Body, resp.Header.Get("ETag"))
 	}
@@ -391,11 +391,11 @@ func TestUIConfig(t *testing.T) {
 		{"wrong types", `{"display_name":1,"logo_url":false}`, []string{"display_name", "logo_url"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantProblem(t, p.do(t, http.MethodPut, path, tc.body), 400, "invalid_request", tc.fields...)
+			wantProblem(t, p.Do(t, http.MethodPut, path, tc.body), 400, "invalid_request", tc.fields...)
 		})
 	}
 
-	resp = p.do(t, http.MethodPut, path, `{"display_name":"Acme","primary_colour":"#d7263d"}`, "If-Match", `"0"`)
+	resp = p.Do(t, http.MethodPut, path, `{"display_name":"Acme","primary_colour":"#d7263d"}`, "If-Match", `"0"`)
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"1"` {
 		t.Fatalf("PUT = %d %s", resp.StatusCode, resp.Body)
 	}
@@ -403,14 +403,14 @@ func TestUIConfig(t *testing.T) {
 	if got["display_name"] != "Acme" || got["primary_colour"] != "#d7263d" || got["text_colour"] != "#1F2328" || got["created_at"] == nil {
 		t.Errorf("PUT result %v", got)
 	}
-	wantProblem(t, p.do(t, http.MethodPut, path, `{}`, "If-Match", `"0"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{}`, "If-Match", `"0"`), 412, "precondition_failed")
 
 	// Logos need enable_custom_logo; then it cannot be turned off under a logo.
-	decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":true}`), http.StatusOK)
+	decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":true}`), http.StatusOK)
 	for _, bad := range []string{"http://cdn.example.com/logo.png", "https://cdn.example.com/logo.gif", "data:image/png;base64,!!", "data:text/html;base64,PGI+"} {
-		wantProblem(t, p.do(t, http.MethodPut, path, map[string]any{"logo_url": bad}), 400, "invalid_request", "logo_url")
+		wantProblem(t, p.Do(t, http.MethodPut, path, map[string]any{"logo_url": bad}), 400, "invalid_request", "logo_url")
 	}
-	resp = p.do(t, http.MethodPut, path, map[string]any{"logo_url": "https://cdn.example.com/logo.svg"})
+	resp = p.Do(t, http.MethodPut, path, map[string]any{"logo_url": "https://cdn.example.com/logo.svg"})
 	if resp.StatusCode != 200 {
 		t.Fatalf("PUT logo = %d %s", resp.StatusCode, resp.Body)
 	}
@@ -418,22 +418,22 @@ func TestUIConfig(t *testing.T) {
 	if got["display_name"] != nil || got["logo_url"] != "https://cdn.example.com/logo.svg" {
 		t.Errorf("PUT replaces the whole config: got %v", got)
 	}
-	pb := wantProblem(t, p.do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":false}`), 409, "conflict")
+	pb := wantProblem(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":false}`), 409, "conflict")
 	if !strings.Contains(pb.Detail, "logo_url") {
 		t.Errorf("detail %q", pb.Detail)
 	}
-	if resp := p.do(t, http.MethodPut, path, `{}`); resp.StatusCode != 200 {
+	if resp := p.Do(t, http.MethodPut, path, `{}`); resp.StatusCode != 200 {
 		t.Fatalf("clear logo: %d", resp.StatusCode)
 	}
-	decodeOrg(t, p.do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":false}`), http.StatusOK)
+	decodeOrg(t, p.Do(t, http.MethodPatch, "/v1/organisations/"+o.ID, `{"enable_custom_logo":false}`), http.StatusOK)
 
 	// The config goes with its organisation.
-	if resp := p.do(t, http.MethodDelete, "/v1/organisations/"+o.ID, nil); resp.StatusCode != 204 {
+	if resp := p.Do(t, http.MethodDelete, "/v1/organisations/"+o.ID, nil); resp.StatusCode != 204 {
 		t.Fatalf("delete: %d", resp.StatusCode)
 	}
-	wantProblem(t, p.do(t, http.MethodGet, path, nil), 404, "not_found")
-	wantProblem(t, p.do(t, http.MethodPut, path, `{}`), 404, "not_found")
-	if _, err := e.App.Store.GetUIConfig(context.Background(), p.partnerID, o.ID); err == nil {
+	wantProblem(t, p.Do(t, http.MethodGet, path, nil), 404, "not_found")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{}`), 404, "not_found")
+	if _, err := e.App.Store.GetUIConfig(context.Background(), p.PartnerID, o.ID); err == nil {
 		t.Error("ui config item left behind after its organisation was deleted")
 	}
 }
@@ -450,25 +450,25 @@ func TestIfMatch(t *testing.T) {
 	o := p.child(t, nil, "Versioned", nil)
 	path := "/v1/organisations/" + o.ID
 
-	wantProblem(t, p.do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPatch, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `W/"1"`), 412, "precondition_failed")
-	wantProblem(t, p.do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `1`), 400, "invalid_request", "If-Match")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPatch, path, `{"name":"a"}`, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodDelete, path, nil, "If-Match", `"2"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `W/"1"`), 412, "precondition_failed")
+	wantProblem(t, p.Do(t, http.MethodPut, path, `{"name":"a"}`, "If-Match", `1`), 400, "invalid_request", "If-Match")
 
-	resp := p.do(t, http.MethodPut, path, `{"name":"b"}`, "If-Match", `"1"`)
+	resp := p.Do(t, http.MethodPut, path, `{"name":"b"}`, "If-Match", `"1"`)
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"2"` {
 		t.Fatalf("PUT with the current ETag = %d %s", resp.StatusCode, resp.Body)
 	}
-	resp = p.do(t, http.MethodPatch, path, `{"name":"c"}`, "If-Match", `"9", "2"`)
+	resp = p.Do(t, http.MethodPatch, path, `{"name":"c"}`, "If-Match", `"9", "2"`)
 	if resp.StatusCode != 200 || resp.Header.Get("ETag") != `"3"` {
 		t.Fatalf("PATCH with a matching ETag in a list = %d %s", resp.StatusCode, resp.Body)
 	}
-	if resp := p.do(t, http.MethodPatch, path, `{"name":"d"}`, "If-Match", `*`); resp.StatusCode != 200 {
+	if resp := p.Do(t, http.MethodPatch, path, `{"name":"d"}`, "If-Match", `*`); resp.StatusCode != 200 {
 		t.Fatalf("PATCH with If-Match * = %d %s", resp.StatusCode, resp.Body)
 	}
-	wantProblem(t, p.do(t, http.MethodDelete, path, nil, "If-Match", `"3"`), 412, "precondition_failed")
-	if resp := p.do(t, http.MethodDelete, path, nil, "If-Match", `"4"`); resp.StatusCode != 204 {
+	wantProblem(t, p.Do(t, http.MethodDelete, path, nil, "If-Match", `"3"`), 412, "precondition_failed")
+	if resp := p.Do(t, http.MethodDelete, path, nil, "If-Match", `"4"`); resp.StatusCode != 204 {
 		t.Fatalf("DELETE with the current ETag = %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -487,25 +487,25 @@ func TestAuthorisation(t *testing.T) {
 		return `{"name":"x"}`
 	}
 
-	anonymous := &caller{e: e}
-	readOnly := p.withScopes(t, scope.OrganisationsRead)
-	clientsOnly := p.withScopes(t, scope.ClientsRead)
-	orgClient := p.orgClient(t, o.ID)
+	anonymous := &apptest.Caller{Env: e}
+	readOnly := p.WithScopes(t, scope.OrganisationsRead)
+	clientsOnly := p.WithScopes(t, scope.ClientsRead)
+	orgClient := p.StoredClient(t, o.ID, scope.OrganisationsRead, scope.OrganisationsWrite)
 	for _, r := range append(slices.Clone(reads), writes...) {
 		t.Run(r[0]+" "+r[1], func(t *testing.T) {
-			resp := anonymous.do(t, r[0], r[1], body(r[0]))
+			resp := anonymous.Do(t, r[0], r[1], body(r[0]))
 			wantProblem(t, resp, 401, "unauthorized")
 			if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
 			}
-			wantProblem(t, (&caller{e: e, token: "not.a.jwt"}).do(t, r[0], r[1], body(r[0])), 401, "unauthorized")
-			wantProblem(t, clientsOnly.do(t, r[0], r[1], body(r[0])), 403, "forbidden")
-			wantProblem(t, orgClient.do(t, r[0], r[1], body(r[0])), 403, "forbidden")
+			wantProblem(t, (&apptest.Caller{Env: e, Token: "not.a.jwt"}).Do(t, r[0], r[1], body(r[0])), 401, "unauthorized")
+			wantProblem(t, clientsOnly.Do(t, r[0], r[1], body(r[0])), 403, "forbidden")
+			wantProblem(t, orgClient.Do(t, r[0], r[1], body(r[0])), 403, "forbidden")
 		})
 	}
 	for _, r := range writes {
 		t.Run("read-only "+r[0]+" "+r[1], func(t *testing.T) {
-			resp := readOnly.do(t, r[0], r[1], body(r[0]))
+			resp := readOnly.Do(t, r[0], r[1], body(r[0]))
 			wantProblem(t, resp, 403, "forbidden")
 			if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `scope="organisations:write"`) {
 				t.Errorf("WWW-Authenticate %q", resp.Header.Get("WWW-Authenticate"))
@@ -513,7 +513,7 @@ func TestAuthorisation(t *testing.T) {
 		})
 	}
 	for _, r := range reads {
-		if resp := readOnly.do(t, r[0], r[1], nil); resp.StatusCode != 200 {
+		if resp := readOnly.Do(t, r[0], r[1], nil); resp.StatusCode != 200 {
 			t.Errorf("read-only %s %s = %d %s", r[0], r[1], resp.StatusCode, resp.Body)
 		}
 	}
@@ -526,7 +526,7 @@ func TestTenantIsolation(t *testing.T) {
 	a, b := newPartner(t, e), newPartner(t, e)
 	parent := a.child(t, nil, "A parent", nil)
 	child := a.child(t, &parent, "A child", nil)
-	if resp := a.do(t, http.MethodPut, "/v1/organisations/"+parent.ID+"/ui-config", `{"display_name":"A"}`); resp.StatusCode != 200 {
+	if resp := a.Do(t, http.MethodPut, "/v1/organisations/"+parent.ID+"/ui-config", `{"display_name":"A"}`); resp.StatusCode != 200 {
 		t.Fatalf("ui-config: %d", resp.StatusCode)
 	}
 	bOwn := b.child(t, nil, "B's", nil)
@@ -541,17 +541,17 @@ func TestTenantIsolation(t *testing.T) {
 			if r.body != "" {
 				body = r.body
 			}
-			pb := wantProblem(t, b.do(t, r.method, r.path, body), 404, "not_found")
+			pb := wantProblem(t, b.Do(t, r.method, r.path, body), 404, "not_found")
 			if strings.Contains(pb.Detail, "partner") {
 				t.Errorf("404 detail %q reveals too much", pb.Detail)
 			}
 			// The same with If-Match: still 404, never 412.
-			wantProblem(t, b.do(t, r.method, r.path, body, "If-Match", `"1"`), 404, "not_found")
+			wantProblem(t, b.Do(t, r.method, r.path, body, "If-Match", `"1"`), 404, "not_found")
 		}
 	}
 	// Not usable as a parent, neither at create nor by moving.
-	wantProblem(t, b.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "x", "parent_id": parent.ID}), 400, "invalid_request", "parent_id")
-	wantProblem(t, b.do(t, http.MethodPatch, "/v1/organisations/"+bOwn.ID, `{"parent_id":"`+parent.ID+`"}`), 400, "invalid_request", "parent_id")
+	wantProblem(t, b.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "x", "parent_id": parent.ID}), 400, "invalid_request", "parent_id")
+	wantProblem(t, b.Do(t, http.MethodPatch, "/v1/organisations/"+bOwn.ID, `{"parent_id":"`+parent.ID+`"}`), 400, "invalid_request", "parent_id")
 
 	// Lists: B sees only its own, with or without a filter.
 	if items := listAll(t, b, "", 100); len(items) != 1 || items[0].ID != bOwn.ID {
@@ -577,7 +577,7 @@ func TestErrorListCapped(t *testing.T) {
 	for i := range bad {
 		bad[i] = fmt.Sprintf("bad scope %d", i)
 	}
-	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{
+	resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{
 		"name": "<x>", "allowed_scopes": bad, "allowed_products": []string{"", ""},
 	})
 	var body struct {
@@ -603,7 +603,7 @@ func TestWriteRateLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode == http.StatusCreated {
+			if resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode == http.StatusCreated {
 				created.Add(1)
 			}
 		})
@@ -612,19 +612,19 @@ func TestWriteRateLimit(t *testing.T) {
 	if created.Load() != 5 {
 		t.Fatalf("%d writes passed, want the limit, 5", created.Load())
 	}
-	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
+	resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
 	pb := wantProblem(t, resp, http.StatusTooManyRequests, "rate_limited")
 	if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || n < 1 || n > 61 || !strings.Contains(pb.Detail, "5 management writes") {
 		t.Errorf("Retry-After %q, detail %q", resp.Header.Get("Retry-After"), pb.Detail)
 	}
-	if resp := p.do(t, http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusOK {
+	if resp := p.Do(t, http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("a read over the limit: %d", resp.StatusCode)
 	}
-	if resp := other.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
+	if resp := other.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
 		t.Errorf("another partner: %d %s", resp.StatusCode, resp.Body)
 	}
 	e.Clock.Advance(time.Minute)
-	if resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
+	if resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"}); resp.StatusCode != http.StatusCreated {
 		t.Errorf("the next minute: %d %s", resp.StatusCode, resp.Body)
 	}
 }
@@ -634,7 +634,7 @@ func TestWriteRateLimit(t *testing.T) {
 func TestLocationUnderTheStage(t *testing.T) {
 	e := apptest.New(t, apptest.Options{Env: map[string]string{"ISSUER_URL": "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"}})
 	p := newPartner(t, e)
-	resp := p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
+	resp := p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
 	o := decodeOrg(t, resp, http.StatusCreated)
 	if got, want := resp.Header.Get("Location"), "/dev/v1/organisations/"+o.ID; got != want {
 		t.Errorf("Location = %q, want %q", got, want)

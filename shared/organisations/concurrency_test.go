@@ -25,7 +25,7 @@ func TestConcurrentPutsWithOneIfMatch(t *testing.T) {
 		path := "/v1/organisations/" + o.ID
 		put := func(name string) func() apptest.Response {
 			return func() apptest.Response {
-				return p.do(t, http.MethodPut, path, map[string]any{"name": name}, "If-Match", `"1"`)
+				return p.Do(t, http.MethodPut, path, map[string]any{"name": name}, "If-Match", `"1"`)
 			}
 		}
 		got := apptest.Race(put("first"), put("second"))
@@ -58,16 +58,16 @@ func TestConcurrentChildCreateAndParentDelete(t *testing.T) {
 		parent := p.child(t, nil, "Parent", nil)
 		got := apptest.Race(
 			func() apptest.Response {
-				return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID})
+				return p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID})
 			},
-			func() apptest.Response { return p.do(t, http.MethodDelete, "/v1/organisations/"+parent.ID, nil) },
+			func() apptest.Response { return p.Do(t, http.MethodDelete, "/v1/organisations/"+parent.ID, nil) },
 		)
 		create, del := got[0], got[1]
 		switch {
 		case create.StatusCode == http.StatusCreated && del.StatusCode == http.StatusConflict:
 			created++
 			child := decodeOrg(t, create, http.StatusCreated)
-			if _, err := e.App.Store.GetOrganisation(context.Background(), p.partnerID, parent.ID); err != nil {
+			if _, err := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, parent.ID); err != nil {
 				t.Errorf("round %d: child %s created but its parent is gone: %v", round, child.ID, err)
 			}
 		case del.StatusCode == http.StatusNoContent && (create.StatusCode == http.StatusBadRequest || create.StatusCode == http.StatusConflict):
@@ -81,7 +81,7 @@ func TestConcurrentChildCreateAndParentDelete(t *testing.T) {
 		if o.ParentID == nil {
 			continue
 		}
-		if _, err := e.App.Store.GetOrganisation(context.Background(), p.partnerID, *o.ParentID); errors.Is(err, problem.ErrNotFound) {
+		if _, err := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, *o.ParentID); errors.Is(err, problem.ErrNotFound) {
 			t.Errorf("organisation %s has a deleted parent %s", o.ID, *o.ParentID)
 		}
 	}
@@ -95,10 +95,10 @@ func TestConcurrentNarrowingAndChildCreate(t *testing.T) {
 		parent := p.child(t, nil, "Parent", map[string]any{"allowed_products": []string{"a", "b"}})
 		got := apptest.Race(
 			func() apptest.Response {
-				return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID, "allowed_products": []string{"b"}})
+				return p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Child", "parent_id": parent.ID, "allowed_products": []string{"b"}})
 			},
 			func() apptest.Response {
-				return p.do(t, http.MethodPatch, "/v1/organisations/"+parent.ID, `{"allowed_products":["a"]}`)
+				return p.Do(t, http.MethodPatch, "/v1/organisations/"+parent.ID, `{"allowed_products":["a"]}`)
 			},
 		)
 		if got[0].StatusCode == http.StatusCreated && got[1].StatusCode == http.StatusOK {
@@ -129,7 +129,7 @@ func TestConcurrentChildCreates(t *testing.T) {
 	fns := make([]func() apptest.Response, n)
 	for i := range fns {
 		fns[i] = func() apptest.Response {
-			return p.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": fmt.Sprint("Child ", i), "parent_id": parent.ID})
+			return p.Do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": fmt.Sprint("Child ", i), "parent_id": parent.ID})
 		}
 	}
 	for i, r := range apptest.Race(fns...) {
@@ -137,7 +137,7 @@ func TestConcurrentChildCreates(t *testing.T) {
 			t.Errorf("create %d: %d %s", i, r.StatusCode, r.Body)
 		}
 	}
-	stored, err := e.App.Store.GetOrganisation(context.Background(), p.partnerID, parent.ID)
+	stored, err := e.App.Store.GetOrganisation(context.Background(), p.PartnerID, parent.ID)
 	if err != nil || stored.ChildCount != n {
 		t.Errorf("child_count %d (%v), want %d", stored.ChildCount, err, n)
 	}

@@ -20,7 +20,7 @@ type page struct {
 // listPage gets one page of GET /v1/organisations?query.
 func listPage(t *testing.T, c *caller, query string) page {
 	t.Helper()
-	resp := c.do(t, http.MethodGet, "/v1/organisations?"+query, nil)
+	resp := c.Do(t, http.MethodGet, "/v1/organisations?"+query, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("list ?%s: %d %s", query, resp.StatusCode, resp.Body)
 	}
@@ -39,7 +39,7 @@ func listPage(t *testing.T, c *caller, query string) page {
 // failing the test on a duplicate.
 func listAll(t *testing.T, c *caller, filter string, limit int) []org {
 	t.Helper()
-	get := func(path string) apptest.Response { return c.do(t, http.MethodGet, path, nil) }
+	get := func(path string) apptest.Response { return c.Do(t, http.MethodGet, path, nil) }
 	return apptest.ListAll(t, get, "/v1/organisations?"+filter, limit, func(o org) string { return o.ID })
 }
 
@@ -121,7 +121,7 @@ func TestPagination(t *testing.T) {
 			{"page=2&sort=name", []string{"page", "sort"}},
 			{"limit=0&parent_id=x&extra=1", []string{"limit", "parent_id", "extra"}},
 		} {
-			wantProblem(t, p.do(t, http.MethodGet, "/v1/organisations?"+tc.query, nil), 400, "invalid_request", tc.fields...)
+			wantProblem(t, p.Do(t, http.MethodGet, "/v1/organisations?"+tc.query, nil), 400, "invalid_request", tc.fields...)
 		}
 	})
 	t.Run("cursors are tamper-proof and bound to partner and list", func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestPagination(t *testing.T) {
 			"filtered, used unfiltered": {p, "cursor=" + *filtered.NextCursor},
 		} {
 			t.Run(name, func(t *testing.T) {
-				wantProblem(t, tc.c.do(t, http.MethodGet, "/v1/organisations?"+tc.query, nil), 400, "invalid_request", "cursor")
+				wantProblem(t, tc.c.Do(t, http.MethodGet, "/v1/organisations?"+tc.query, nil), 400, "invalid_request", "cursor")
 			})
 		}
 		// The genuine cursor works, with another limit too.

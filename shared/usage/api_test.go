@@ -43,7 +43,7 @@ func TestTokenBurst(t *testing.T) {
 		fns[i] = func() apptest.Response {
 			req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader("grant_type=client_credentials"))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.SetBasicAuth(p.id, p.secret)
+			req.SetBasicAuth(p.ID, p.Secret)
 			req.RemoteAddr = "198.51.100.1:40000"
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -59,9 +59,9 @@ func TestTokenBurst(t *testing.T) {
 		t.Errorf("got %q in the log, want every count written:\n%s", usage.FailedMessage, e.Log)
 	}
 	r := p.usage(t, usage.ByClient)
-	want := []item{{ClientID: str(p.id), counts: counts{Token: burst + 1}}}
+	want := []item{{ClientID: str(p.ID), counts: counts{Token: burst + 1}}}
 	if r.Totals != (counts{Token: burst + 1}) || !slices.EqualFunc(r.Items, want, itemEqual) {
-		t.Errorf("got totals %+v items %s, want %d tokens of %s", r.Totals, describe(r.Items), burst+1, p.id)
+		t.Errorf("got totals %+v items %s, want %d tokens of %s", r.Totals, describe(r.Items), burst+1, p.ID)
 	}
 
 	// The counters are spread over the shards, and their sum is the total.
@@ -73,7 +73,7 @@ func TestTokenBurst(t *testing.T) {
 			TableName:              aws.String(e.App.Store.Name()),
 			KeyConditionExpression: aws.String("pk = :pk"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": &types.AttributeValueMemberS{Value: "USAGE#" + p.id + "#" + strconv.Itoa(shard)},
+				":pk": &types.AttributeValueMemberS{Value: "USAGE#" + p.ID + "#" + strconv.Itoa(shard)},
 			},
 		})
 		if err != nil {
@@ -98,16 +98,16 @@ func TestTokenBurst(t *testing.T) {
 func TestManagementCallsCounted(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)    // partner: token 1
-	orgID := p.org(t)        // partner: api 1
+	orgID := p.Org(t, nil)   // partner: api 1
 	cl := p.client(t, orgID) // partner: api 2; client: token 1
-	if resp := cl.do(t, http.MethodGet, "/v1/clients/me", nil); resp.StatusCode != http.StatusOK {
+	if resp := cl.Do(t, http.MethodGet, "/v1/clients/me", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("client me: %d %s", resp.StatusCode, resp.Body) // client: api 1
 	}
-	if resp := cl.do(t, http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusForbidden {
+	if resp := cl.Do(t, http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("client lists organisations: %d %s", resp.StatusCode, resp.Body) // client: api 2
 	}
 	missing := "/v1/organisations/00000000-0000-4000-8000-000000000000"
-	if resp := p.do(t, http.MethodGet, missing, nil); resp.StatusCode != http.StatusNotFound {
+	if resp := p.Do(t, http.MethodGet, missing, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("missing organisation: %d %s", resp.StatusCode, resp.Body) // partner: api 3
 	}
 	if resp := e.Request(t, "", http.MethodGet, "/v1/organisations", nil); resp.StatusCode != http.StatusUnauthorized {
@@ -124,8 +124,8 @@ func TestManagementCallsCounted(t *testing.T) {
 			{OrganisationID: str(orgID), counts: counts{Token: 1, API: 2}},
 		}},
 		{usage.ByClient, sortedByClient([]item{
-			{ClientID: str(p.id), counts: counts{Token: 1, API: 3}},
-			{ClientID: str(cl.id), counts: counts{Token: 1, API: 2}},
+			{ClientID: str(p.ID), counts: counts{Token: 1, API: 3}},
+			{ClientID: str(cl.ID), counts: counts{Token: 1, API: 2}},
 		})},
 		{usage.ByDay, []item{{Day: str(day), counts: counts{Token: 2, API: 5}}}},
 	}
@@ -157,11 +157,11 @@ func TestManagementCallsCounted(t *testing.T) {
 func TestCSV(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	p.org(t)
+	p.Org(t, nil)
 	day := today(e)
 	path := "/v1/usage?" + url.Values{"from": {day}, "to": {day}, "group_by": {"organisation"}}.Encode()
 
-	resp := p.do(t, http.MethodGet, path, nil, "Accept", "text/csv")
+	resp := p.Do(t, http.MethodGet, path, nil, "Accept", "text/csv")
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
 		t.Fatalf("got %d %q, want 200 text/csv; charset=utf-8: %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Body)
 	}
@@ -175,13 +175,13 @@ func TestCSV(t *testing.T) {
 	}
 
 	for _, accept := range []string{"", "application/json", "*/*", "application/xml", "text/csv;q=0.5, application/json", "text/csv;q=0"} {
-		resp := p.do(t, http.MethodGet, path, nil, "Accept", accept)
+		resp := p.Do(t, http.MethodGet, path, nil, "Accept", accept)
 		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("Accept %q: got %d %q, want 200 application/json", accept, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
 	for _, accept := range []string{"text/csv, application/json;q=0.9", "text/*"} {
-		if resp := p.do(t, http.MethodGet, path, nil, "Accept", accept); resp.Header.Get("Content-Type") != usage.CSVMediaType {
+		if resp := p.Do(t, http.MethodGet, path, nil, "Accept", accept); resp.Header.Get("Content-Type") != usage.CSVMediaType {
 			t.Errorf("Accept %q: got %q, want CSV", accept, resp.Header.Get("Content-Type"))
 		}
 	}
@@ -207,7 +207,7 @@ func TestValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			apptest.WantProblem(t, p.do(t, http.MethodGet, "/v1/usage?"+tc.query, nil), http.StatusBadRequest, "invalid_request", tc.fields...)
+			apptest.WantProblem(t, p.Do(t, http.MethodGet, "/v1/usage?"+tc.query, nil), http.StatusBadRequest, "invalid_request", tc.fields...)
 		})
 	}
 	// 366 days (a leap year) is the longest range.
@@ -220,32 +220,32 @@ func TestValidation(t *testing.T) {
 func TestAccess(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	p := newPartner(t, e)
-	cl := p.client(t, p.org(t))
-	narrow := &caller{e: e, token: e.Token(t, p.id, p.secret, url.Values{"scope": {scope.OrganisationsRead}})}
+	cl := p.client(t, p.Org(t, nil))
+	narrow := p.WithScopes(t, scope.OrganisationsRead)
 	path := "/v1/usage?from=2026-01-01&to=2026-01-02"
 	apptest.WantProblem(t, e.Request(t, "", http.MethodGet, path, nil), http.StatusUnauthorized, "unauthorized")
-	apptest.WantProblem(t, cl.do(t, http.MethodGet, path, nil), http.StatusForbidden, "forbidden")
-	resp := narrow.do(t, http.MethodGet, path, nil)
+	apptest.WantProblem(t, cl.Do(t, http.MethodGet, path, nil), http.StatusForbidden, "forbidden")
+	resp := narrow.Do(t, http.MethodGet, path, nil)
 	apptest.WantProblem(t, resp, http.StatusForbidden, "forbidden")
 	if !strings.Contains(resp.Header.Get("WWW-Authenticate"), `scope="usage:read"`) {
 		t.Errorf("got WWW-Authenticate %q, want insufficient_scope usage:read", resp.Header.Get("WWW-Authenticate"))
 	}
-	apptest.WantProblem(t, p.do(t, http.MethodPost, path, nil), http.StatusMethodNotAllowed, "method_not_allowed")
+	apptest.WantProblem(t, p.Do(t, http.MethodPost, path, nil), http.StatusMethodNotAllowed, "method_not_allowed")
 }
 
 // TestTenantIsolation: a partner sees only its own usage.
 func TestTenantIsolation(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	a := newPartner(t, e)
-	a.client(t, a.org(t))
+	a.client(t, a.Org(t, nil))
 	b := newPartner(t, e)
 	for _, g := range []string{usage.ByOrganisation, usage.ByClient, usage.ByDay} {
 		r := b.usage(t, g)
 		if r.Totals != (counts{Token: 1}) || len(r.Items) != 1 || r.Items[0].Token != 1 {
 			t.Errorf("by %s: got %s totals %+v, want only b's own token", g, describe(r.Items), r.Totals)
 		}
-		if g == usage.ByClient && *r.Items[0].ClientID != b.id {
-			t.Errorf("got client %s, want %s", *r.Items[0].ClientID, b.id)
+		if g == usage.ByClient && *r.Items[0].ClientID != b.ID {
+			t.Errorf("got client %s, want %s", *r.Items[0].ClientID, b.ID)
 		}
 	}
 	if r := a.usage(t, usage.ByDay); r.Totals != (counts{Token: 2, API: 2}) {
@@ -321,13 +321,13 @@ func TestLambdaEvents(t *testing.T) {
 	}
 	events := apptest.NewEvents(t, filepath.Join("..", "..", "events", "usage"), app.LambdaHandler(h))
 	day := today(e)
-	fill := strings.NewReplacer("{{token}}", p.token, "{{from}}", day, "{{to}}", day)
+	fill := strings.NewReplacer("{{token}}", p.Token, "{{from}}", day, "{{to}}", day)
 	_, body := events.Invoke(t, "report.json", fill, http.StatusOK)
 	if body["group_by"] != "organisation" || body["totals"].(map[string]any)["token"] != float64(1) {
 		t.Errorf("report: got %v, want one token by organisation", body)
 	}
 	resp := events.InvokeResponse(t, "report-csv.json", fill, http.StatusOK)
-	if want := "client_id,token,api,signin\n" + p.id + ",1,0,0\n"; resp.Body != want {
+	if want := "client_id,token,api,signin\n" + p.ID + ",1,0,0\n"; resp.Body != want {
 		t.Errorf("report CSV: got %q, want %q", resp.Body, want)
 	}
 	if got := http.Header(resp.MultiValueHeaders).Get("Content-Type"); got != usage.CSVMediaType {

@@ -20,55 +20,23 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // moto's KMS: usage is made through the real token and management
 // endpoints and read back through GET /v1/usage.
 
-// caller sends requests to the service under test with one token.
-type caller struct {
-	e          *apptest.Env
-	id, secret string
-	token      string
-}
+// caller is a partner or client of the service under test, with this
+// package's helpers.
+type caller struct{ *apptest.Caller }
 
 // newPartner creates a partner and a token with every partner scope (one
 // token counted).
 func newPartner(t *testing.T, e *apptest.Env) *caller {
 	t.Helper()
-	id, sec := e.Partner(t)
-	return &caller{e: e, id: id, secret: sec, token: e.Token(t, id, sec, nil)}
-}
-
-// do sends a request with the caller's token.
-func (c *caller) do(t *testing.T, method, path string, body any, headers ...string) apptest.Response {
-	t.Helper()
-	return c.e.Request(t, c.token, method, path, body, headers...)
-}
-
-// org creates an organisation (one api call counted) and returns its id.
-func (c *caller) org(t *testing.T) string {
-	t.Helper()
-	resp := c.do(t, http.MethodPost, "/v1/organisations", map[string]any{"name": "Org"})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create organisation: %d %s", resp.StatusCode, resp.Body)
-	}
-	var o struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(resp.Body, &o)
-	return o.ID
+	return &caller{apptest.NewPartner(t, e)}
 }
 
 // client creates a client of orgID (one api call counted) and returns a
 // caller holding its token (one token counted for the client).
 func (c *caller) client(t *testing.T, orgID string) *caller {
 	t.Helper()
-	resp := c.do(t, http.MethodPost, "/v1/organisations/"+orgID+"/clients", map[string]any{"name": "Client"})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create client: %d %s", resp.StatusCode, resp.Body)
-	}
-	var cl struct {
-		ID     string `json:"id"`
-		Secret string `json:"secret"`
-	}
-	_ = json.Unmarshal(resp.Body, &cl)
-	return &caller{e: c.e, id: cl.ID, secret: cl.Secret, token: c.e.Token(t, cl.ID, cl.Secret, nil)}
+	cl, _ := c.Client(t, orgID, map[string]any{"name": "Client"})
+	return &caller{cl}
 }
 
 // report is a usage report as the API returns it.
@@ -96,8 +64,8 @@ type item struct {
 // unless it gets 200.
 func (c *caller) usage(t *testing.T, groupBy string) report {
 	t.Helper()
-	day := today(c.e)
-	resp := c.do(t, http.MethodGet, "/v1/usage?"+url.Values{"from": {day}, "to": {day}, "group_by": {groupBy}}.Encode(), nil)
+	day := today(c.Env)
+	resp := c.Do(t, http.MethodGet, "/v1/usage?"+url.Values{"from": {day}, "to": {day}, "group_by": {groupBy}}.Encode(), nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("usage: %d %s", resp.StatusCode, resp.Body)
 	}
@@ -117,7 +85,7 @@ func str(s string) *string { return &s }
 // gets 200.
 func get(t *testing.T, c *caller, q url.Values) report {
 	t.Helper()
-	resp := c.do(t, http.MethodGet, "/v1/usage?"+q.Encode(), nil)
+	resp := c.Do(t, http.MethodGet, "/v1/usage?"+q.Encode(), nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("usage %s: %d %s", q.Encode(), resp.StatusCode, resp.Body)
 	}
