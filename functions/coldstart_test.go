@@ -17,14 +17,16 @@ const ColdStartBudget = 2.5
 
 // coldStartEvents are the first invocation of each function in
 // TestColdStart: a token request for token (it loads and decrypts the
-// key ring, reads the credential, signs), a bearer request for the others
-// (they load the published keys, route and check the token).
+// key ring, reads the credential, signs), a sign-in page for signin (it
+// reads the client and renders the page's template), a bearer request for
+// the others (they load the published keys, route and check the token).
 var coldStartEvents = map[string]string{
 	"token":         "token/token-client-secret-basic.json",
 	"organisations": "organisations/list.json",
 	"clients":       "clients/list.json",
 	"authservers":   "authservers/list.json",
 	"usage":         "usage/report.json",
+	"signin":        "signin/authorize-unknown-client.json",
 	"admin":         `{"action":"get_partner","partner_id":"` + eventsPartner + `"}`,
 	"hello":         `{}`,
 }
