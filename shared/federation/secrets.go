@@ -55,3 +55,12 @@ func (s *Secrets) Open(ctx context.Context, partnerID, serverID string, cipherte
 	}
 	return string(out.Plaintext), nil
 }
+
+// NewSecrets is the Secrets of the KMS key keyID through k, or nil without
+// a client (an App built without AWS access).
+func NewSecrets(k *kms.Client, keyID string) *Secrets {
+	if k == nil {
+		return nil
+	}
+	return &Secrets{KMS: k, KeyID: keyID}
+}
