@@ -1,6 +1,7 @@
 package credential_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,30 @@ func TestRotate(t *testing.T) {
 	}
 	if p.PreviousSecretHash != "" || !p.PreviousSecretExpiresAt.IsZero() {
 		t.Errorf("without overlap the previous secret is kept: %+v", p)
+	}
+}
+
+func TestValidID(t *testing.T) {
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{"abcde", true},
+		{"acme-partner", true},
+		{"TEST1234", true},
+		{"0f8fad5b-d9cb-469f-a165-70867728950e", true},
+		{strings.Repeat("a", 64), true},
+		{"abcd", false},
+		{strings.Repeat("a", 65), false},
+		{"", false},
+		{"acme_partner", false},
+		{"acme partner", false},
+		{"acme.partner", false},
+		{"abcdé", false},
+		{"abcde\n", false},
+	} {
+		if got := credential.ValidID(tc.id); got != tc.ok {
+			t.Errorf("ValidID(%q): got %t, want %t", tc.id, got, tc.ok)
+		}
 	}
 }
