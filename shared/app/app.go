@@ -47,9 +47,11 @@ type App struct {
 	// Ring is the signing key ring in wrapped mode when the App signs (nil
 	// otherwise).
 	Ring *keyring.Ring
-	// KMS is the KMS client of the groups that use a KMS key of their own
-	// (federation client secrets); nil until Build gives the App one.
-	KMS *kms.Client
+	// AWS is the AWS configuration Build was given (nil for NewWith's App):
+	// a group that uses an AWS client of its own (the federation client
+	// secrets' KMS key) builds it from this, so that no other function
+	// builds it at its cold start.
+	AWS *aws.Config
 	// Groups binds the endpoint groups the App serves (Handler) to the
 	// constructors of their operations.
 	Groups map[string]Operations
@@ -90,7 +92,7 @@ func Build(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *sl
 	}
 	a := NewWith(cfg, db, s, logger, now)
 	a.Ring = ring
-	a.KMS = kms.NewFromConfig(awsCfg)
+	a.AWS = &awsCfg
 	a.Groups = opts.Groups
 	return a, nil
 }

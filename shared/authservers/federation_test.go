@@ -129,7 +129,7 @@ func TestFederationCredentials(t *testing.T) {
 		t.Fatalf("create: %s", resp.Body)
 	}
 	ctx := context.Background()
-	secrets := federation.NewSecrets(e.App.KMS, e.App.Config.FederationKey)
+	secrets := federation.NewSecrets(e.App.AWS, e.App.Config.FederationKey)
 	stored, err := e.App.Store.GetAuthServer(ctx, p.partnerID, orgID, s.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -56,11 +56,12 @@ func (s *Secrets) Open(ctx context.Context, partnerID, serverID string, cipherte
 	return string(out.Plaintext), nil
 }
 
-// NewSecrets is the Secrets of the KMS key keyID through k, or nil without
-// a client (an App built without AWS access).
-func NewSecrets(k *kms.Client, keyID string) *Secrets {
-	if k == nil {
+// NewSecrets is the Secrets of the KMS key keyID with a KMS client of
+// awsCfg, or nil without an AWS configuration (an App built without AWS
+// access).
+func NewSecrets(awsCfg *aws.Config, keyID string) *Secrets {
+	if awsCfg == nil {
 		return nil
 	}
-	return &Secrets{KMS: k, KeyID: keyID}
+	return &Secrets{KMS: kms.NewFromConfig(*awsCfg), KeyID: keyID}
 }

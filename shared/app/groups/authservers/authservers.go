@@ -21,7 +21,7 @@ func Operations(a *app.App) (endpoint.Operations, error) {
 	c, err := cursor.New(a.Config.CursorKey)
 	svc := domain.NewService(a.Store, c, a.Now, uuid.NewString)
 	svc.Discoverer = federation.NewFetcher(federation.Policy{AllowLoopback: a.Config.FederationAllowLoopback})
-	if s := federation.NewSecrets(a.KMS, a.Config.FederationKey); s != nil {
+	if s := federation.NewSecrets(a.AWS, a.Config.FederationKey); s != nil {
 		svc.Sealer = s
 	}
 	ops := domain.Operations(svc)

@@ -23,7 +23,7 @@ func Operations(a *app.App) (endpoint.Operations, error) {
 		return a.Signer.SignJWT(ctx, a.Config.PartnerAlgorithm, "JWT", claims) // private_key_jwt: the service's JWKS has the key
 	}
 	upstream := &domain.Upstream{Store: a.Store, RP: rp, Now: a.Now}
-	if s := federation.NewSecrets(a.KMS, a.Config.FederationKey); s != nil {
+	if s := federation.NewSecrets(a.AWS, a.Config.FederationKey); s != nil {
 		upstream.Secrets = s
 	}
 	return domain.Operations(domain.Deps{
