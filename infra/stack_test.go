@@ -299,7 +299,7 @@ func TestFunctions(t *testing.T) {
 				}
 
 				env, _ := get(p, "Environment", "Variables").(map[string]any)
-				want := config.Keys(g, s.cfg.SigningMode)
+				want := append(config.Keys(g, s.cfg.SigningMode), envGOGC) // and the Go runtime's GC target
 				if name == "prod" && (g.KMS == KMSVerify || g.KMS == KMSSign) {
 					want = append(want, config.EnvRetiredKeys)
 				}
