@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/partnerapi/partner-api/internal/localdev"
 	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
+	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -338,7 +340,7 @@ func target() (goos, goarch string, emulate []string, why string) {
 
 // serviceEnv is the provisioned service's configuration and AWS access.
 type serviceEnv struct {
-	common []string // every function: table, log level, AWS access
+	common []string // every function: GC target, table, log level, AWS access
 	http   []string // API Gateway functions: issuer and signing keys
 }
 
@@ -383,6 +385,7 @@ func provision(t *testing.T) serviceEnv {
 
 	e := serviceEnv{
 		common: []string{
+			"GOGC=" + strconv.Itoa(app.GCPercent), // as the stack sets it (infra/functions.go)
 			"TABLE_NAME=" + vars["TABLE_NAME"],
 			"LOG_LEVEL=" + vars["LOG_LEVEL"],
 			"AWS_REGION=" + awsCfg.Region,

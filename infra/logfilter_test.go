@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/token"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
@@ -165,7 +166,7 @@ func TestLogChild(t *testing.T) {
 		t.Skip("run by TestMetricFiltersMatchLambdaLogs")
 	}
 	if kind == "kms-start" {
-		app.StartHTTPFunction("token") // exits 1: KMS refuses the keys
+		app.StartHTTPFunction("token", token.Operations) // exits 1: KMS refuses the keys
 		t.Fatal("StartHTTPFunction returned")
 	}
 	cfg, err := config.FromEnv(os.Getenv)

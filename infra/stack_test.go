@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
+	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -297,7 +299,7 @@ func TestFunctions(t *testing.T) {
 				}
 
 				env, _ := get(p, "Environment", "Variables").(map[string]any)
-				want := config.Keys(g, s.cfg.SigningMode)
+				want := append(config.Keys(g, s.cfg.SigningMode), envGOGC) // and the Go runtime's GC target
 				if name == "prod" && (g.KMS == KMSVerify || g.KMS == KMSSign) {
 					want = append(want, config.EnvRetiredKeys)
 				}
@@ -352,6 +354,9 @@ func TestFunctionEnvironmentIsConfig(t *testing.T) {
 				}
 				if got, want := cfg.AuditRetention, time.Duration(s.cfg.AuditRetentionDays)*24*time.Hour; got != want {
 					t.Errorf("%s: audit retention %v, want %v", g.Name, got, want)
+				}
+				if got, want := render(env[envGOGC]), strconv.Itoa(app.GCPercent); got != want {
+					t.Errorf("%s: GOGC %q, want %s (app.GCPercent from the process's start)", g.Name, got, want)
 				}
 				if got := strings.ToLower(cfg.LogLevel.String()); got != s.cfg.LogLevel {
 					t.Errorf("%s: log level %s, want %s", g.Name, got, s.cfg.LogLevel)

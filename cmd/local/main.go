@@ -26,6 +26,7 @@ import (
 	"github.com/partnerapi/partner-api/internal/localdev"
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups"
 	"github.com/partnerapi/partner-api/shared/logging"
 )
 
@@ -93,7 +94,7 @@ func run() error {
 	if err := localdev.Provision(ctx, cfg, awsCfg); err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, awsCfg, logger)
+	a, err := app.Build(ctx, cfg, awsCfg, logger, app.Options{Groups: groups.All()})
 	if err != nil {
 		return err
 	}

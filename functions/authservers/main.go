@@ -3,6 +3,9 @@
 // /v1/organisations/{id}/authorisation-servers/{as_id}.
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/authservers"
+)
 
-func main() { app.StartHTTPFunction("authservers") }
+func main() { app.StartHTTPFunction("authservers", authservers.Operations) }

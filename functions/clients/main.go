@@ -3,6 +3,9 @@
 // /v1/clients/me and /v1/clients/me/secret.
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/clients"
+)
 
-func main() { app.StartHTTPFunction("clients") }
+func main() { app.StartHTTPFunction("clients", clients.Operations) }

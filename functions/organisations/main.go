@@ -3,6 +3,9 @@
 // /v1/organisations/{id}/ui-config.
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/organisations"
+)
 
-func main() { app.StartHTTPFunction("organisations") }
+func main() { app.StartHTTPFunction("organisations", organisations.Operations) }

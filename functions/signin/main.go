@@ -3,6 +3,9 @@
 // the OpenID Connect discovery document and POST /v1/clients/{id}/tokens.
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/signin"
+)
 
-func main() { app.StartHTTPFunction("signin") }
+func main() { app.StartHTTPFunction("signin", signin.Operations) }

@@ -3,6 +3,9 @@
 // authorization server metadata.
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/token"
+)
 
-func main() { app.StartHTTPFunction("token") }
+func main() { app.StartHTTPFunction("token", token.Operations) }

@@ -3,6 +3,9 @@
 // audit log).
 package main
 
-import "github.com/partnerapi/partner-api/shared/app"
+import (
+	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups/usage"
+)
 
-func main() { app.StartHTTPFunction("usage") }
+func main() { app.StartHTTPFunction("usage", usage.Operations) }

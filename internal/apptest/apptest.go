@@ -26,6 +26,7 @@ import (
 	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/groups"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/signer"
 )
@@ -104,7 +105,7 @@ func New(t testing.TB, opts Options) *Env {
 	e := &Env{Clock: NewClock(time.Now())}
 	logger, log := testenv.LambdaLogger(t)
 	e.Log = log
-	full, err := app.Build(ctx, cfg, awsCfg, logger, app.Options{Now: e.Clock.Now})
+	full, err := app.Build(ctx, cfg, awsCfg, logger, app.Options{Now: e.Clock.Now, Groups: groups.All()})
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}

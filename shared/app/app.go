@@ -2,6 +2,11 @@
 // token issuer and verifier from the configuration, and from them each
 // endpoint group's http.Handler with its middleware. Lambda mains, the local
 // server and tests all build their handlers here, so they run the same code.
+//
+// The operations of each group are bound in a package of their own
+// (shared/app/groups/<group>, all of them in shared/app/groups), so that a
+// function links, and initialises at its cold start, only its own group's
+// code: app imports no group's domain package.
 package app
 
 import (
@@ -19,7 +24,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/admin"
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/config"
-	"github.com/partnerapi/partner-api/shared/federation"
+	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/keyring"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -42,21 +47,20 @@ type App struct {
 	// Ring is the signing key ring in wrapped mode when the App signs (nil
 	// otherwise).
 	Ring *keyring.Ring
-	// Fetcher makes the outbound federation requests (SSRF-safe); RP signs
-	// users in at upstream providers (its JWKS cache lives as long as the
-	// App); Secrets encrypts and decrypts federation client secrets (nil
-	// until Build gives it a KMS client).
-	Fetcher *federation.Fetcher
-	RP      *federation.RelyingParty
-	Secrets *federation.Secrets
-	Now     func() time.Time
+	// AWS is the AWS configuration Build was given (nil for NewWith's App):
+	// a group that uses an AWS client of its own (the federation client
+	// secrets' KMS key) builds it from this, so that no other function
+	// builds it at its cold start.
+	AWS *aws.Config
+	// Groups binds the endpoint groups the App serves (Handler) to the
+	// constructors of their operations.
+	Groups map[string]Operations
+	Now    func() time.Time
 }
 
-// New builds the App of a function that signs tokens (the token group, the
-// local server, tests): see Build.
-func New(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *slog.Logger) (*App, error) {
-	return Build(ctx, cfg, awsCfg, logger, Options{})
-}
+// Operations builds an endpoint group's operations from the App's parts
+// (shared/app/groups/<group>.Operations).
+type Operations func(*App) (endpoint.Operations, error)
 
 // Options change what Build makes.
 type Options struct {
@@ -65,6 +69,10 @@ type Options struct {
 	// VerifyOnly: the function verifies tokens but never signs (in wrapped
 	// mode no private key is decrypted and KMS is never called).
 	VerifyOnly bool
+	// Groups are the endpoint groups the App serves (App.Groups): a
+	// function's own group, or every group (groups.All) for the local
+	// server and tests.
+	Groups map[string]Operations
 }
 
 // Build builds the App: the AWS clients once, the store, and the signer of
@@ -84,7 +92,8 @@ func Build(ctx context.Context, cfg config.Config, awsCfg aws.Config, logger *sl
 	}
 	a := NewWith(cfg, db, s, logger, now)
 	a.Ring = ring
-	a.Secrets = &federation.Secrets{KMS: kms.NewFromConfig(awsCfg), KeyID: cfg.FederationKey}
+	a.AWS = &awsCfg
+	a.Groups = opts.Groups
 	return a, nil
 }
 
@@ -133,13 +142,7 @@ func Ring(cfg config.Config, st *store.Table, k keyring.KMS, now func() time.Tim
 // NewWith builds the App from parts already made (tests inject a clock).
 func NewWith(cfg config.Config, db store.DynamoDB, s *signer.Signer, logger *slog.Logger, now func() time.Time) *App {
 	st := NewStore(cfg, db, now)
-	fetcher := federation.NewFetcher(federation.Policy{AllowLoopback: cfg.FederationAllowLoopback})
-	rp := federation.NewRelyingParty(fetcher, now)
-	rp.Assert = func(ctx context.Context, claims map[string]any) (string, error) {
-		return s.SignJWT(ctx, cfg.PartnerAlgorithm, "JWT", claims) // private_key_jwt: the service's JWKS has the key
-	}
 	return &App{
-		Fetcher: fetcher, RP: rp,
 		Config: cfg, Logger: logger, Store: st, Signer: s, Now: now,
 		Issuer:   token.NewIssuer(s, cfg.IssuerURL, cfg.Audience, now),
 		Verifier: token.NewVerifier(s, st, cfg.IssuerURL, cfg.Audience, now),
@@ -184,8 +187,8 @@ func (a *App) Admin() *admin.Service {
 	return svc
 }
 
-// grants issues the tokens of sign-ins (code and refresh exchanges, mint).
-func (a *App) grants() *grants.Service {
+// Grants issues the tokens of sign-ins (code and refresh exchanges, mint).
+func (a *App) Grants() *grants.Service {
 	return grants.New(a.Store, a.Issuer, a.Signer, a.Meter, a.Config.IssuerURL, a.Now)
 }
 
@@ -201,13 +204,4 @@ func LoadConfig(ctx context.Context, getenv func(string) string) (config.Config,
 		return config.Config{}, aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
 	return cfg, awsCfg, nil
-}
-
-// FromEnv loads the configuration (LoadConfig) and builds the App.
-func FromEnv(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*App, error) {
-	cfg, awsCfg, err := LoadConfig(ctx, getenv)
-	if err != nil {
-		return nil, err
-	}
-	return New(ctx, cfg, awsCfg, logger)
 }

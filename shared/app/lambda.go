@@ -23,13 +23,16 @@ import (
 
 // StartHTTPFunction is the whole main of an endpoint group's Lambda
 // function: the configuration and the JSON logger at its level
-// (startFunction), the App, the group's handler (Handler), and the Lambda
-// loop for API Gateway REST proxy events. It exits when the configuration
-// or the keys cannot be loaded, so the failure shows as an init error.
-func StartHTTPFunction(name string) {
+// (startFunction), the App, the group's handler (Handler) with the
+// operations ops builds, and the Lambda loop for API Gateway REST proxy
+// events. It exits when the configuration or the keys cannot be loaded, so
+// the failure shows as an init error.
+func StartHTTPFunction(name string, ops Operations) {
 	cfg, awsCfg, logger := startFunction(name)
 	g, _ := registry.Lookup(name)
-	a, err := Build(context.Background(), cfg, awsCfg, logger, Options{VerifyOnly: g.KMS != registry.KMSSign})
+	a, err := Build(context.Background(), cfg, awsCfg, logger, Options{
+		VerifyOnly: g.KMS != registry.KMSSign, Groups: map[string]Operations{name: ops},
+	})
 	if err != nil {
 		logger.Error(StartFailedMessage, "function", name, "err", err)
 		os.Exit(1)

@@ -129,6 +129,7 @@ func TestFederationCredentials(t *testing.T) {
 		t.Fatalf("create: %s", resp.Body)
 	}
 	ctx := context.Background()
+	secrets := federation.NewSecrets(e.App.AWS, e.App.Config.FederationKey)
 	stored, err := e.App.Store.GetAuthServer(ctx, p.PartnerID, orgID, s.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -136,13 +137,13 @@ func TestFederationCredentials(t *testing.T) {
 	if strings.Contains(string(stored.FederationSecret), secret) {
 		t.Fatal("the secret is stored in clear")
 	}
-	if got, err := e.App.Secrets.Open(ctx, p.PartnerID, s.ID, stored.FederationSecret); err != nil || got != secret {
+	if got, err := secrets.Open(ctx, p.PartnerID, s.ID, stored.FederationSecret); err != nil || got != secret {
 		t.Errorf("decrypt with its context: %q, %v", got, err)
 	}
-	if _, err := e.App.Secrets.Open(ctx, p.PartnerID, "another-server", stored.FederationSecret); err == nil {
+	if _, err := secrets.Open(ctx, p.PartnerID, "another-server", stored.FederationSecret); err == nil {
 		t.Error("the ciphertext decrypts for another server")
 	}
-	if _, err := e.App.Secrets.Open(ctx, "another-partner", s.ID, stored.FederationSecret); err == nil {
+	if _, err := secrets.Open(ctx, "another-partner", s.ID, stored.FederationSecret); err == nil {
 		t.Error("the ciphertext decrypts for another partner")
 	}
 

@@ -31,7 +31,7 @@
 //
 //   - Secrets: generated secrets are 256 bits from crypto/rand (43
 //     characters of base64url). A caller may choose client_secret on create
-//     and on rotation (credential.CheckChosen: 8 to 512 characters, not
+//     and on rotation (chosen.Check: 8 to 512 characters, not
 //     guessable; below 32 characters stored with argon2id, else with the
 //     fast keyed hash). Only hashes are stored. The secret in force is
 //     returned by the create response (caller-chosen or not) and by rotation,
@@ -68,6 +68,7 @@ import (
 
 	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/credential"
+	"github.com/partnerapi/partner-api/shared/credential/chosen"
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
@@ -194,7 +195,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 	hash, stored := credential.Hash, ""
 	if in.ClientSecret != nil {
 		sec, hash = *in.ClientSecret, credential.HashChosen
-		credential.CheckChosen(v, "client_secret", sec, id, in.Name)
+		chosen.Check(v, "client_secret", sec, id, in.Name)
 	}
 	for attempt := 1; ; attempt++ {
 		org, err := s.organisation(ctx, c, orgID)
@@ -325,7 +326,7 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 			hash = credential.Hash(sec)
 		default:
 			sec = *in.ClientSecret
-			credential.CheckChosen(v, "client_secret", sec, cur.ID, cur.Name)
+			chosen.Check(v, "client_secret", sec, cur.ID, cur.Name)
 			if err := v.Err(); err != nil {
 				return Issued{}, err
 			}

@@ -46,7 +46,7 @@ const (
 )
 
 // verifyArgon2id checks s against an argon2id hash. A candidate that
-// CheckChosen would not have let HashChosen hash so (not 8 to 31 printable
+// chosen.Check would not have let HashChosen hash so (not 8 to 31 printable
 // ASCII characters without spaces) cannot be the secret and is refused
 // without hashing: the token endpoint also tries the form-decoded variant of
 // a Basic secret ('+' becomes a space), which would double the cost.

@@ -55,3 +55,13 @@ func (s *Secrets) Open(ctx context.Context, partnerID, serverID string, cipherte
 	}
 	return string(out.Plaintext), nil
 }
+
+// NewSecrets is the Secrets of the KMS key keyID with a KMS client of
+// awsCfg, or nil without an AWS configuration (an App built without AWS
+// access).
+func NewSecrets(awsCfg *aws.Config, keyID string) *Secrets {
+	if awsCfg == nil {
+		return nil
+	}
+	return &Secrets{KMS: kms.NewFromConfig(*awsCfg), KeyID: keyID}
+}

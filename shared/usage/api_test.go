@@ -284,6 +284,7 @@ func TestMeteringFailure(t *testing.T) {
 				logger, e.Clock.Now)
 			const timeout = 100 * time.Millisecond
 			a.Meter = a.Meter.WithTimeout(timeout)
+			a.Groups = e.App.Groups
 			h, err := a.Handler("token")
 			if err != nil {
 				t.Fatal(err)
