@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +25,7 @@ const maxIdleConnsPerHost = 64
 //   - The endpoint is resolved once per region and endpoint rather than by
 //     evaluating the endpoint rules on every call; account-id endpoints are
 //     off (the table is named by name, never by ARN, so every operation has
-//     the same endpoint).
+//     the same endpoint). TestCachedResolver checks that the cache is hit.
 //   - The CRC32 of every response body is not computed: responses come over
 //     TLS (on AWS), which already protects their integrity.
 //   - Idle connections are kept for as many concurrent requests as a local
@@ -43,24 +44,31 @@ func NewDynamoDB(awsCfg aws.Config) *dynamodb.Client {
 	})
 }
 
-// cachedResolver remembers the endpoint of each region, endpoint override
-// and FIPS/dual-stack setting: with account-id endpoints off, nothing else
-// of the parameters changes the endpoint.
+// cachedResolver remembers the endpoint of each region, endpoint override,
+// FIPS/dual-stack setting and kind of operation (search or not): with
+// account-id endpoints off, nothing else of the parameters changes the
+// endpoint. Every DynamoDB operation names its table as the parameter
+// ResourceArn (or ResourceArnList); a table named by name is not an ARN and
+// does not change it either, so only parameters naming an ARN, or with
+// account-id endpoints on, go to the rules every time.
 type cachedResolver struct {
 	next  dynamodb.EndpointResolverV2
 	cache sync.Map // endpointKey -> smithyendpoints.Endpoint
 }
 
 type endpointKey struct {
-	region, endpoint    string
-	fips, dualStack, ok bool
+	region, endpoint        string
+	fips, dualStack, search bool
 }
 
 func (r *cachedResolver) ResolveEndpoint(ctx context.Context, p dynamodb.EndpointParameters) (smithyendpoints.Endpoint, error) {
-	if p.ResourceArn != nil || len(p.ResourceArnList) > 0 || p.AccountId != nil {
+	if !cacheable(p) {
 		return r.next.ResolveEndpoint(ctx, p)
 	}
-	k := endpointKey{region: aws.ToString(p.Region), endpoint: aws.ToString(p.Endpoint), fips: aws.ToBool(p.UseFIPS), dualStack: aws.ToBool(p.UseDualStack), ok: true}
+	k := endpointKey{
+		region: aws.ToString(p.Region), endpoint: aws.ToString(p.Endpoint),
+		fips: aws.ToBool(p.UseFIPS), dualStack: aws.ToBool(p.UseDualStack), search: aws.ToBool(p.IsSearchOperation),
+	}
 	if e, ok := r.cache.Load(k); ok {
 		return e.(smithyendpoints.Endpoint), nil
 	}
@@ -71,6 +79,25 @@ func (r *cachedResolver) ResolveEndpoint(ctx context.Context, p dynamodb.Endpoin
 	r.cache.Store(k, e)
 	return e, nil
 }
+
+// cacheable reports whether p's endpoint depends only on endpointKey's
+// parameters: account-id endpoints off and no ARN among the resources.
+func cacheable(p dynamodb.EndpointParameters) bool {
+	if aws.ToString(p.AccountIdEndpointMode) != string(aws.AccountIDEndpointModeDisabled) || p.AccountId != nil {
+		return false
+	}
+	if p.ResourceArn != nil && isARN(*p.ResourceArn) {
+		return false
+	}
+	for _, a := range p.ResourceArnList {
+		if isARN(a) {
+			return false
+		}
+	}
+	return true
+}
+
+func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
 
 // GCPercent is the garbage collector's target the functions and the local
 // server run with (unless GOGC is set): a request allocates ~90 KB, mostly
