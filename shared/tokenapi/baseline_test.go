@@ -4,10 +4,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/partnerapi/partner-api/internal/cpubench"
 	"github.com/partnerapi/partner-api/internal/tokenbaseline"
 )
 
@@ -23,14 +22,12 @@ func BenchmarkBaselineTokenServer(b *testing.B) {
 
 // runTokenBenchmark posts client-credentials token requests to h and
 // reports, beside ns/op (wall time, which includes the emulators' time when
-// h calls them), cpu-ms/op: the CPU time (user + system) of this process
-// per token, from getrusage around the loop. The emulators run in other
-// processes, so cpu-ms/op is our process's CPU alone.
+// h calls them), cpu-ms/op: the CPU time of this process per token
+// (cpubench.Loop). The emulators run in other processes, so cpu-ms/op is
+// our process's CPU alone.
 func runTokenBenchmark(b *testing.B, h http.Handler, id, sec string) {
 	b.Helper()
-	b.ReportAllocs()
-	before := processCPU(b)
-	for b.Loop() {
+	cpubench.Loop(b, func() {
 		req := httptest.NewRequest(http.MethodPost, "/v1/token", strings.NewReader("grant_type=client_credentials"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(id, sec)
@@ -39,15 +36,5 @@ func runTokenBenchmark(b *testing.B, h http.Handler, id, sec string) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
-	}
-	b.ReportMetric(float64(processCPU(b)-before)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-// processCPU is the user and system CPU time of this process so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	})
 }
