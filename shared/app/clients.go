@@ -39,7 +39,7 @@ func NewDynamoDB(awsCfg aws.Config) *dynamodb.Client {
 		o.AccountIDEndpointMode = aws.AccountIDEndpointModeDisabled
 		o.DisableValidateResponseChecksum = true
 		o.EndpointResolverV2 = &cachedResolver{next: o.EndpointResolverV2}
-		if _, custom := o.HTTPClient.(*awshttp.BuildableClient); custom || o.HTTPClient == nil {
+		if _, buildable := o.HTTPClient.(*awshttp.BuildableClient); buildable || o.HTTPClient == nil {
 			o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 				tr.MaxIdleConns = maxIdleConnsPerHost * 2
 				tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
