@@ -83,8 +83,9 @@ hydra: ## build Ory Hydra v2.3.0 (the load test's yardstick) from the Go module 
 	cmd/loadtest/build-hydra.sh $(HYDRA_DIR)
 
 COLDSTART_RUNS ?= 5
-coldstart: ## each function's cold start (process start to first response, linux/arm64 under qemu when present) against a hello-world; bootstrap sizes
-	$(GO) run ./cmd/devstack -- env COLDSTART_RUNS=$(COLDSTART_RUNS) $(GO) test -count=1 -run '^TestColdStart$$' -v ./functions/
+COLDSTART_NATIVE ?=
+coldstart: ## each function's cold start (process start to first response, linux/arm64 under qemu when present; COLDSTART_NATIVE=1: this machine's build) against a hello-world; bootstrap sizes
+	$(GO) run ./cmd/devstack -- env COLDSTART_RUNS=$(COLDSTART_RUNS) COLDSTART_NATIVE=$(COLDSTART_NATIVE) $(GO) test -count=1 -run '^TestColdStart$$' -v ./functions/
 
 e2e: ## end-to-end suite against BASE_URL as the partner CLIENT_ID/CLIENT_SECRET (in process when BASE_URL is empty)
 	E2E_BASE_URL="$(BASE_URL)" E2E_CLIENT_ID="$(CLIENT_ID)" E2E_CLIENT_SECRET="$(CLIENT_SECRET)" \
