@@ -26,7 +26,7 @@ import (
 	"github.com/partnerapi/partner-api/internal/localdev"
 	"github.com/partnerapi/partner-api/internal/testenv"
 	"github.com/partnerapi/partner-api/shared/admin"
-	"github.com/partnerapi/partner-api/shared/app"
+	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -390,7 +390,7 @@ func provision(t *testing.T) serviceEnv {
 
 	e := serviceEnv{
 		common: []string{
-			"GOGC=" + strconv.Itoa(app.GCPercent), // as the stack sets it (infra/functions.go)
+			"GOGC=" + strconv.Itoa(registry.GCPercent), // as the stack sets it (infra/functions.go)
 			"TABLE_NAME=" + vars["TABLE_NAME"],
 			"LOG_LEVEL=" + vars["LOG_LEVEL"],
 			"AWS_REGION=" + awsCfg.Region,

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/keyring"
@@ -96,7 +95,7 @@ func NewGroupFunction(scope constructs.Construct, g EndpointGroup, d functionDep
 		// function's password dictionaries, ~10 MB) then run at it too;
 		// at Go's default (100) their collections cost the clients
 		// function ~70 ms of CPU at its cold start under qemu.
-		envGOGC:                      jsii.String(strconv.Itoa(app.GCPercent)),
+		envGOGC:                      jsii.String(strconv.Itoa(registry.GCPercent)),
 		config.EnvTableName:          d.table.TableName(),
 		config.EnvLogLevel:           jsii.String(d.cfg.LogLevel),
 		config.EnvAuditRetentionDays: jsii.String(strconv.Itoa(d.cfg.AuditRetentionDays)),

@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 
-	"github.com/partnerapi/partner-api/shared/app"
 	"github.com/partnerapi/partner-api/shared/app/registry"
 	"github.com/partnerapi/partner-api/shared/config"
 	"github.com/partnerapi/partner-api/shared/middleware"
@@ -355,8 +354,8 @@ func TestFunctionEnvironmentIsConfig(t *testing.T) {
 				if got, want := cfg.AuditRetention, time.Duration(s.cfg.AuditRetentionDays)*24*time.Hour; got != want {
 					t.Errorf("%s: audit retention %v, want %v", g.Name, got, want)
 				}
-				if got, want := render(env[envGOGC]), strconv.Itoa(app.GCPercent); got != want {
-					t.Errorf("%s: GOGC %q, want %s (app.GCPercent from the process's start)", g.Name, got, want)
+				if got, want := render(env[envGOGC]), strconv.Itoa(registry.GCPercent); got != want {
+					t.Errorf("%s: GOGC %q, want %s (registry.GCPercent from the process's start)", g.Name, got, want)
 				}
 				if got := strings.ToLower(cfg.LogLevel.String()); got != s.cfg.LogLevel {
 					t.Errorf("%s: log level %s, want %s", g.Name, got, s.cfg.LogLevel)

@@ -14,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	"github.com/partnerapi/partner-api/shared/app/registry"
 )
 
 // maxIdleConnsPerHost keeps a connection per concurrent request to
@@ -132,16 +133,10 @@ func cacheable(p dynamodb.EndpointParameters) bool {
 
 func isARN(s string) bool { return strings.HasPrefix(s, "arn:") }
 
-// GCPercent is the garbage collector's target the functions and the local
-// server run with (unless GOGC is set): a request allocates ~90 KB, mostly
-// in the SDK, and the live heap is a few MB, so collecting at 4x the live
-// heap instead of 2x saves about a tenth of a token's CPU (make loadtest)
-// for a few tens of MB of a 512 MB function.
-const GCPercent = 400
-
-// TuneGC applies GCPercent unless GOGC is set.
+// TuneGC applies registry.GCPercent unless GOGC is set (the stack sets
+// GOGC to it, so that the package initialisation runs at it too).
 func TuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
-		debug.SetGCPercent(GCPercent)
+		debug.SetGCPercent(registry.GCPercent)
 	}
 }
