@@ -66,7 +66,7 @@ bench: deps ## benchmarks (token issuance and verification) against the emulator
 
 DURATION ?= 15s
 CONCURRENCY ?= 16
-SCENARIOS ?= partner-token,client-token,get-organisation,introspect,baseline-token,hydra-token
+SCENARIOS ?= partner-token,client-token,client-token-chosen,get-organisation,introspect,baseline-token,hydra-token
 # HYDRA: an Ory Hydra binary for the hydra-token scenario (default: the one
 # make hydra built, if any); CPUS / CLIENT_CPUS: taskset CPU lists for the
 # servers and for the load test (e.g. CPUS=0 CLIENT_CPUS=1: every server on one core).

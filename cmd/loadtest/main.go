@@ -62,7 +62,7 @@ func main() {
 	duration := flag.Duration("duration", 15*time.Second, "how long each scenario runs")
 	concurrency := flag.Int("concurrency", 16, "concurrent workers (and connections) per scenario")
 	warmup := flag.Duration("warmup", 2*time.Second, "unmeasured load before each scenario")
-	only := flag.String("scenarios", "partner-token,client-token,get-organisation,introspect,baseline-token,hydra-token", "comma-separated scenarios to run")
+	only := flag.String("scenarios", "partner-token,client-token,client-token-chosen,get-organisation,introspect,baseline-token,hydra-token", "comma-separated scenarios to run")
 	hydraBin := flag.String("hydra", os.Getenv("HYDRA_BIN"), "Ory Hydra binary for the hydra-token scenario (default $HYDRA_BIN; `make hydra` builds one); empty skips it")
 	cpus := flag.String("cpus", "", "taskset CPU list for the server processes (cmd/local and its emulators, baseline, Hydra), e.g. 0; empty leaves them unpinned")
 	clientCPUs := flag.String("client-cpus", "", "taskset CPU list for the load test itself, e.g. 1; empty leaves it unpinned")
@@ -81,10 +81,13 @@ func main() {
 	}
 }
 
-// Credentials of the load test's partner and baseline client.
+// Credentials of the load test's partner (cmd/local's demo partner, whose
+// generated secret follows demoSecretPrefix in its output) and baseline
+// client.
 const (
-	partnerID  = "loadtest-partner"
-	baselineID = "baseline-client"
+	partnerID        = "demo-partner"
+	demoSecretPrefix = "  client_secret: "
+	baselineID       = "baseline-client"
 )
 
 // config is what the flags choose.
@@ -115,13 +118,15 @@ func run(cfg config) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build cmd/local: %w", err)
 	}
-	server, base, err := start(ctx, cfg.cpus, bin, []string{"PORT=0", "LOCAL_PARTNERS=" + partnerID + ":" + secret}, "Partner API listening on ")
+	// The demo partner (LOCAL_PARTNERS unset): created, as partners are,
+	// with a generated secret, printed after the listening line.
+	server, base, partnerSecret, err := start(ctx, cfg.cpus, bin, []string{"PORT=0", "LOCAL_PARTNERS="}, "Partner API listening on ", demoSecretPrefix)
 	if err != nil {
 		return err
 	}
 	defer stop(server)
 
-	s, err := setUp(base, secret)
+	s, err := setUp(base, partnerSecret)
 	if err != nil {
 		return err
 	}
@@ -167,7 +172,7 @@ var errSkipped = errors.New("scenario skipped")
 func ownServer(ctx context.Context, cfg config, self, name, secret string) ([]vegeta.Target, []proc, func(), error) {
 	switch name {
 	case "baseline-token":
-		b, base, err := start(ctx, cfg.cpus, self, []string{baselineEnv + "=" + secret}, "baseline listening on ")
+		b, base, _, err := start(ctx, cfg.cpus, self, []string{baselineEnv + "=" + secret}, "baseline listening on ", "")
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -209,34 +214,41 @@ func measure(cfg config, name string, targets []vegeta.Target, ps []proc) row {
 // start runs bin with env added (pinned to cpus when not empty) and waits
 // for the line beginning with prefix on its standard error, which names its
 // URL.
-func start(ctx context.Context, cpus, bin string, env []string, prefix string) (*exec.Cmd, string, error) {
+func start(ctx context.Context, cpus, bin string, env []string, prefix, valuePrefix string) (*exec.Cmd, string, string, error) {
 	cmd := command(ctx, cpus, bin)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout = nil // the access log: discarded, as Lambda's goes to CloudWatch
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	found := make(chan string, 1)
+	type started struct{ url, value string }
+	found := make(chan started, 1)
 	go func() {
+		var s started
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
 			if rest, ok := strings.CutPrefix(line, prefix); ok {
-				u, _, _ := strings.Cut(rest, " ")
-				found <- u
+				s.url, _, _ = strings.Cut(rest, " ")
+			} else if rest, ok := strings.CutPrefix(line, valuePrefix); ok && valuePrefix != "" && s.url != "" {
+				s.value = strings.TrimSpace(rest)
+			}
+			if s.url != "" && (valuePrefix == "" || s.value != "") {
+				found <- s
+				s = started{}
 			}
 		}
 	}()
 	select {
-	case u := <-found:
-		return cmd, u, nil
+	case s := <-found:
+		return cmd, s.url, s.value, nil
 	case <-time.After(3 * time.Minute):
 		stop(cmd)
-		return nil, "", fmt.Errorf("%s did not start", bin)
+		return nil, "", "", fmt.Errorf("%s did not start", bin)
 	}
 }
 
@@ -309,13 +321,24 @@ func setUp(base, secret string) (*stack, error) {
 		`{"name":"Load test client","selected_product":"sign_up","return_urls":["https://loadtest.example/callback"],"required_scopes":["openid"]}`, &client); err != nil {
 		return nil, fmt.Errorf("create client: %w", err)
 	}
+	// A client whose secret its partner chose (40 characters: the fast
+	// hash, but guessable, so each token also counts against the lock).
+	chosen := randomHex()[:40]
+	var chosenClient struct {
+		ID string `json:"id"`
+	}
+	if err := call(http.MethodPost, base+"/v1/organisations/"+org.ID+"/clients", bearer,
+		`{"name":"Load test chosen-secret client","client_secret":"`+chosen+`","selected_product":"sign_up","return_urls":["https://loadtest.example/callback"],"required_scopes":["openid"]}`, &chosenClient); err != nil {
+		return nil, fmt.Errorf("create client with a chosen secret: %w", err)
+	}
 	basic := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	(&http.Request{Header: basic}).SetBasicAuth(partnerID, secret)
 	return &stack{targets: map[string][]vegeta.Target{
-		"partner-token":    tokenTargets(base+"/v1/token", partnerID, secret),
-		"client-token":     tokenTargets(base+"/v1/token", client.ID, client.Secret),
-		"get-organisation": {{Method: http.MethodGet, URL: base + "/v1/organisations/" + org.ID, Header: http.Header{"Authorization": {"Bearer " + tok}}}},
-		"introspect":       {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basic, Body: []byte("token=" + url.QueryEscape(tok))}},
+		"partner-token":       tokenTargets(base+"/v1/token", partnerID, secret),
+		"client-token":        tokenTargets(base+"/v1/token", client.ID, client.Secret),
+		"client-token-chosen": tokenTargets(base+"/v1/token", chosenClient.ID, chosen),
+		"get-organisation":    {{Method: http.MethodGet, URL: base + "/v1/organisations/" + org.ID, Header: http.Header{"Authorization": {"Bearer " + tok}}}},
+		"introspect":          {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basic, Body: []byte("token=" + url.QueryEscape(tok))}},
 	}}, nil
 }
 

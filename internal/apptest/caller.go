@@ -121,7 +121,7 @@ func (c *Caller) StoredClient(t testing.TB, orgID string, scopes ...string) *Cal
 	id, secret := "client-"+uuid.NewString()[:8], credential.NewSecret()
 	err := c.Env.App.Store.CreatePrincipal(context.Background(), store.Principal{
 		ID: id, Kind: store.KindClient, PartnerID: c.PartnerID, OrganisationID: orgID, Name: "client",
-		Enabled: true, SecretHash: credential.Hash(secret), Scopes: scopes,
+		Enabled: true, SecretHash: credential.HashGenerated(secret), Scopes: scopes,
 	})
 	if err != nil {
 		t.Fatalf("create client: %v", err)

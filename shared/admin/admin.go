@@ -231,18 +231,19 @@ func (s *Service) create(ctx context.Context, req Request) (Response, error) {
 		id = credential.NewID()
 	}
 	sec := credential.NewSecret()
-	p := s.newPartner(id, strings.TrimSpace(req.Name), sec)
+	p := s.newPartner(id, strings.TrimSpace(req.Name), credential.HashGenerated(sec))
 	if err := s.store.CreatePrincipal(ctx, p); err != nil {
 		return Response{}, fmt.Errorf("create partner %q: %w", id, storeError(err))
 	}
 	return response(p, sec), nil
 }
 
-func (s *Service) newPartner(id, name, sec string) store.Principal {
+// newPartner is a new partner account whose secret's stored form is hash.
+func (s *Service) newPartner(id, name, hash string) store.Principal {
 	now := s.now().UTC()
 	return store.Principal{
 		ID: id, Kind: store.KindPartner, PartnerID: id, Name: name, Enabled: true,
-		SecretHash: credential.Hash(sec), Scopes: scope.Partner(), CreatedAt: now, UpdatedAt: now, Version: 1,
+		SecretHash: hash, Scopes: scope.Partner(), CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 }
 
@@ -292,7 +293,7 @@ func (s *Service) EnsurePartner(ctx context.Context, id, sec string) (bool, erro
 	if sec == "" {
 		return false, problem.Invalid("client_secret", "is required")
 	}
-	err := s.store.CreatePrincipal(ctx, s.newPartner(id, id, sec))
+	err := s.store.CreatePrincipal(ctx, s.newPartner(id, id, credential.Hash(sec)))
 	if !store.IsConflict(err, store.ConflictIDTaken) {
 		return err == nil, storeError(err)
 	}

@@ -192,7 +192,7 @@ func (s *Service) Create(ctx context.Context, c auth.Caller, orgID string, body 
 			v.Add("client_id", "%s", credential.IDRule)
 		}
 	}
-	hash, stored := credential.Hash, ""
+	hash, stored := credential.HashGenerated, ""
 	if in.ClientSecret != nil {
 		sec, hash = *in.ClientSecret, credential.HashChosen
 		chosen.Check(v, "client_secret", sec, id, in.Name)
@@ -323,7 +323,7 @@ func (s *Service) RotateSecret(ctx context.Context, c auth.Caller, id string, co
 		switch { // once, after the access checks: argon2id is not cheap
 		case hash != "":
 		case in.ClientSecret == nil:
-			hash = credential.Hash(sec)
+			hash = credential.HashGenerated(sec)
 		default:
 			sec = *in.ClientSecret
 			chosen.Check(v, "client_secret", sec, cur.ID, cur.Name)

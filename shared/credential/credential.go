@@ -34,11 +34,11 @@ func CheckOverlap(v *problem.ValidationError, field string, seconds int64) bool 
 // Tokens already issued are not revoked.
 func Rotate(p *store.Principal, now time.Time, overlap time.Duration) string {
 	sec := NewSecret()
-	Replace(p, now, overlap, Hash(sec))
+	Replace(p, now, overlap, HashGenerated(sec))
 	return sec
 }
 
-// Replace makes hash (of either scheme) p's current secret hash, keeping the
+// Replace makes hash (of any scheme) p's current secret hash, keeping the
 // current one as the previous secret for overlap as Rotate does. A caller's
 // chosen secret arrives here as HashChosen(secret).
 func Replace(p *store.Principal, now time.Time, overlap time.Duration, hash string) {

@@ -7,6 +7,11 @@
 //     at least MinSecretLength characters is held to a comparable standard,
 //     so a fast hash is as strong as a slow password hash here while costing
 //     microseconds instead of milliseconds per token request.
+//   - "hs256g": the same, for a secret this package generated (NewSecret,
+//     HashGenerated). The mark tells the token endpoint that no guessing,
+//     however parallel, can find the secret (Guessable), so a right secret
+//     needs no count of its own against the brute-force lock. Hashes
+//     written before the mark existed stay "hs256" and count as guessable.
 //   - "argon2id": a caller-chosen secret shorter than MinSecretLength (seed
 //     002's 8..72-character passwords) is a password, so it gets a
 //     memory-hard hash (RFC 9106 argon2id, parameters in argon2.go).
@@ -27,9 +32,10 @@ import (
 const MinSecretLength = 32
 
 const (
-	secretBytes = 32 // 256 bits
-	saltBytes   = 16
-	scheme      = "hs256"
+	secretBytes     = 32 // 256 bits
+	saltBytes       = 16
+	scheme          = "hs256"
+	schemeGenerated = "hs256g"
 )
 
 var enc = base64.RawURLEncoding
@@ -46,11 +52,23 @@ func NewSecret() string {
 }
 
 // Hash returns the storable form of s: "hs256$<salt>$<mac>".
-func Hash(s string) string {
+func Hash(s string) string { return keyedHash(scheme, s) }
+
+// HashGenerated returns the storable form of s, a secret NewSecret made:
+// "hs256g$<salt>$<mac>". Never for a secret a caller chose: its hash would
+// say it cannot be guessed.
+func HashGenerated(s string) string { return keyedHash(schemeGenerated, s) }
+
+func keyedHash(name, s string) string {
 	salt := make([]byte, saltBytes)
 	_, _ = rand.Read(salt)
-	return scheme + "$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(mac(salt, s))
+	return name + "$" + enc.EncodeToString(salt) + "$" + enc.EncodeToString(mac(salt, s))
 }
+
+// Guessable reports whether the secret behind the stored hash may be
+// guessed: every secret but one this package generated (HashGenerated),
+// whose 256 random bits no number of guesses finds.
+func Guessable(stored string) bool { return !strings.HasPrefix(stored, schemeGenerated+"$") }
 
 // HashChosen returns the storable form of a caller-chosen secret: the fast
 // keyed hash (Hash) for one of MinSecretLength characters or more, argon2id
@@ -70,7 +88,7 @@ func Verify(s, stored string) (bool, error) {
 		return verifyArgon2id(s, stored)
 	}
 	parts := strings.Split(stored, "$")
-	if len(parts) != 3 || parts[0] != scheme {
+	if len(parts) != 3 || parts[0] != scheme && parts[0] != schemeGenerated {
 		return false, ErrMalformedHash
 	}
 	salt, err1 := enc.DecodeString(parts[1])

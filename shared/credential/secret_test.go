@@ -111,3 +111,35 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// TestGuessable: only a secret this package generated is marked as beyond
+// guessing; a chosen secret of either scheme, and any hash written before
+// the mark existed ("hs256"), may be guessed. Both keyed schemes verify.
+func TestGuessable(t *testing.T) {
+	sec := NewSecret()
+	for _, tc := range []struct {
+		name, hash string
+		guessable  bool
+	}{
+		{"generated", HashGenerated(sec), false},
+		{"chosen, long (or written before the mark)", Hash(sec), true},
+		{"chosen, short", HashChosen(sec[:16]), true},
+	} {
+		if got := Guessable(tc.hash); got != tc.guessable {
+			t.Errorf("%s: Guessable = %v, want %v", tc.name, got, tc.guessable)
+		}
+	}
+	gen := HashGenerated(sec)
+	if !strings.HasPrefix(gen, "hs256g$") {
+		t.Errorf("HashGenerated = %q, want the hs256g scheme", gen)
+	}
+	if ok, err := Verify(sec, gen); !ok || err != nil {
+		t.Errorf("Verify(generated) = %v, %v; want true", ok, err)
+	}
+	if ok, err := Verify(sec+"x", gen); ok || err != nil {
+		t.Errorf("Verify(wrong, generated) = %v, %v; want false", ok, err)
+	}
+	if _, err := Verify(sec, "hs256x"+gen[len("hs256g"):]); err == nil {
+		t.Error("Verify accepted an unknown keyed scheme")
+	}
+}

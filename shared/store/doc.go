@@ -40,7 +40,8 @@
 //	                                                                                 principal and pattern 3's organisation, then pattern 19's ancestors
 //	9   credential and failed secret attempts       BatchGetItem (consistent)  table  pattern 1 with pk=CLIENT#<client_id>, sk=FAILURES#<source ip>#<window start>;
 //	    of a client id from one source address      fast check: then UpdateItem ADD failures :1 or successes :1 IF failures < the
-//	                                                 limit (CountAttempt; not counted = locked out); argon2id check: before it
+//	                                                 limit (CountAttempt; not counted = locked out; a right generated secret
+//	                                                 is not counted); argon2id check: before it
 //	                                                 UpdateItem ADD pending :1 RETURN ALL_NEW, checked only when failures + pending
 //	                                                 <= the limit (ReserveAttempt); then ADD pending :-1 (and failures :1 when it
 //	                                                 failed) (expires_at = window end + one window)

@@ -35,7 +35,11 @@ import (
 //     a dummy of the same cost) runs first, then its attempt is counted, as
 //     a failure or as a success, by the same conditional write on the same
 //     item: which attempts are counted does not depend on which secret was
-//     right, and a right secret costs one write, not two.
+//     right, and a right secret costs one write, not two. A right secret
+//     that the service generated (256 random bits: credential.Guessable)
+//     is not counted at all: no number of guesses, however parallel, finds
+//     it, so the count would protect nothing, and the token costs one write
+//     fewer.
 //   - An argon2id check (a short chosen secret) is admitted before it runs:
 //     one write counts it as in flight and decides (failures and attempts
 //     in flight at most FailureThreshold), a second ends it, so guesses can
@@ -139,6 +143,9 @@ func (h *handler) checkThenCount(ctx context.Context, id string, cred store.Cred
 			credential.DummyVerify(sec) // An unknown id costs what a wrong fast secret costs, never argon2id.
 		}
 	}
+	if ok && !h.guessable(cred.Principal) {
+		return true, nil // a generated secret: no number of guesses finds it, so a right one needs no count
+	}
 	counted, err := h.Principals.CountAttempt(ctx, id, source, window, window.Add(2*FailureWindow), FailureThreshold, !ok)
 	switch {
 	case err != nil:
@@ -167,12 +174,23 @@ func (h *handler) checkAdmitted(ctx context.Context, p store.Principal, secrets 
 	return ok, nil
 }
 
+// guessable reports whether one of p's accepted secrets may be guessed
+// (credential.Guessable): its current one, or its previous one while that
+// is still accepted.
+func (h *handler) guessable(p store.Principal) bool {
+	return h.anySecret(p, credential.Guessable)
+}
+
+// anySecret reports whether is holds for p's current secret hash, or its
+// previous one while that is still accepted.
+func (h *handler) anySecret(p store.Principal, is func(hash string) bool) bool {
+	return is(p.SecretHash) || p.PreviousSecretHash != "" && h.Now().Before(p.PreviousSecretExpiresAt) && is(p.PreviousSecretHash)
+}
+
 // slow reports whether checking p's secrets runs argon2id: its current
 // secret, or its previous one while that is still accepted, is a short
 // chosen secret.
-func (h *handler) slow(p store.Principal) bool {
-	return credential.Slow(p.SecretHash) || p.PreviousSecretHash != "" && h.Now().Before(p.PreviousSecretExpiresAt) && credential.Slow(p.PreviousSecretHash)
-}
+func (h *handler) slow(p store.Principal) bool { return h.anySecret(p, credential.Slow) }
 
 // admit reserves a secret check for an attempt on id from source. While
 // too many others are in flight it polls the counts (reads, with jittered

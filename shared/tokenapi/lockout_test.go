@@ -131,38 +131,56 @@ func TestConcurrentGuesses(t *testing.T) {
 	}
 }
 
-// TestRightSecretAmongGuesses: a right secret checked at the same time as
-// wrong guesses from its address counts in turn with them. Here its check
-// is held until 59 wrong guesses have been answered (which lock the
-// address): it is then refused as locked, though it was right and the
-// address was not locked when its credential was read. A right secret that
-// skipped the conditional count would get a token: many guesses sent at
-// once would then test far more than FailureThreshold secrets.
+// TestRightSecretAmongGuesses: a right secret that may be guessed (a
+// caller's chosen one), checked at the same time as wrong guesses from its
+// address, counts in turn with them. Here its check is held until 59
+// wrong guesses have been answered (which lock the address): it is then
+// refused as locked, though it was right and the address was not locked
+// when its credential was read. A right secret that skipped the
+// conditional count would get a token: many guesses sent at once would
+// then test far more than FailureThreshold secrets. A generated secret
+// (256 random bits) is not counted, so it gets its token: no number of
+// guesses finds it.
 func TestRightSecretAmongGuesses(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
-	id, sec := e.Partner(t)
-	c := newCheckCounter(t, e)
-	const attacker = "203.0.113.68"
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	c.before = func(secret string) {
-		if secret == sec {
-			once.Do(func() { close(entered) })
-			<-release
-		}
+	generatedID, generatedSecret := e.Partner(t)
+	const chosenID, chosenSecret = "chosen-long-partner", "Xk4-pQ9z-Lm2w-Rt7v-Bn5c-Hy8d-Js3f-Gq6a"
+	if _, err := e.App.Admin().EnsurePartner(t.Context(), chosenID, chosenSecret); err != nil {
+		t.Fatal(err)
 	}
-	right := make(chan *httptest.ResponseRecorder, 1)
-	go func() { right <- c.attempt(id, sec, attacker) }()
-	<-entered // its credential was read before any failure was counted
-	var wg sync.WaitGroup
-	for i := range 59 {
-		wg.Go(func() { c.attempt(id, "wrong-guess-"+strconv.Itoa(i), attacker) })
-	}
-	wg.Wait()
-	close(release)
-	if rec := <-right; rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("the right secret counted after the address locked: status %d, Retry-After %q, body %s; want 401 with Retry-After",
-			rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	for i, tc := range []struct {
+		name, id, secret string
+		want             int
+	}{
+		{"chosen secret", chosenID, chosenSecret, http.StatusUnauthorized},
+		{"generated secret", generatedID, generatedSecret, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCheckCounter(t, e)
+			attacker := "203.0.113.7" + strconv.Itoa(i)
+			entered, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			c.before = func(secret string) {
+				if secret == tc.secret {
+					once.Do(func() { close(entered) })
+					<-release
+				}
+			}
+			right := make(chan *httptest.ResponseRecorder, 1)
+			go func() { right <- c.attempt(tc.id, tc.secret, attacker) }()
+			<-entered // its credential was read before any failure was counted
+			var wg sync.WaitGroup
+			for i := range 59 {
+				wg.Go(func() { c.attempt(tc.id, "wrong-guess-"+strconv.Itoa(i), attacker) })
+			}
+			wg.Wait()
+			close(release)
+			rec := <-right
+			if rec.Code != tc.want || (tc.want == http.StatusUnauthorized) != (rec.Header().Get("Retry-After") != "") {
+				t.Errorf("the right secret checked while the address locked: status %d, Retry-After %q, body %s; want %d (with Retry-After when 401)",
+					rec.Code, rec.Header().Get("Retry-After"), rec.Body, tc.want)
+			}
+		})
 	}
 }
 
