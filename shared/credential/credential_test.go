@@ -54,6 +54,10 @@ func TestRotate(t *testing.T) {
 	if ok, _ := credential.Verify(first, p.SecretHash); !ok || len(first) < 43 {
 		t.Fatalf("new secret %d characters, verifies %v", len(first), ok)
 	}
+	if credential.Guessable(p.SecretHash) || !credential.Guessable(p.PreviousSecretHash) {
+		t.Errorf("after a rotation: new secret guessable %v, previous (chosen) guessable %v; want false, true",
+			credential.Guessable(p.SecretHash), credential.Guessable(p.PreviousSecretHash))
+	}
 	if ok, _ := credential.Verify("old-secret", p.PreviousSecretHash); !ok || !p.PreviousSecretExpiresAt.Equal(now.Add(time.Hour)) {
 		t.Errorf("previous = %q until %v, want the old secret until %v", p.PreviousSecretHash, p.PreviousSecretExpiresAt, now.Add(time.Hour))
 	}
