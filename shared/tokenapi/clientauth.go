@@ -20,11 +20,13 @@ import (
 )
 
 // Brute-force resistance: secret attempts are counted per client id and
-// source address in fixed windows (store pattern 9), and each attempt is
-// counted by one conditional write that holds only while the window's
-// failures are below FailureThreshold. So however many attempts race, at
-// most FailureThreshold wrong secrets are answered as wrong per window, and
-// a right secret is accepted only if fewer failures were counted before it;
+// source address in fixed windows (store pattern 9). Each wrong attempt,
+// and each right one whose secret could be guessed, is counted by one
+// conditional write that holds only while the window's failures are below
+// FailureThreshold. So however many attempts race, at most
+// FailureThreshold wrong secrets are answered as wrong per window, and a
+// right guessable secret is accepted only if fewer failures were counted
+// before it;
 // past the threshold, that source's attempts on that client id are refused
 // as locked, right secret or not, until the window ends, with Retry-After.
 // A real client calling from another address is never locked out by an
