@@ -13,11 +13,9 @@ package extradata
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 
+	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/truncate"
 )
@@ -136,111 +134,17 @@ func skip(dec *json.Decoder) error {
 }
 
 // Merge applies the RFC 7396 merge patch patch to current (a stored value,
-// "" for none) and returns the result as JSON, to be checked with Check:
-// members of a patch object replace the current ones, recursively for
-// objects, and null removes them; a patch that is not an object replaces
-// the value whole (null: no value). Unlike a decode and re-encode, members
-// keep their order (new ones come after, in the patch's order) and values
-// the patch does not touch keep their exact text.
+// "" for none) with jsonbody.MergePatch and returns the result as JSON, to
+// be checked with Check: a patch that is not an object replaces the value
+// whole (null: no value); members keep their order and untouched values
+// their exact text.
 func Merge(current string, patch json.RawMessage) (json.RawMessage, error) {
 	if current == "" {
 		current = "{}"
 	}
-	out, err := merge(json.RawMessage(current), patch)
+	out, err := jsonbody.MergePatch([]byte(current), patch)
 	if err != nil {
-		return nil, fmt.Errorf("extradata: merge: %w", err)
+		return nil, fmt.Errorf("extradata: %w", err)
 	}
 	return out, nil
-}
-
-type member struct {
-	name  string
-	value json.RawMessage
-}
-
-func merge(target, patch json.RawMessage) (json.RawMessage, error) {
-	pm, isObject, err := members(patch)
-	if err != nil || !isObject {
-		return patch, err
-	}
-	tm, isObject, err := members(target)
-	if err != nil {
-		return nil, err
-	}
-	if !isObject {
-		tm = nil
-	}
-	for _, p := range pm {
-		i := index(tm, p.name)
-		switch {
-		case string(p.value) == "null" && i >= 0:
-			tm = append(tm[:i], tm[i+1:]...)
-		case string(p.value) == "null":
-		case i >= 0:
-			if tm[i].value, err = merge(tm[i].value, p.value); err != nil {
-				return nil, err
-			}
-		default:
-			// Merging into nothing drops the patch's nulls (RFC 7396).
-			value, err := merge(json.RawMessage("{}"), p.value)
-			if err != nil {
-				return nil, err
-			}
-			tm = append(tm, member{p.name, value})
-		}
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, m := range tm {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		name, _ := json.Marshal(m.name)
-		b.Write(name)
-		b.WriteByte(':')
-		b.Write(m.value)
-	}
-	b.WriteByte('}')
-	return json.RawMessage(b.String()), nil
-}
-
-// members returns the members of raw in order when it is a JSON object.
-func members(raw json.RawMessage) ([]member, bool, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, false, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if _, err := dec.Token(); err != nil {
-		return nil, false, err
-	}
-	var out []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, false, err
-		}
-		name, _ := tok.(string)
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
-			return nil, false, err
-		}
-		out = append(out, member{name, bytes.TrimSpace(value)})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, false, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, false, errors.New("more than one JSON value")
-	}
-	return out, true, nil
-}
-
-func index(ms []member, name string) int {
-	for i, m := range ms {
-		if m.name == name {
-			return i
-		}
-	}
-	return -1
 }

@@ -307,53 +307,91 @@ func pathName(name string) string {
 
 // MergePatch applies the RFC 7396 JSON merge patch patch to the JSON document
 // target and returns the result: members of a patch object replace those of
-// the target, recursively for objects, and null removes them; a patch that is
-// not an object replaces the target as a whole.
+// the target, recursively for objects, and null removes them (merging into
+// nothing drops the patch's nulls); a patch that is not an object replaces
+// the target as a whole. Unlike a decode and re-encode, members keep their
+// order (new ones come after, in the patch's order) and values the patch
+// does not touch keep their exact text.
 func MergePatch(target, patch []byte) ([]byte, error) {
-	var t, p any
-	if err := unmarshalNumbers(target, &t); err != nil {
-		return nil, fmt.Errorf("merge patch: target: %w", err)
+	if !json.Valid(target) {
+		return nil, errors.New("merge patch: target: not one JSON value")
 	}
-	if err := unmarshalNumbers(patch, &p); err != nil {
-		return nil, fmt.Errorf("merge patch: patch: %w", err)
+	if !json.Valid(patch) {
+		return nil, errors.New("merge patch: patch: not one JSON value")
 	}
-	out, err := json.Marshal(mergeValue(t, p))
+	out, err := mergeRaw(bytes.TrimSpace(target), bytes.TrimSpace(patch))
 	if err != nil {
 		return nil, fmt.Errorf("merge patch: %w", err)
 	}
 	return out, nil
 }
 
-func mergeValue(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
+// mergeRaw merges the valid, trimmed JSON values target and patch.
+func mergeRaw(target, patch []byte) ([]byte, error) {
+	pm, isObject, err := orderedMembers(patch)
+	if err != nil || !isObject {
+		return patch, err
 	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
+	tm, _, err := orderedMembers(target) // not an object: merged into nothing
+	if err != nil {
+		return nil, err
 	}
-	for k, v := range p {
-		if v == nil {
-			delete(t, k)
-		} else {
-			t[k] = mergeValue(t[k], v)
+	for _, p := range pm {
+		i := slices.IndexFunc(tm, func(m member) bool { return m.name == p.name })
+		switch {
+		case string(p.raw) == "null" && i >= 0:
+			tm = slices.Delete(tm, i, i+1)
+		case string(p.raw) == "null":
+		case i >= 0:
+			if tm[i].raw, err = mergeRaw(tm[i].raw, p.raw); err != nil {
+				return nil, err
+			}
+		default:
+			value, err := mergeRaw([]byte("{}"), p.raw)
+			if err != nil {
+				return nil, err
+			}
+			tm = append(tm, member{name: p.name, raw: value})
 		}
 	}
-	return t
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range tm {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(m.name)
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(m.raw)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
-// unmarshalNumbers decodes data into v keeping numbers exact.
-func unmarshalNumbers(data []byte, v *any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
+// orderedMembers returns the members of the valid JSON value raw in order
+// when it is an object (isObject false otherwise).
+func orderedMembers(raw []byte) (ms []member, isObject bool, err error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil, false, nil
 	}
-	if dec.More() {
-		return errors.New("more than one JSON value")
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return nil, false, err
 	}
-	return nil
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false, err
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, false, err
+		}
+		ms = append(ms, member{name: name, raw: bytes.TrimSpace(value)})
+	}
+	return ms, true, nil
 }
 
 // Write sends v as a JSON response with status. Responses of the management
