@@ -151,9 +151,8 @@ func (k *kind[T, In]) listOp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &problem.ValidationError{}
-	paging := endpoint.ListParams(v, r.URL.Query())
-	if err := v.Err(); err != nil {
+	paging, err := endpoint.PagingOnly(r.URL.Query())
+	if err != nil {
 		return err
 	}
 	a, err := k.server(r.Context(), c.PartnerID, r)

@@ -9,7 +9,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
-	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -34,9 +33,8 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := &problem.ValidationError{}
-	paging := endpoint.ListParams(v, r.URL.Query())
-	if err := v.Err(); err != nil {
+	paging, err := endpoint.PagingOnly(r.URL.Query())
+	if err != nil {
 		return err
 	}
 	page, err := h.svc.List(r.Context(), c, r.PathValue("id"), paging)

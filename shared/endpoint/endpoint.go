@@ -111,6 +111,14 @@ func ListParams(v *problem.ValidationError, q url.Values, extra ...string) Pagin
 	return Paging{Limit: limit, Cursor: q.Get("cursor")}
 }
 
+// PagingOnly reads the paging parameters of a list that takes no others
+// (ListParams): a *problem.ValidationError names every violation.
+func PagingOnly(q url.Values) (Paging, error) {
+	v := &problem.ValidationError{}
+	p := ListParams(v, q)
+	return p, v.Err()
+}
+
 // List is one page of a list.
 type List[T any] struct {
 	Items []T
