@@ -69,15 +69,20 @@ CONCURRENCY ?= 16
 SCENARIOS ?= partner-token,client-token,client-token-chosen,get-organisation,introspect,baseline-token,hydra-token
 # HYDRA: an Ory Hydra binary for the hydra-token scenario (default: the one
 # make hydra built, if any); CPUS / CLIENT_CPUS: taskset CPU lists for the
-# servers and for the load test (e.g. CPUS=0 CLIENT_CPUS=1: every server on one core).
+# servers and for the load test (e.g. CPUS=0 CLIENT_CPUS=1: every server on one core);
+# EMULATOR_CPUS: taskset CPU list for DynamoDB Local and moto (e.g. 1: off the server's core);
+# RATE: requests/s offered to every scenario (empty: as fast as the servers answer).
 # HYDRA_DIR is outside the repository, so that Hydra stays out of this module's go.mod.
 HYDRA_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/partner-api/hydra-v2.3.0
 HYDRA ?= $(wildcard $(HYDRA_DIR)/hydra)
 CPUS ?=
 CLIENT_CPUS ?=
+EMULATOR_CPUS ?=
+RATE ?=
 loadtest: deps ## drive the local stack (make run's) for DURATION per scenario with CONCURRENCY workers; prints req/s, p50/p99, errors, CPU ms/request; HYDRA=path adds Ory Hydra
 	$(GO) run ./cmd/loadtest -duration $(DURATION) -concurrency $(CONCURRENCY) -scenarios $(SCENARIOS) \
-	  $(if $(HYDRA),-hydra $(HYDRA)) $(if $(CPUS),-cpus $(CPUS)) $(if $(CLIENT_CPUS),-client-cpus $(CLIENT_CPUS))
+	  $(if $(HYDRA),-hydra $(HYDRA)) $(if $(CPUS),-cpus $(CPUS)) $(if $(CLIENT_CPUS),-client-cpus $(CLIENT_CPUS)) \
+	  $(if $(EMULATOR_CPUS),-emulator-cpus $(EMULATOR_CPUS)) $(if $(RATE),-rate $(RATE))
 
 hydra: ## build Ory Hydra v2.3.0 (the load test's yardstick) from the Go module proxy into HYDRA_DIR/hydra
 	cmd/loadtest/build-hydra.sh $(HYDRA_DIR)

@@ -16,7 +16,15 @@
 // -cpus pins the server processes (cmd/local with the emulators it starts,
 // the baseline server, Hydra) to a CPU list with taskset, and -client-cpus
 // pins the load test itself, so that each server gets one core as in the
-// issue's comparison.
+// issue's comparison; -emulator-cpus moves the emulators off the server's
+// CPUs, so that cmd/local's CPU is not measured while it shares a core with
+// DynamoDB Local.
+//
+// By default the workers send as fast as the servers answer, so each server
+// is measured at its own highest rate. -rate offers every scenario the same
+// requests per second instead: a server's CPU per request depends on how
+// busy it is (an idle server pays a wake-up per request), so servers are
+// compared at equal load this way.
 package main
 
 import (
@@ -66,13 +74,15 @@ func main() {
 	hydraBin := flag.String("hydra", os.Getenv("HYDRA_BIN"), "Ory Hydra binary for the hydra-token scenario (default $HYDRA_BIN; `make hydra` builds one); empty skips it")
 	cpus := flag.String("cpus", "", "taskset CPU list for the server processes (cmd/local and its emulators, baseline, Hydra), e.g. 0; empty leaves them unpinned")
 	clientCPUs := flag.String("client-cpus", "", "taskset CPU list for the load test itself, e.g. 1; empty leaves it unpinned")
+	emulatorCPUs := flag.String("emulator-cpus", "", "taskset CPU list for DynamoDB Local and moto, e.g. 1; empty leaves them where -cpus put them")
+	rate := flag.Int("rate", 0, "requests per second offered to every scenario; 0 sends as fast as the workers get answers")
 	flag.Parse()
 	cfg := config{
 		duration: *duration, warmup: *warmup, concurrency: *concurrency, scenarios: strings.Split(*only, ","),
-		hydra: *hydraBin, cpus: *cpus, clientCPUs: *clientCPUs,
+		hydra: *hydraBin, cpus: *cpus, clientCPUs: *clientCPUs, emulatorCPUs: *emulatorCPUs, rate: *rate,
 	}
-	if cfg.duration <= 0 {
-		fmt.Fprintln(os.Stderr, "loadtest: -duration must be positive")
+	if cfg.duration <= 0 || cfg.rate < 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: -duration must be positive and -rate not negative")
 		os.Exit(2)
 	}
 	if err := run(cfg); err != nil {
@@ -98,6 +108,16 @@ type config struct {
 	hydra            string // Hydra binary; empty skips hydra-token
 	cpus             string // taskset CPU list for the servers; empty: unpinned
 	clientCPUs       string // taskset CPU list for this process; empty: unpinned
+	emulatorCPUs     string // taskset CPU list for the emulators; empty: as -cpus
+	rate             int    // requests per second; 0: as fast as answered
+}
+
+// emulators is where the emulators run: -emulator-cpus, else with cmd/local.
+func (c config) emulators() string {
+	if c.emulatorCPUs != "" {
+		return c.emulatorCPUs
+	}
+	return c.cpus
 }
 
 func run(cfg config) error {
@@ -130,14 +150,20 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	procs := append([]proc{{name: "server", pid: server.Process.Pid}}, emulators(server.Process.Pid)...)
+	emus := emulators(server.Process.Pid)
+	for _, e := range emus {
+		if err := pin(cfg.emulatorCPUs, e.pid); err != nil {
+			return err
+		}
+	}
+	procs := append([]proc{{name: "server", pid: server.Process.Pid}}, emus...)
 
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "load: %d workers, %s per scenario after %s of warm-up; processes: %v; servers on CPUs %q, load test on CPUs %q\n",
-		cfg.concurrency, cfg.duration, cfg.warmup, procs, orAll(cfg.cpus), orAll(cfg.clientCPUs))
+	fmt.Fprintf(os.Stderr, "load: %d workers at %s, %s per scenario after %s of warm-up; processes: %v; servers on CPUs %q, emulators on CPUs %q, load test on CPUs %q\n",
+		cfg.concurrency, rateText(cfg.rate), cfg.duration, cfg.warmup, procs, orAll(cfg.cpus), orAll(cfg.emulators()), orAll(cfg.clientCPUs))
 	var rows []row
 	for _, name := range cfg.scenarios {
 		targets, ps, closeFn, err := ownServer(ctx, cfg, self, name, secret)
@@ -203,10 +229,10 @@ func ownServer(ctx context.Context, cfg config, self, name, secret string) ([]ve
 // time around the measured part.
 func measure(cfg config, name string, targets []vegeta.Target, ps []proc) row {
 	if cfg.warmup > 0 {
-		attack(targets, cfg.warmup, cfg.concurrency, name+"-warmup")
+		attack(targets, cfg.warmup, cfg.concurrency, cfg.rate, name+"-warmup")
 	}
 	before := cpu(ps)
-	m := attack(targets, cfg.duration, cfg.concurrency, name)
+	m := attack(targets, cfg.duration, cfg.concurrency, cfg.rate, name)
 	after := cpu(ps)
 	return newRow(name, m, ps, before, after)
 }
@@ -263,15 +289,26 @@ func command(ctx context.Context, cpus, bin string, args ...string) *exec.Cmd {
 
 // pinSelf moves every thread of this process to cpus (new threads inherit
 // it); nothing when cpus is empty.
-func pinSelf(cpus string) error {
+func pinSelf(cpus string) error { return pin(cpus, os.Getpid()) }
+
+// pin moves every thread of process pid to cpus (the threads it starts
+// later inherit it); nothing when cpus is empty.
+func pin(cpus string, pid int) error {
 	if cpus == "" {
 		return nil
 	}
-	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(os.Getpid())).CombinedOutput()
+	out, err := exec.Command("taskset", "-a", "-p", "-c", cpus, strconv.Itoa(pid)).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("pin the load test to CPUs %s: %w: %s", cpus, err, out)
+		return fmt.Errorf("pin process %d to CPUs %s: %w: %s", pid, cpus, err, out)
 	}
 	return nil
+}
+
+func rateText(rate int) string {
+	if rate == 0 {
+		return "the highest rate they reach"
+	}
+	return strconv.Itoa(rate) + " requests/s"
 }
 
 func orAll(cpus string) string {
@@ -380,13 +417,13 @@ func call(method, u string, h http.Header, body string, out any) error {
 	return json.Unmarshal(b, out)
 }
 
-// attack sends targets round robin for d with c workers at the highest rate
-// they reach.
-func attack(targets []vegeta.Target, d time.Duration, c int, name string) *vegeta.Metrics {
+// attack sends targets round robin for d with c workers, at rate requests
+// per second, or at the highest rate they reach when rate is 0.
+func attack(targets []vegeta.Target, d time.Duration, c, rate int, name string) *vegeta.Metrics {
 	atk := vegeta.NewAttacker(vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
 		vegeta.Connections(c), vegeta.KeepAlive(true), vegeta.Timeout(30*time.Second))
 	var m vegeta.Metrics
-	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, d, name) {
+	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: rate, Per: time.Second}, d, name) {
 		m.Add(res)
 	}
 	m.Close()
@@ -502,8 +539,8 @@ func newRow(name string, m *vegeta.Metrics, ps []proc, before, after []time.Dura
 
 func print(w io.Writer, rows []row, cfg config) {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
-	fmt.Fprintf(w, "\n%s per scenario, %d concurrent workers; servers on CPUs %s, load test on CPUs %s; CPU in ms per successful request (/proc, %d Hz ticks)\n\n",
-		cfg.duration, cfg.concurrency, orAll(cfg.cpus), orAll(cfg.clientCPUs), clockTicks)
+	fmt.Fprintf(w, "\n%s per scenario, %d concurrent workers at %s; servers on CPUs %s, emulators on CPUs %s, load test on CPUs %s; CPU in ms per successful request (/proc, %d Hz ticks)\n\n",
+		cfg.duration, cfg.concurrency, rateText(cfg.rate), orAll(cfg.cpus), orAll(cfg.emulators()), orAll(cfg.clientCPUs), clockTicks)
 	fmt.Fprintln(tw, "| scenario\t req/s\t p50 ms\t p99 ms\t requests\t errors\t server CPU\t DynamoDB Local CPU\t moto CPU\t")
 	fmt.Fprintln(tw, "|---\t---\t---\t---\t---\t---\t---\t---\t---\t")
 	cell := func(r row, p string) string {

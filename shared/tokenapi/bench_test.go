@@ -1,11 +1,17 @@
 package tokenapi_test
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/signer"
+	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/tokenapi"
 )
 
 var algorithms = []signer.Algorithm{signer.PS256, signer.ES384, signer.ES512}
@@ -77,4 +83,44 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkTokenWithoutStorage is BenchmarkTokenEndpoint's partner token
+// with the token's two DynamoDB calls taken out, to tell what they cost
+// from what the rest of the path costs (issue 12's CPU budget): the same
+// handler behind the same middleware, but the credential is read once and
+// then answered from memory (rememberedCredential) and no usage is counted
+// (no Meter). Compare it with BenchmarkBaselineTokenServer and
+// BenchmarkTokenEndpoint/partner/ES384. It measures, it does not serve: a
+// remembered credential would not see a disabled or rotated one.
+func BenchmarkTokenWithoutStorage(b *testing.B) {
+	e := apptest.New(b, apptest.Options{PartnerAlgorithm: signer.ES384})
+	id, sec := e.Partner(b)
+	a := e.App
+	ops, err := tokenapi.Operations(tokenapi.Deps{
+		Principals: &rememberedCredential{Principals: a.Store}, Revoker: a.Store, Keys: a.Signer,
+		Issuer: a.Issuer, Verifier: a.Verifier, IssuerURL: a.Config.IssuerURL, PartnerAlgorithm: a.Config.PartnerAlgorithm, Now: a.Now,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := middleware.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := ops["createToken"](w, r); err != nil {
+			tokenapi.WriteError(w, r, err)
+		}
+	}), middleware.Options{Logger: a.Logger, MaxBodyBytes: tokenapi.MaxBodyBytes, WriteError: tokenapi.WriteError})
+	runTokenBenchmark(b, h, id, sec)
+}
+
+// rememberedCredential answers GetCredential from its first answer.
+type rememberedCredential struct {
+	tokenapi.Principals
+	once sync.Once
+	cred store.Credential
+	err  error
+}
+
+func (r *rememberedCredential) GetCredential(ctx context.Context, clientID, source string, window time.Time) (store.Credential, error) {
+	r.once.Do(func() { r.cred, r.err = r.Principals.GetCredential(ctx, clientID, source, window) })
+	return r.cred, r.err
 }
