@@ -61,7 +61,7 @@ type Verifier interface {
 // the context; others get 401 problem+json with an RFC 6750 challenge.
 func Require(v Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, ok := bearer(r.Header.Get("Authorization"))
+		raw, ok := Bearer(r.Header.Get("Authorization"))
 		if !ok {
 			problem.Write(w, r, challenge("", "Authorization: Bearer <access_token> is required"))
 			return
@@ -110,9 +110,9 @@ func RequireScope(ctx context.Context, s string) error {
 	return nil
 }
 
-// bearer extracts the token of an "Authorization: Bearer <token>" header;
+// Bearer extracts the token of an "Authorization: Bearer <token>" header;
 // the scheme is case-insensitive (RFC 7235 §2.1).
-func bearer(h string) (string, bool) {
+func Bearer(h string) (string, bool) {
 	scheme, raw, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return "", false

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/partnerapi/partner-api/shared/auth"
 	"github.com/partnerapi/partner-api/shared/grants"
+	"github.com/partnerapi/partner-api/shared/jsonbody"
+	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/scope"
 	"github.com/partnerapi/partner-api/shared/store"
-	"github.com/partnerapi/partner-api/shared/token"
 )
 
 // userinfo is OpenID Connect Core §5.3: the claims of the granted scopes
@@ -33,8 +35,8 @@ func (h *handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c, err := h.Verifier.Verify(ctx, raw)
-	if errors.Is(err, token.ErrInvalid) {
-		bearerError(w, http.StatusUnauthorized, "invalid_token", strings.TrimPrefix(err.Error(), token.ErrInvalid.Error()+": "))
+	if invalid, ok := errors.AsType[*oautherr.Error](err); ok && invalid.Code == oautherr.CodeInvalidToken {
+		bearerError(w, http.StatusUnauthorized, invalid.Code, invalid.Description)
 		return
 	}
 	if err != nil {
@@ -63,9 +65,7 @@ func (h *handler) userinfo(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(Released(c.Subject, all, scopes))
+	jsonbody.Write(w, http.StatusOK, Released(c.Subject, all, scopes))
 }
 
 // bearerToken finds the access token of a userinfo request: code is an
@@ -73,11 +73,11 @@ func (h *handler) userinfo(w http.ResponseWriter, r *http.Request) {
 func bearerToken(r *http.Request) (raw, code, msg string) {
 	var found []string
 	if authz := r.Header.Get("Authorization"); authz != "" {
-		scheme, tok, ok := strings.Cut(authz, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		tok, ok := auth.Bearer(authz)
+		if !ok {
 			return "", "invalid_request", "the Authorization header must be Bearer <access_token>"
 		}
-		found = append(found, strings.TrimSpace(tok))
+		found = append(found, tok)
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if err := r.ParseForm(); err != nil {
@@ -110,16 +110,13 @@ func bearerError(w http.ResponseWriter, status int, code, desc string) {
 		ch += `, scope="openid"`
 	}
 	w.Header().Set("WWW-Authenticate", ch)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
 	body := map[string]string{"error_description": desc}
 	if code != "" {
 		body["error"] = code
 	} else {
 		body["error"] = "invalid_token"
 	}
-	_ = json.NewEncoder(w).Encode(body)
+	jsonbody.Write(w, status, body)
 }
 
 func (h *handler) unavailableJSON(w http.ResponseWriter, r *http.Request, err error) {
