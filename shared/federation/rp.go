@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/store"
 )
 
@@ -86,12 +86,6 @@ type Request struct {
 	ForceLogin bool
 }
 
-// Challenge is the PKCE S256 challenge of verifier (RFC 7636 §4.2).
-func Challenge(verifier string) string {
-	sum := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // Scopes are the scopes asked of upstream providers: those of them a
 // provider lists in scopes_supported (all when it lists none), openid
 // always.
@@ -124,7 +118,7 @@ func AuthURL(server store.AuthServer, req Request) (string, error) {
 	q.Set("scope", strings.Join(scopesFor(server.Discovery), " "))
 	q.Set("state", req.State)
 	q.Set("nonce", req.Nonce)
-	q.Set("code_challenge", Challenge(req.Verifier))
+	q.Set("code_challenge", grants.Challenge(req.Verifier))
 	q.Set("code_challenge_method", "S256")
 	if req.ForceLogin {
 		q.Set("prompt", "login")

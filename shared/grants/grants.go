@@ -13,7 +13,6 @@ package grants
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -30,6 +29,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/oautherr"
 	"github.com/partnerapi/partner-api/shared/scope"
@@ -124,13 +124,6 @@ type Response struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
-// NewSecret returns a fresh 256-bit random code or refresh token.
-func NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // Hash is the stored form of a code or refresh token.
 func Hash(secret string) string {
 	h := sha256.Sum256([]byte(secret))
@@ -139,7 +132,7 @@ func Hash(secret string) string {
 
 // IssueCode stores g under a new code and returns the code.
 func (s *Service) IssueCode(ctx context.Context, g store.Grant) (string, error) {
-	code := NewSecret()
+	code := credential.NewSecret()
 	if err := s.store.PutCode(ctx, Hash(code), g, s.now().Add(CodeLifetime)); err != nil {
 		return "", fmt.Errorf("issue code: %w", err)
 	}
@@ -312,7 +305,7 @@ func (s *Service) refresh(ctx context.Context, p store.Principal, form url.Value
 	is := s.plan(p, f.Scopes)
 	is.FamilyID = f.ID
 	next := store.RefreshToken{FamilyID: f.ID, CreatedAt: now.UTC()}
-	secret := NewSecret()
+	secret := credential.NewSecret()
 	next.Hash = Hash(secret)
 	next.IdleExpiry = minTime(now.Add(time.Duration(f.IdleLifetimeSecs)*time.Second), f.AbsoluteExpiry).UTC()
 	err = s.store.RotateRefresh(ctx, f, h, next, is)
@@ -368,7 +361,7 @@ func (s *Service) issue(ctx context.Context, p store.Principal, g store.Grant, s
 	if newFamily && is.FamilyID != "" {
 		absolute, idle := p.RefreshLifetimes()
 		now := s.now().UTC()
-		secret := NewSecret()
+		secret := credential.NewSecret()
 		f := store.Family{
 			ID: is.FamilyID, Grant: g, CreatedAt: now, AbsoluteExpiry: now.Add(absolute),
 			IdleLifetimeSecs: int64(idle / time.Second), Last: is,

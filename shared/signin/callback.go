@@ -1,10 +1,6 @@
 package signin
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -13,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/partnerapi/partner-api/shared/credential"
 	"github.com/partnerapi/partner-api/shared/federation"
+	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/logging"
 	"github.com/partnerapi/partner-api/shared/store"
 )
@@ -41,11 +39,12 @@ func (h *handler) callbackURL() string { return strings.TrimSuffix(h.IssuerURL, 
 
 // startFlow sends the browser to upstream choice id of rp for req: a new
 // state (256 bits; its SHA-256 keys the stored flow, bound to the browser's
-// session), nonce and PKCE verifier.
+// session), nonce and PKCE verifier (43 characters each, within RFC 7636's
+// 43 to 128 for the verifier).
 func (h *handler) startFlow(w http.ResponseWriter, r *http.Request, cl store.Client, req AuthRequest, sess store.Session, rp RedirectingProvider, id string) {
 	ctx := r.Context()
 	up := federation.Request{
-		State: secretToken(), Nonce: secretToken(), Verifier: secretToken(), RedirectURI: h.callbackURL(),
+		State: credential.NewSecret(), Nonce: credential.NewSecret(), Verifier: credential.NewSecret(), RedirectURI: h.callbackURL(),
 		ForceLogin: slices.Contains(req.Prompt, "login") || req.MaxAge >= 0,
 	}
 	loc, err := rp.Start(ctx, cl, id, up)
@@ -64,7 +63,7 @@ func (h *handler) startFlow(w http.ResponseWriter, r *http.Request, cl store.Cli
 		h.unavailable(w, r, err)
 		return
 	}
-	if err := h.Store.PutFlow(ctx, stateHash(up.State), store.Flow{
+	if err := h.Store.PutFlow(ctx, grants.Hash(up.State), store.Flow{
 		SessionID: sess.ID, ClientID: cl.ID, PartnerID: cl.PartnerID, OrganisationID: cl.OrganisationID, ServerID: id,
 		Request: string(body), Nonce: up.Nonce, Verifier: up.Verifier, ExpiresAt: h.Now().Add(FlowLifetime),
 	}); err != nil {
@@ -92,7 +91,7 @@ func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
 		errorPage(w, r, http.StatusBadRequest, "This sign-in could not be completed", "The identity provider's answer is missing its state. Start again from the application.", Theme{})
 		return
 	}
-	flow, err := h.Store.ClaimFlow(ctx, stateHash(state))
+	flow, err := h.Store.ClaimFlow(ctx, grants.Hash(state))
 	replayed := errors.Is(err, store.ErrUsed)
 	switch {
 	case errors.Is(err, store.ErrGone):
@@ -185,18 +184,4 @@ func federationPrintable(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// secretToken is 256 random bits, base64url: states, nonces and PKCE
-// verifiers (43 characters, within RFC 7636's 43 to 128).
-func secretToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// stateHash keys a flow: the state itself is never stored.
-func stateHash(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return hex.EncodeToString(sum[:])
 }
