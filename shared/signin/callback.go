@@ -78,12 +78,9 @@ func (h *handler) startFlow(w http.ResponseWriter, r *http.Request, cl store.Cli
 // The state is claimed once (a replay is refused); once its flow is known,
 // every outcome goes back to the partner's client: a code, or an error
 // redirect. Only an unknown or expired state (no client to tell) is a page.
+// It is routed for GET only, deliberately not HEAD (endpoint.Mux answers
+// 405): a probe must not use up the state.
 func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet { // not HEAD either: a probe must not use up the state
-		w.Header().Set("Allow", "GET")
-		errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "Sign in from the application's sign-in link.", Theme{})
-		return
-	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	state := q.Get("state")

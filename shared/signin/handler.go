@@ -145,12 +145,8 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	}, nil
 }
 
+// discovery is routed for GET and HEAD only (endpoint.Mux answers 405).
 func (h *handler) discovery(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		problem.Write(w, r, problem.New(problem.ErrMethodNotAllowed, "use GET"))
-		return
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_, _ = w.Write(h.metadata)
@@ -265,13 +261,8 @@ func (h *handler) showPage(w http.ResponseWriter, r *http.Request, cl store.Clie
 }
 
 // login is the sign-in page's form: a choice of identity for the pending
-// request.
+// request. It is routed for POST only (endpoint.Mux answers 405).
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "Sign in from the application's sign-in link.", Theme{})
-		return
-	}
 	form, ok := h.form(w, r)
 	if !ok {
 		return
@@ -492,17 +483,13 @@ func (h *handler) theme(ctx context.Context, cl store.Client) (Theme, error) {
 }
 
 // params are the authorization request's parameters: the query of a GET,
-// the form body of a POST.
+// the form body of a POST. The authorization endpoint is routed for GET
+// and POST only (endpoint.Mux answers 405, HEAD included).
 func (h *handler) params(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		return r.URL.Query(), true
-	case http.MethodPost:
+	if r.Method == http.MethodPost {
 		return h.form(w, r)
 	}
-	w.Header().Set("Allow", "GET, POST")
-	errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed", "Use GET or POST.", Theme{})
-	return nil, false
+	return r.URL.Query(), true
 }
 
 // form parses a form-encoded POST body (and only the body).

@@ -18,12 +18,8 @@ import (
 // userinfo is OpenID Connect Core §5.3: the claims of the granted scopes
 // for the access token of a sign-in with openid, sent as a Bearer header
 // or, on POST, as the access_token form parameter (RFC 6750 §2.1, §2.2).
+// It is routed for GET and POST only (endpoint.Mux answers 405).
 func (h *handler) userinfo(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		bearerError(w, http.StatusMethodNotAllowed, "invalid_request", "use GET or POST")
-		return
-	}
 	raw, code, msg := bearerToken(r)
 	if code != "" || raw == "" {
 		status := http.StatusBadRequest
