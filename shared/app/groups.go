@@ -73,7 +73,7 @@ func (a *App) Mux() (http.Handler, error) {
 		}
 	}
 	mux.Handle("/", middleware.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, r, problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		problem.Write(w, r, endpoint.UnknownPath(r))
 	}), middleware.Options{Logger: a.Logger, MaxBodyBytes: MaxJSONBodyBytes, WriteError: problem.Write}))
 	return mux, nil
 }

@@ -84,7 +84,7 @@ func Mux(g registry.Group, ops Operations, writeError ErrorWriter, protect func(
 		mux.Handle(p, h)
 	}
 	var notFound http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, unknownPath(r))
+		writeError(w, r, UnknownPath(r))
 	})
 	if len(public) == 0 {
 		notFound = protect(notFound)
@@ -167,6 +167,7 @@ func authorise(r *http.Request, rt registry.Route) error {
 	return fmt.Errorf("route %s %s: unknown access %d", rt.Method, rt.Path, rt.Access)
 }
 
-func unknownPath(r *http.Request) error {
+// UnknownPath is the 404 of a path no route serves.
+func UnknownPath(r *http.Request) error {
 	return problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 }

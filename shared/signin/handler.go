@@ -40,7 +40,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/grants"
 	"github.com/partnerapi/partner-api/shared/logging"
-	"github.com/partnerapi/partner-api/shared/problem"
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
@@ -106,15 +105,14 @@ type Deps struct {
 
 type handler struct {
 	Deps
-	seal      *sealer
-	metadata  []byte
-	issuerDir string
+	seal *sealer
 }
 
 // Operations are the group's operations by registry name (without
-// middleware). Authorize, the sign-in form, userinfo and discovery write
-// their own answers (HTML pages, redirects, RFC 6750 errors); mint returns
-// problem errors and expects auth.Require in front of it.
+// middleware). Authorize, the sign-in form and userinfo write their own
+// answers (HTML pages, redirects, RFC 6750 errors); discovery is a static
+// document; mint returns problem errors and expects auth.Require in front
+// of it.
 func Operations(d Deps) (endpoint.Operations, error) {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -127,29 +125,17 @@ func Operations(d Deps) (endpoint.Operations, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signin: encode metadata: %w", err)
 	}
-	h := &handler{Deps: d, seal: s, metadata: md, issuerDir: discovery.IssuerPath(d.IssuerURL)}
+	h := &handler{Deps: d, seal: s}
+	discoveryDoc := endpoint.Static(md, "application/json", 5*time.Minute)
 	m := &minter{Deps: d}
 	return endpoint.Operations{
 		"authorize": endpoint.Writes(h.authorize), "authorizeByPost": endpoint.Writes(h.authorize),
 		"signInChoice": endpoint.Writes(h.login), "authorizeCallback": endpoint.Writes(h.callback),
 		"getUserInfo": endpoint.Writes(h.userinfo), "postUserInfo": endpoint.Writes(h.userinfo),
-		"getOpenIDConfiguration": endpoint.Writes(h.discovery),
-		"getOpenIDConfigurationPathInserted": func(w http.ResponseWriter, r *http.Request) error {
-			if h.issuerDir == "" || r.PathValue("issuer_path") != h.issuerDir {
-				return problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
-			}
-			h.discovery(w, r)
-			return nil
-		},
-		"mintTokens": m.mint,
+		"getOpenIDConfiguration":             discoveryDoc,
+		"getOpenIDConfigurationPathInserted": endpoint.PathInserted(discovery.IssuerPath(d.IssuerURL), discoveryDoc),
+		"mintTokens":                         m.mint,
 	}, nil
-}
-
-// discovery is routed for GET and HEAD only (endpoint.Mux answers 405).
-func (h *handler) discovery(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(h.metadata)
 }
 
 // authorize is the authorization endpoint, by GET (query) or POST (form).

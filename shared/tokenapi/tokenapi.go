@@ -13,7 +13,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/credential"
@@ -92,7 +91,6 @@ const DefaultJWKSMaxAge = 5 * time.Minute
 
 type handler struct {
 	Deps
-	metadata []byte
 }
 
 // Operations are the group's operations by registry name (without
@@ -108,23 +106,17 @@ func Operations(d Deps) (endpoint.Operations, error) {
 		d.JWKSMaxAge = DefaultJWKSMaxAge
 	}
 	h := &handler{Deps: d}
-	var err error
-	if h.metadata, err = json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms())); err != nil {
+	md, err := json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms()))
+	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
-	metadataDoc := static(h.metadata, "application/json", DefaultJWKSMaxAge)
-	inserted := discovery.IssuerPath(d.IssuerURL)
+	metadataDoc := endpoint.Static(md, "application/json", DefaultJWKSMaxAge)
 	return endpoint.Operations{
 		"createToken": endpoint.Writes(h.token), "introspectToken": endpoint.Writes(h.introspect), "revokeToken": endpoint.Writes(h.revoke),
 		"getJWKS":           h.jwks,
 		"getServerMetadata": metadataDoc,
 		// RFC 8414 §3.1: the path-inserted location when the issuer has a path.
-		"getServerMetadataPathInserted": func(w http.ResponseWriter, r *http.Request) error {
-			if inserted == "" || r.PathValue("issuer_path") != inserted {
-				return problem.New(problem.ErrNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
-			}
-			return metadataDoc(w, r)
-		},
+		"getServerMetadataPathInserted": endpoint.PathInserted(discovery.IssuerPath(d.IssuerURL), metadataDoc),
 	}, nil
 }
 
@@ -134,7 +126,7 @@ func (h *handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("encode JWKS: %w", err)
 	}
-	return static(body, "application/jwk-set+json", h.JWKSMaxAge)(w, r)
+	return endpoint.Static(body, "application/jwk-set+json", h.JWKSMaxAge)(w, r)
 }
 
 // WriteError writes any error in the RFC 6749 format. Invalid requests the
@@ -268,16 +260,6 @@ func (h *handler) subject(p store.Principal, scopes []string) (token.Subject, er
 		sub.Lifetime = time.Duration(p.TokenLifetime) * time.Second
 	}
 	return sub, nil
-}
-
-func static(body []byte, contentType string, maxAge time.Duration) endpoint.Operation {
-	cacheControl := "public, max-age=" + strconv.Itoa(int(maxAge/time.Second))
-	return func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", cacheControl)
-		_, _ = w.Write(body)
-		return nil
-	}
 }
 
 // readForm checks the content type of an OAuth endpoint request
