@@ -46,13 +46,10 @@ type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 func Mux(g registry.Group, ops Operations, writeError ErrorWriter, protect func(http.Handler) http.Handler) (http.Handler, error) {
 	byPath := map[string]*methods{}
 	public := map[string]bool{}
-	bearer := map[string]bool{}
 	used := map[registry.Op]bool{}
 	for _, rt := range g.Routes {
 		if rt.Access == registry.Public {
 			public[rt.Path] = true
-		} else {
-			bearer[rt.Path] = true
 		}
 	}
 	for _, rt := range g.Routes {
