@@ -31,6 +31,7 @@ import (
 	"github.com/partnerapi/partner-api/shared/signer"
 	"github.com/partnerapi/partner-api/shared/store"
 	"github.com/partnerapi/partner-api/shared/token"
+	"github.com/partnerapi/partner-api/shared/tokenapi"
 	"github.com/partnerapi/partner-api/shared/usage"
 )
 
@@ -125,11 +126,12 @@ func NewSigner(ctx context.Context, cfg config.Config, awsCfg aws.Config, st *st
 }
 
 // JWKSMaxAge is the Cache-Control max-age of the JWKS in cfg's mode: the
-// JWKS cache lifetime key rotation assumes (wrapped), or five minutes (kms,
-// whose rotation is a deployment: infra/README.md).
+// JWKS cache lifetime key rotation assumes (wrapped), or the token group's
+// default, five minutes (kms, whose rotation is a deployment:
+// infra/README.md).
 func JWKSMaxAge(cfg config.Config) time.Duration {
 	if cfg.SigningMode == config.SigningKMS {
-		return 5 * time.Minute
+		return tokenapi.DefaultJWKSMaxAge
 	}
 	return keyring.DefaultPolicy.JWKSCacheLifetime
 }

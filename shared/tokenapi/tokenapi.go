@@ -106,7 +106,7 @@ func Operations(d Deps) (endpoint.Operations, error) {
 		d.JWKSMaxAge = DefaultJWKSMaxAge
 	}
 	h := &handler{Deps: d}
-	md, err := json.Marshal(metadata(d.IssuerURL, d.Keys.Algorithms()))
+	md, err := json.Marshal(discovery.Document(d.IssuerURL, d.Keys.Algorithms()))
 	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
