@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/partnerapi/partner-api/shared/store"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // WellKnown is where an issuer's discovery document is (OIDC Discovery §4).
@@ -77,7 +78,7 @@ func (f *Fetcher) Discover(ctx context.Context, docURL string, now time.Time) (s
 	}
 	if doc.Issuer != issuer {
 		return store.Discovery{}, &DiscoveryError{Code: WarnIssuerMismatch,
-			Detail: fmt.Sprintf("the document's issuer %q is not %q, its location without %s (OpenID Connect Discovery §4.3)", cut(doc.Issuer), cut(issuer), WellKnown)}
+			Detail: fmt.Sprintf("the document's issuer %q is not %q, its location without %s (OpenID Connect Discovery §4.3)", truncate.String(doc.Issuer, 200), truncate.String(issuer, 200), WellKnown)}
 	}
 	var missing []string
 	for _, m := range []struct {
@@ -154,11 +155,4 @@ func fetchDetail(err error) string {
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
-}
-
-func cut(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }

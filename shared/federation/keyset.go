@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/partnerapi/partner-api/shared/truncate"
 )
 
 // MinRefresh is the shortest time between two fetches of one JWKS: a token
@@ -90,7 +91,7 @@ func (s *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error
 	if payload, ok := verifyWith(jws, h, keys); ok {
 		return payload, nil
 	}
-	return nil, fmt.Errorf("kid %q: %w", cut(h.KeyID), ErrUnknownKey)
+	return nil, fmt.Errorf("kid %q: %w", truncate.String(h.KeyID, 200), ErrUnknownKey)
 }
 
 func verifyWith(jws *jose.JSONWebSignature, h jose.Header, keys []jose.JSONWebKey) ([]byte, bool) {
