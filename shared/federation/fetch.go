@@ -59,10 +59,9 @@ var (
 	ErrStatus = errors.New("federation: unexpected status")
 )
 
-// StatusError is an ErrStatus with the status and (cut) body.
+// StatusError is an ErrStatus with the status.
 type StatusError struct {
 	Status int
-	Body   []byte
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("federation: status %d", e.Status) }
@@ -104,10 +103,6 @@ func NewFetcher(p Policy) *Fetcher {
 	return f
 }
 
-// Client is the Fetcher's HTTP client (no cookie jar), for libraries that
-// take one.
-func (f *Fetcher) Client() *http.Client { return f.client }
-
 // Get fetches u and returns its body (status 2xx only).
 func (f *Fetcher) Get(ctx context.Context, u string) ([]byte, error) {
 	if err := f.CheckURL(u); err != nil {
@@ -118,7 +113,14 @@ func (f *Fetcher) Get(ctx context.Context, u string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %w", u, ErrRefusedURL)
 	}
 	req.Header.Set("Accept", "application/json")
-	return f.do(req)
+	status, body, err := f.do(req)
+	if err == nil && (status < 200 || status > 299) {
+		err = &StatusError{Status: status}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	return body, nil
 }
 
 // PostForm posts form to u, with HTTP Basic credentials when user is set,
@@ -137,32 +139,26 @@ func (f *Fetcher) PostForm(ctx context.Context, u string, form url.Values, user,
 	if user != "" {
 		req.SetBasicAuth(url.QueryEscape(user), url.QueryEscape(password)) // RFC 6749 §2.3.1
 	}
-	resp, err := f.client.Do(req)
+	status, body, err := f.do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("POST %s: %w", u, err)
 	}
-	defer resp.Body.Close()
-	body, err := f.read(resp)
-	if err != nil {
-		return 0, nil, fmt.Errorf("POST %s: %w", u, err)
-	}
-	return resp.StatusCode, body, nil
+	return status, body, nil
 }
 
-func (f *Fetcher) do(req *http.Request) ([]byte, error) {
+// do sends req and returns the status and body (up to the cap) of any
+// answer.
+func (f *Fetcher) do(req *http.Request) (int, []byte, error) {
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := f.read(resp)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+		return 0, nil, err
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, &StatusError{Status: resp.StatusCode, Body: body[:min(len(body), 512)]})
-	}
-	return body, nil
+	return resp.StatusCode, body, nil
 }
 
 // read reads resp's body up to the cap.
