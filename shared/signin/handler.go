@@ -54,8 +54,6 @@ const (
 	PendingLifetime = 30 * time.Minute
 	// CookieName is the session cookie.
 	CookieName = "__Host-partner-api-session"
-	// MaxBodyBytes bounds a request of the group.
-	MaxBodyBytes = 64 << 10
 )
 
 // Store is what the group reads and writes (satisfied by *store.Table).

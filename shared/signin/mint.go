@@ -62,7 +62,6 @@ func (m *minter) mint(w http.ResponseWriter, r *http.Request) error {
 	if err := m.Store.RecordMint(ctx, cl.PartnerID, cl.ID); err != nil {
 		logging.FromContext(ctx, nil).ErrorContext(ctx, "audit mint", slog.Any("err", err))
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	jsonbody.Write(w, http.StatusOK, resp)
 	return nil
 }
