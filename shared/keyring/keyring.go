@@ -121,7 +121,6 @@ type Ring struct {
 	wrappingKey string
 	policy      Policy
 	now         func() time.Time
-	algorithms  []signer.Algorithm
 }
 
 // Algorithms are the algorithms the ring holds keys for.
@@ -133,7 +132,7 @@ func New(st Store, k KMS, wrappingKey string, p Policy, now func() time.Time) *R
 	if now == nil {
 		now = time.Now
 	}
-	return &Ring{store: st, kms: k, wrappingKey: wrappingKey, policy: p, now: now, algorithms: Algorithms}
+	return &Ring{store: st, kms: k, wrappingKey: wrappingKey, policy: p, now: now}
 }
 
 // Policy is the ring's policy.
@@ -223,7 +222,7 @@ func (r *Ring) advance(ctx context.Context, rotate bool) (Report, error) {
 		return Report{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
 	var rep Report
-	for _, alg := range r.algorithms {
+	for _, alg := range Algorithms {
 		has, pending := false, false
 		for _, k := range keys {
 			if k.Algorithm != string(alg) {
