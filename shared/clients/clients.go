@@ -72,7 +72,6 @@ import (
 	"github.com/partnerapi/partner-api/shared/cursor"
 	"github.com/partnerapi/partner-api/shared/endpoint"
 	"github.com/partnerapi/partner-api/shared/etag"
-	"github.com/partnerapi/partner-api/shared/extradata"
 	"github.com/partnerapi/partner-api/shared/jsonbody"
 	"github.com/partnerapi/partner-api/shared/middleware"
 	"github.com/partnerapi/partner-api/shared/problem"
@@ -256,16 +255,6 @@ func (s *Service) Patch(ctx context.Context, c auth.Caller, id string, cond etag
 	var in Input
 	if err := validate.Patch(v, inputOf(cur), patch, &in, inputOptions); err != nil {
 		return store.Client{}, err
-	}
-	// extra_data is merged on its own, keeping its members' order and text.
-	var named struct {
-		ExtraData json.RawMessage `json:"extra_data"`
-	}
-	in.ExtraData = json.RawMessage(cur.ExtraData)
-	if json.Unmarshal(patch, &named) == nil && named.ExtraData != nil {
-		if in.ExtraData, err = extradata.Merge(cur.ExtraData, named.ExtraData); err != nil {
-			return store.Client{}, err
-		}
 	}
 	return s.update(ctx, c, cur, cond, v, in)
 }

@@ -44,6 +44,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -120,7 +121,6 @@ type Ring struct {
 	wrappingKey string
 	policy      Policy
 	now         func() time.Time
-	algorithms  []signer.Algorithm
 }
 
 // Algorithms are the algorithms the ring holds keys for.
@@ -132,7 +132,7 @@ func New(st Store, k KMS, wrappingKey string, p Policy, now func() time.Time) *R
 	if now == nil {
 		now = time.Now
 	}
-	return &Ring{store: st, kms: k, wrappingKey: wrappingKey, policy: p, now: now, algorithms: Algorithms}
+	return &Ring{store: st, kms: k, wrappingKey: wrappingKey, policy: p, now: now}
 }
 
 // Policy is the ring's policy.
@@ -222,7 +222,7 @@ func (r *Ring) advance(ctx context.Context, rotate bool) (Report, error) {
 		return Report{}, fmt.Errorf("rotate signing keys: %w", err)
 	}
 	var rep Report
-	for _, alg := range r.algorithms {
+	for _, alg := range Algorithms {
 		has, pending := false, false
 		for _, k := range keys {
 			if k.Algorithm != string(alg) {
@@ -325,16 +325,15 @@ func (r *Ring) create(ctx context.Context, alg signer.Algorithm, now, activates 
 // a cold start decrypts only the key of the algorithm its first token
 // needs; without sign no KMS call is made and the Signer only verifies.
 func (r *Ring) Source(sign bool) signer.Source {
-	return &source{ring: r, sign: sign, private: map[string]crypto.Signer{}, wrapped: map[string]*wrappedKey{}}
+	return &source{ring: r, sign: sign, wrapped: map[string]*wrappedKey{}}
 }
 
 type source struct {
 	ring *Ring
 	sign bool
 	mu   sync.Mutex
-	// private holds the keys decrypted so far, by kid.
-	private map[string]crypto.Signer
-	// wrapped are the signers handed out, by kid, reused across loads.
+	// wrapped are the signers handed out, by kid, reused across loads
+	// (so each holds its key's decrypted half for the process life).
 	wrapped map[string]*wrappedKey
 	// unwrapMu serialises decryptions (a handful per process).
 	unwrapMu sync.Mutex
@@ -346,6 +345,8 @@ type wrappedKey struct {
 	src  *source
 	item store.SigningKey
 	pub  signer.Key
+	// priv is the decrypted private key, nil until the first signature.
+	priv atomic.Pointer[crypto.Signer]
 }
 
 // unwrapTimeout bounds the KMS Decrypt of a key's first signature.
@@ -354,13 +355,14 @@ const unwrapTimeout = 5 * time.Second
 func (w *wrappedKey) Public() crypto.PublicKey { return w.pub.Public }
 
 func (w *wrappedKey) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), unwrapTimeout)
-	defer cancel()
-	priv, err := w.src.privateKey(ctx, w.item, w.pub)
-	if err != nil {
-		return nil, err
+	priv := w.priv.Load()
+	if priv == nil {
+		var err error
+		if priv, err = w.unwrap(); err != nil {
+			return nil, err
+		}
 	}
-	return priv.Sign(rand, digest, opts)
+	return (*priv).Sign(rand, digest, opts)
 }
 
 // Load reads the ring and returns its published keys at now.
@@ -410,28 +412,21 @@ func (s *source) signerFor(k store.SigningKey, pub signer.Key) *wrappedKey {
 	return w
 }
 
-// privateKey returns k's private key, decrypting it on first use. Calls
-// for one key wait for each other, so a burst of first tokens makes one
-// Decrypt.
-func (s *source) privateKey(ctx context.Context, k store.SigningKey, pub signer.Key) (crypto.Signer, error) {
-	s.mu.Lock()
-	priv, ok := s.private[k.KID]
-	s.mu.Unlock()
-	if ok {
-		return priv, nil
-	}
+// unwrap decrypts w's private key and keeps it. Calls wait for each
+// other, so a burst of first tokens makes one Decrypt.
+func (w *wrappedKey) unwrap() (*crypto.Signer, error) {
+	s, k := w.src, w.item
 	s.unwrapMu.Lock()
 	defer s.unwrapMu.Unlock()
-	s.mu.Lock()
-	priv, ok = s.private[k.KID]
-	s.mu.Unlock()
-	if ok {
+	if priv := w.priv.Load(); priv != nil {
 		return priv, nil
 	}
 	r := s.ring
 	if r.kms == nil {
 		return nil, fmt.Errorf("key %s: no KMS client to decrypt it", k.KID)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), unwrapTimeout)
+	defer cancel()
 	in := &kms.DecryptInput{CiphertextBlob: k.WrappedKey, EncryptionContext: EncryptionContext(k.KID)}
 	if r.wrappingKey != "" {
 		in.KeyId = aws.String(r.wrappingKey)
@@ -445,16 +440,14 @@ func (s *source) privateKey(ctx context.Context, k store.SigningKey, pub signer.
 	if err != nil {
 		return nil, fmt.Errorf("unwrap key %s: %w", k.KID, err)
 	}
-	priv, ok = parsed.(crypto.Signer)
+	priv, ok := parsed.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("unwrap key %s: %T is not a signing key", k.KID, parsed)
 	}
-	got, err := signer.PublicKey(pub.Algorithm, priv.Public())
+	got, err := signer.PublicKey(w.pub.Algorithm, priv.Public())
 	if err != nil || got.KID != k.KID {
 		return nil, fmt.Errorf("unwrap key %s: the private key does not match the published key", k.KID)
 	}
-	s.mu.Lock()
-	s.private[k.KID] = priv
-	s.mu.Unlock()
-	return priv, nil
+	w.priv.Store(&priv)
+	return &priv, nil
 }

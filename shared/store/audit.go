@@ -239,14 +239,25 @@ var unaudited = map[string]bool{
 	"auth_server_count": true, "child_seq": true, "ref_count": true, "child_resource_count": true, "path": true, "kind": true,
 }
 
-// secretAttrs are the credential attributes, named SecretField.
-var secretAttrs = map[string]bool{"secret_hash": true, "previous_secret_hash": true, "previous_secret_expires_at": true}
-
 // FederationSecretField is the changed-field name of an authorisation
 // server's federation client secret (its ciphertext is never named).
 const FederationSecretField = "federation_client_secret"
 
 const federationSecretAttr = "federation_client_secret_ciphertext"
+
+// secretAttrs are the secret attributes and the changed-field name of
+// each: a client's credentials are SecretField, an authorisation server's
+// federation secret FederationSecretField.
+var secretAttrs = map[string]string{
+	"secret_hash": SecretField, "previous_secret_hash": SecretField, "previous_secret_expires_at": SecretField,
+	federationSecretAttr: FederationSecretField,
+}
+
+// idAttrs are the stored id attribute of each resource type.
+var idAttrs = map[string]string{
+	ResourceOrganisation: "organisation_id", ResourceAuthServer: "authorisation_server_id",
+	ResourceClient: "client_id", ResourcePartner: "client_id",
+}
 
 // apiFields names the changed attributes of a resource of type resType as
 // the API names its fields: the stored id attribute is the resource's "id",
@@ -254,10 +265,7 @@ const federationSecretAttr = "federation_client_secret_ciphertext"
 // derived attributes (scopes, the union of additional_scopes and
 // required_scopes, which are named themselves) are left out. Sorted.
 func apiFields(resType string, attrs []string) []string {
-	idAttr := map[string]string{
-		ResourceOrganisation: "organisation_id", ResourceAuthServer: "authorisation_server_id",
-		ResourceClient: "client_id", ResourcePartner: "client_id",
-	}[resType]
+	idAttr := idAttrs[resType]
 	out := make([]string, 0, len(attrs))
 	for _, a := range attrs {
 		switch {
@@ -284,11 +292,8 @@ func changedFields(before, after map[string]types.AttributeValue) []string {
 		if unaudited[name] {
 			return
 		}
-		if secretAttrs[name] {
-			name = SecretField
-		}
-		if name == federationSecretAttr {
-			name = FederationSecretField
+		if field, ok := secretAttrs[name]; ok {
+			name = field
 		}
 		if !slices.Contains(out, name) {
 			out = append(out, name)

@@ -299,7 +299,7 @@ func (t *Table) DeleteAuthServer(ctx context.Context, a AuthServer) error {
 		if err := authServerChanged(a)(old); !IsConflict(err, ConflictChanged) {
 			return err
 		}
-		if n := serverChildren(old); n > 0 {
+		if n := counter(old, serverChildCountAttr); n > 0 {
 			return &ConflictError{Reason: ConflictResourcesRemain, Entity: EntityAuthServer, ID: a.ID, Servers: n}
 		}
 		// Still at its version, so the reference count failed the

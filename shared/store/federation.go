@@ -36,8 +36,6 @@ type Flow struct {
 }
 
 type flowItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -53,8 +51,8 @@ func flowPK(hash string) string { return "FLOW#" + hash }
 // PutFlow stores f under the hash of its state until f.ExpiresAt (pattern
 // 27); the hash must be new.
 func (t *Table) PutFlow(ctx context.Context, hash string, f Flow) error {
-	return t.putSignIn(ctx, "put federation flow", flowItem{
-		PK: flowPK(hash), SK: "FLOW", Type: typeFlow, Version: 1, Expires: f.ExpiresAt.Unix(), Flow: f,
+	return t.putSignIn(ctx, "put federation flow", flowKey(hash), flowItem{
+		Type: typeFlow, Version: 1, Expires: f.ExpiresAt.Unix(), Flow: f,
 	}, true)
 }
 
@@ -100,7 +98,7 @@ func (t *Table) decodeFlow(item map[string]types.AttributeValue) (Flow, error) {
 		return Flow{}, fmt.Errorf("decode: %w", err)
 	}
 	it.Flow.ExpiresAt = time.Unix(it.Expires, 0).UTC()
-	if !t.now().Before(it.Flow.ExpiresAt) {
+	if t.expired(it.Expires) {
 		return Flow{}, fmt.Errorf("expired: %w", ErrGone)
 	}
 	return it.Flow, nil

@@ -69,7 +69,8 @@ const RetiredKeyRetention = 30 * 24 * time.Hour
 //
 // Errors: ErrUnavailable when DynamoDB throttles.
 func (t *Table) SigningKeys(ctx context.Context) ([]SigningKey, error) {
-	in := &dynamodb.QueryInput{
+	var keys []SigningKey
+	p := dynamodb.NewQueryPaginator(t.db, &dynamodb.QueryInput{
 		TableName:              aws.String(t.name),
 		KeyConditionExpression: aws.String("pk = :pk AND begins_with(sk, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -77,25 +78,21 @@ func (t *Table) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 			":sk": &types.AttributeValueMemberS{Value: "KEY#"},
 		},
 		ConsistentRead: aws.Bool(true),
-	}
-	var keys []SigningKey
-	for {
-		out, err := t.db.Query(ctx, in)
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("signing keys: %w", unavailable(err))
 		}
-		for _, item := range out.Items {
+		for _, item := range page.Items {
 			var k signingKeyItem
 			if err := attributevalue.UnmarshalMap(item, &k); err != nil {
 				return nil, fmt.Errorf("signing keys: decode: %w", err)
 			}
 			keys = append(keys, k.SigningKey)
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return keys, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+	return keys, nil
 }
 
 // PutSigningKey adds k to the ring at version 1. A kid already in the ring

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -279,15 +278,4 @@ func childChanged(k childKind, id string) explainFunc {
 		}
 		return &VersionError{Entity: k.entity, ID: id, Current: cur.Version}
 	}
-}
-
-// serverChildren is the number of API resources and certifications the
-// server item old counts.
-func serverChildren(old map[string]types.AttributeValue) int64 {
-	n, ok := old[serverChildCountAttr].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0
-	}
-	v, _ := strconv.ParseInt(n.Value, 10, 64)
-	return v
 }

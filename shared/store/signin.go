@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -125,8 +126,6 @@ type Session struct {
 func (s Session) Authenticated() bool { return s.IdentityID != "" }
 
 type sessionItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -135,8 +134,8 @@ type sessionItem struct {
 
 // PutSession stores s (pattern 21); a new id must not exist yet.
 func (t *Table) PutSession(ctx context.Context, s Session) error {
-	return t.putSignIn(ctx, "put session", sessionItem{
-		PK: "SESSION#" + s.ID, SK: "SESSION", Type: typeSession, Version: 1, Expires: s.ExpiresAt.Unix(), Session: s,
+	return t.putSignIn(ctx, "put session", sessionKey(s.ID), sessionItem{
+		Type: typeSession, Version: 1, Expires: s.ExpiresAt.Unix(), Session: s,
 	}, true)
 }
 
@@ -184,8 +183,6 @@ type Grant struct {
 }
 
 type codeItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -195,7 +192,7 @@ type codeItem struct {
 // PutCode stores the grant of the authorization code whose hash is hash
 // until expires (pattern 22).
 func (t *Table) PutCode(ctx context.Context, hash string, g Grant, expires time.Time) error {
-	return t.putSignIn(ctx, "put code", codeItem{PK: "CODE#" + hash, SK: "CODE", Type: typeCode, Version: 1, Expires: expires.Unix(), Grant: g}, true)
+	return t.putSignIn(ctx, "put code", codeKey(hash), codeItem{Type: typeCode, Version: 1, Expires: expires.Unix(), Grant: g}, true)
 }
 
 // ConsumeCode deletes the code hash and returns its grant: a conditional
@@ -218,7 +215,7 @@ func (t *Table) ConsumeCode(ctx context.Context, hash string) (Grant, error) {
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Grant{}, fmt.Errorf("consume code: decode: %w", err)
 	}
-	if !t.now().Before(time.Unix(it.Expires, 0)) {
+	if t.expired(it.Expires) {
 		return Grant{}, fmt.Errorf("consume code: expired: %w", ErrGone)
 	}
 	return it.Grant, nil
@@ -233,8 +230,6 @@ type Issued struct {
 }
 
 type usedCodeItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -247,7 +242,7 @@ type usedCodeItem struct {
 // and revokes what the record names (UsedCode). Claiming first leaves no
 // moment in which a code is gone but its record not yet written.
 func (t *Table) ClaimCode(ctx context.Context, hash string, is Issued, expires time.Time) error {
-	err := t.putSignIn(ctx, "claim code", usedCodeItem{PK: "CODE#" + hash, SK: "USED", Type: typeUsedCode, Version: 1, Expires: expires.Unix(), Issued: is}, true)
+	err := t.putSignIn(ctx, "claim code", usedCodeKey(hash), usedCodeItem{Type: typeUsedCode, Version: 1, Expires: expires.Unix(), Issued: is}, true)
 	if errors.Is(err, errExists) {
 		return fmt.Errorf("claim code: %w", ErrUsed)
 	}
@@ -287,8 +282,6 @@ type RefreshToken struct {
 }
 
 type familyItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -296,8 +289,6 @@ type familyItem struct {
 }
 
 type refreshItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -306,11 +297,12 @@ type refreshItem struct {
 
 func (t *Table) refreshPut(rt RefreshToken, absolute time.Time) (types.TransactWriteItem, error) {
 	item, err := attributevalue.MarshalMap(refreshItem{
-		PK: "REFRESH#" + rt.Hash, SK: "REFRESH", Type: typeRefresh, Version: 1, Expires: absolute.Unix(), RefreshToken: rt,
+		Type: typeRefresh, Version: 1, Expires: absolute.Unix(), RefreshToken: rt,
 	})
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("encode: %w", err)
 	}
+	maps.Copy(item, refreshKey(rt.Hash))
 	return t.txPut(item, "attribute_not_exists(pk)", nil, nil), nil
 }
 
@@ -318,11 +310,12 @@ func (t *Table) refreshPut(rt RefreshToken, absolute time.Time) (types.TransactW
 // transaction (pattern 24); both expire (TTL) at the family's absolute expiry.
 func (t *Table) CreateFamily(ctx context.Context, f Family, rt RefreshToken) error {
 	fam, err := attributevalue.MarshalMap(familyItem{
-		PK: "RFAMILY#" + f.ID, SK: "RFAMILY", Type: typeFamily, Version: 1, Expires: f.AbsoluteExpiry.Unix(), Family: f,
+		Type: typeFamily, Version: 1, Expires: f.AbsoluteExpiry.Unix(), Family: f,
 	})
 	if err != nil {
 		return fmt.Errorf("create family: encode: %w", err)
 	}
+	maps.Copy(fam, familyKey(f.ID))
 	tok, err := t.refreshPut(rt, f.AbsoluteExpiry)
 	if err != nil {
 		return fmt.Errorf("create family: %w", err)
@@ -417,8 +410,6 @@ type SubjectClaims struct {
 }
 
 type subjectItem struct {
-	PK      string `dynamodbav:"pk"`
-	SK      string `dynamodbav:"sk"`
 	Type    string `dynamodbav:"type"`
 	Version int64  `dynamodbav:"version"`
 	Expires int64  `dynamodbav:"expires_at"`
@@ -427,9 +418,7 @@ type subjectItem struct {
 
 // PutSubjectClaims stores s until expires.
 func (t *Table) PutSubjectClaims(ctx context.Context, s SubjectClaims, expires time.Time) error {
-	key := subjectKey(s.PartnerID, s.OrganisationID, s.Subject)
-	return t.putSignIn(ctx, "put subject claims", subjectItem{
-		PK: key[AttrPK].(*types.AttributeValueMemberS).Value, SK: key[AttrSK].(*types.AttributeValueMemberS).Value,
+	return t.putSignIn(ctx, "put subject claims", subjectKey(s.PartnerID, s.OrganisationID, s.Subject), subjectItem{
 		Type: typeSubjectRec, Version: 1, Expires: expires.Unix(), SubjectClaims: s,
 	}, false)
 }
@@ -447,14 +436,15 @@ func (t *Table) GetSubjectClaims(ctx context.Context, partnerID, orgID, sub stri
 // errExists is putSignIn's error for an item that already exists.
 var errExists = errors.New("store: item exists")
 
-// putSignIn writes item (a struct with pk, sk, type, version and
-// expires_at), only when no item has its key if mustBeNew (errExists
-// otherwise); op names the operation in errors.
-func (t *Table) putSignIn(ctx context.Context, op string, item any, mustBeNew bool) error {
+// putSignIn writes item (a struct with type, version and expires_at) at
+// key, only when no item has that key if mustBeNew (errExists otherwise);
+// op names the operation in errors.
+func (t *Table) putSignIn(ctx context.Context, op string, key map[string]types.AttributeValue, item any, mustBeNew bool) error {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", op, err)
 	}
+	maps.Copy(av, key)
 	in := &dynamodb.PutItemInput{TableName: aws.String(t.name), Item: av}
 	if mustBeNew {
 		in.ConditionExpression = aws.String("attribute_not_exists(pk)")
@@ -480,11 +470,15 @@ func (t *Table) getSignIn(ctx context.Context, key map[string]types.AttributeVal
 	if err != nil {
 		return err
 	}
-	if exp := expires(); exp > 0 && !t.now().Before(time.Unix(exp, 0)) {
+	if exp := expires(); exp > 0 && t.expired(exp) {
 		return ErrGone
 	}
 	return nil
 }
+
+// expired reports whether exp, an item's expires_at (Unix seconds), has
+// passed.
+func (t *Table) expired(exp int64) bool { return !t.now().Before(time.Unix(exp, 0)) }
 
 // ClaimsJSON encodes claims for Grant.Claims and SubjectClaims.Claims.
 func ClaimsJSON(claims map[string]any) (string, error) {

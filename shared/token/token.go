@@ -244,7 +244,8 @@ func (v *Verifier) keyFor(t *jwt.Token) (signer.Key, error) {
 	if typ, _ := t.Header["typ"].(string); typ != Type {
 		return signer.Key{}, keyRefusal("not an access token")
 	}
-	key, ok := v.keys.Key(stringHeader(t, "kid"))
+	kid, _ := t.Header["kid"].(string)
+	key, ok := v.keys.Key(kid)
 	if !ok {
 		return signer.Key{}, keyRefusal("unknown key")
 	}
@@ -264,11 +265,6 @@ func (v *Verifier) keyFor(t *jwt.Token) (signer.Key, error) {
 func canonical(key signer.Key, sig []byte) bool {
 	pub, ok := key.Public.(*ecdsa.PublicKey)
 	return !ok || signer.CanonicalECDSA(pub, sig)
-}
-
-func stringHeader(t *jwt.Token, name string) string {
-	s, _ := t.Header[name].(string)
-	return s
 }
 
 // keyRefusal is why keyFor gives no key; it names nothing the caller cannot

@@ -9,6 +9,7 @@
 package validate
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,16 +64,21 @@ func Decode(v *problem.ValidationError, body []byte, dst any, opts jsonbody.Opti
 // a pointer to a struct of current's type. The patch's own members are
 // checked, so that unknown ones set to null (which the merge drops) are
 // refused too; their violations go to v. The rest of the merged document is
-// the current resource, which has none.
+// the current resource, which has none. current is encoded without HTML
+// escaping, so that a json.RawMessage in it (a caller's own JSON) keeps its
+// exact text: '<', '>', '&', U+2028 and U+2029 stay as stored.
 func Patch(v *problem.ValidationError, current any, patch []byte, dst any, opts jsonbody.Options) error {
 	if err := Decode(v, patch, reflect.New(reflect.TypeOf(dst).Elem()).Interface(), opts); err != nil {
 		return err
 	}
-	doc, err := json.Marshal(current)
-	if err != nil {
+	var doc bytes.Buffer
+	enc := json.NewEncoder(&doc)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(current); err != nil {
 		return fmt.Errorf("patch: %w", err)
 	}
-	merged, err := jsonbody.MergePatch(doc, patch)
+	// MergePatch trims the newline Encode ends with.
+	merged, err := jsonbody.MergePatch(doc.Bytes(), patch)
 	if err != nil {
 		return fmt.Errorf("patch: %w", err)
 	}
