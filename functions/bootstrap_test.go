@@ -49,12 +49,17 @@ const (
 	stopTimeout   = 5 * time.Second
 )
 
-// functionCase is what a function is started with and sent.
+// functionCase is what a function is sent.
 type functionCase struct {
-	// http: an API Gateway function, given the issuer and KMS keys as the
-	// stack gives them; the others get the table only.
-	http        bool
 	invocations []invocationCase
+}
+
+// isHTTP is whether function name is an API Gateway function (a registry
+// group with routes), given the issuer and KMS keys as the stack gives them;
+// the others get the table only.
+func isHTTP(name string) bool {
+	g, ok := registry.Lookup(name)
+	return ok && g.HTTP()
 }
 
 type invocationCase struct {
@@ -70,29 +75,29 @@ type invocationCase struct {
 // installed; otherwise the same source built for this machine runs.
 func TestBootstrap(t *testing.T) {
 	cases := map[string]functionCase{
-		"token": {http: true, invocations: []invocationCase{
+		"token": {invocations: []invocationCase{
 			{"jwks", "token/jwks.json", apiResponse(200, `"keys":[`)},
 			{"client secret basic", "token/token-client-secret-basic.json", apiResponse(200, `"access_token":"ey`)},
 			{"invalid client", "token/token-invalid-client.json", apiResponse(401, `"error":"invalid_client"`)},
 		}},
 		// The sample events carry a "Bearer {{token}}" placeholder: unfilled,
 		// it exercises the binary's start, routing and bearer check.
-		"organisations": {http: true, invocations: []invocationCase{
+		"organisations": {invocations: []invocationCase{
 			{"unauthenticated list", "organisations/list.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated get", "organisations/get.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
-		"clients": {http: true, invocations: []invocationCase{
+		"clients": {invocations: []invocationCase{
 			{"unauthenticated list", "clients/list.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated me", "clients/get-me.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
-		"authservers": {http: true, invocations: []invocationCase{
+		"authservers": {invocations: []invocationCase{
 			{"unauthenticated list", "authservers/list.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
-		"usage": {http: true, invocations: []invocationCase{
+		"usage": {invocations: []invocationCase{
 			{"unauthenticated report", "usage/report.json", apiResponse(401, `"code":"unauthorized"`)},
 			{"unauthenticated audit events", "usage/audit-events.json", apiResponse(401, `"code":"unauthorized"`)},
 		}},
-		"signin": {http: true, invocations: []invocationCase{
+		"signin": {invocations: []invocationCase{
 			{"discovery", "signin/openid-configuration.json", apiResponse(200, `"authorization_endpoint":`)},
 			{"userinfo without token", "signin/userinfo-no-token.json", apiResponse(401, `"error":"invalid_token"`)},
 			{"unauthenticated mint", "signin/mint.json", apiResponse(401, `"code":"unauthorized"`)},
@@ -118,7 +123,7 @@ func TestBootstrap(t *testing.T) {
 			if !ok {
 				fc = smokeCase(t, name)
 			}
-			fn := start(t, name, bins, env.forFunction(fc.http))
+			fn := start(t, name, bins, env.forFunction(isHTTP(name)))
 			for _, ic := range fc.invocations {
 				t.Run(ic.name, func(t *testing.T) {
 					ic.check(t, fn.invoke(t, ic.payload))
@@ -231,7 +236,7 @@ func functionError(errType, msg string) func(*testing.T, lambdaruntime.Result) {
 func smokeCase(t *testing.T, name string) functionCase {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join("..", "events", name, "*.json"))
-	fc := functionCase{http: true}
+	var fc functionCase
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -56,7 +56,7 @@ func TestColdStart(t *testing.T) {
 			if !ok {
 				t.Fatalf("no cold start event for %s", name)
 			}
-			service := env.forFunction(name != "admin" && name != "hello")
+			service := env.forFunction(isHTTP(name))
 			began := time.Now()
 			fn := start(t, name, bins, service)
 			fn.invoke(t, payload)

@@ -190,6 +190,16 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 		}
 		return f
 	}
+	// whole is number for a whole number up to hi; want says the range in
+	// the error. number already refuses anything below 1.
+	whole := func(key string, def float64, hi int, want string) int {
+		f := number(key, def)
+		n := int(f)
+		if float64(n) != f || n > hi {
+			errs = append(errs, fmt.Errorf("context %s=%v: want %s", key, f, want))
+		}
+		return n
+	}
 
 	c := StageConfig{Stage: stageName}
 	if c.Stage != StageDev && c.Stage != StageProd {
@@ -243,17 +253,10 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 		errs = append(errs, fmt.Errorf("context logRetentionDays=%v: want one of %v", days, slices.Sorted(maps.Keys(retentionDays))))
 	}
 
-	audit := number("auditRetentionDays", config.DefaultAuditRetentionDays)
-	c.AuditRetentionDays = int(audit)
-	if float64(c.AuditRetentionDays) != audit || c.AuditRetentionDays > config.MaxAuditRetentionDays {
-		errs = append(errs, fmt.Errorf("context auditRetentionDays=%v: want whole days from 1 to %d", audit, config.MaxAuditRetentionDays))
-	}
-
-	writes := number("managementWritesPerMinute", config.DefaultWritesPerMinute)
-	c.WritesPerMinute = int(writes)
-	if float64(c.WritesPerMinute) != writes || c.WritesPerMinute < 0 || c.WritesPerMinute > config.MaxWritesPerMinute {
-		errs = append(errs, fmt.Errorf("context managementWritesPerMinute=%v: want a whole number from 0 (no limit) to %d", writes, config.MaxWritesPerMinute))
-	}
+	c.AuditRetentionDays = whole("auditRetentionDays", config.DefaultAuditRetentionDays, config.MaxAuditRetentionDays,
+		fmt.Sprintf("whole days from 1 to %d", config.MaxAuditRetentionDays))
+	c.WritesPerMinute = whole("managementWritesPerMinute", config.DefaultWritesPerMinute, config.MaxWritesPerMinute,
+		fmt.Sprintf("a whole number from 0 (no limit) to %d", config.MaxWritesPerMinute))
 
 	alg, err := signer.ParseAlgorithm(str("partnerTokenAlg", string(signer.ES384)))
 	if err != nil {
@@ -266,11 +269,7 @@ func configFrom(getTop func(string) any) (StageConfig, error) {
 		errs = append(errs, fmt.Errorf("context signingMode: %w", err))
 	}
 	c.SigningMode = mode
-	rot := number("keyRotationDays", 30)
-	c.KeyRotationDays = int(rot)
-	if float64(c.KeyRotationDays) != rot || c.KeyRotationDays > 365 {
-		errs = append(errs, fmt.Errorf("context keyRotationDays=%v: want whole days from 1 to 365", rot))
-	}
+	c.KeyRotationDays = whole("keyRotationDays", 30, 365, "whole days from 1 to 365")
 	c.KMSSignQuota = number("kmsSignQuota", 300)
 	c.TokenThrottleRateLimit = number("tokenThrottleRateLimit", math.Floor(0.8*c.KMSSignQuota))
 	c.TokenThrottleBurstLimit = number("tokenThrottleBurstLimit", c.TokenThrottleRateLimit)

@@ -30,14 +30,12 @@ func newFederationKey(stack awscdk.Stack, cfg StageConfig) awskms.Key {
 	})
 }
 
-// FederationContextKeys are the encryption context keys of every federation
-// secret: the grants refuse a call with any other set, or without a
-// partner and server, so a secret is always bound to both.
-var FederationContextKeys = []string{"purpose", "partner_id", "authorisation_server_id"}
-
 // grantFederationKey allows kms:Encrypt (authservers) or kms:Decrypt
 // (signin) on the federation key, only with the secrets' encryption
 // context: purpose federation-client-secret, a partner id and a server id.
+// The grant refuses a call with any other set of context keys
+// (federation.ContextKeys), or without a partner and server, so a secret is
+// always bound to both.
 func grantFederationKey(role awsiam.Role, key awskms.Key, access registry.FederationKeyAccess) {
 	var action string
 	switch access {
@@ -53,10 +51,11 @@ func grantFederationKey(role awsiam.Role, key awskms.Key, access registry.Federa
 		Actions:   jsii.Strings(action),
 		Resources: jsii.Strings(*key.KeyArn()),
 		Conditions: &map[string]any{
-			"StringEquals":              map[string]any{"kms:EncryptionContext:purpose": federation.SecretPurpose},
-			"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": FederationContextKeys},
+			"StringEquals":              map[string]any{"kms:EncryptionContext:" + federation.ContextPurpose: federation.SecretPurpose},
+			"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": federation.ContextKeys},
 			"Null": map[string]any{
-				"kms:EncryptionContext:partner_id": "false", "kms:EncryptionContext:authorisation_server_id": "false",
+				"kms:EncryptionContext:" + federation.ContextPartnerID: "false",
+				"kms:EncryptionContext:" + federation.ContextServerID:  "false",
 			},
 		},
 	}))

@@ -14,12 +14,7 @@ func TestFederationKey(t *testing.T) {
 	for _, stage := range []string{"dev", "prod"} {
 		t.Run(stage, func(t *testing.T) {
 			s := synth(t, stage)
-			var keyID string
-			for _, id := range s.template.ofType("AWS::KMS::Key") {
-				if strings.HasPrefix(id, "FederationKey") {
-					keyID = id
-				}
-			}
+			keyID := federationKeyID(s)
 			if keyID == "" {
 				t.Fatal("no federation key")
 			}
@@ -33,7 +28,7 @@ func TestFederationKey(t *testing.T) {
 				if env != "${"+keyID+".Arn}" {
 					t.Errorf("%s FEDERATION_KEY = %s, want the key's ARN", group, env)
 				}
-				roleID := strings.TrimSuffix(strings.TrimPrefix(render(s.template.Resources[fns[group]].Properties["Role"]), "${"), ".Arn}")
+				roleID := refID(s.template.Resources[fns[group]].Properties["Role"])
 				found := false
 				for _, id := range s.template.ofType("AWS::IAM::Policy") {
 					pp := s.template.Resources[id].Properties

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -205,10 +206,16 @@ func grantWrapping(role awsiam.Role, keys *SigningKeys, sid, action string) {
 		Resources: jsii.Strings(*keys.Wrapping.KeyArn()),
 		Conditions: &map[string]any{
 			"StringEquals":              map[string]any{"kms:EncryptionContext:purpose": keyring.Purpose},
-			"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": []string{"kid", "purpose"}},
+			"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": wrappingContextKeys()},
 			"Null":                      map[string]any{"kms:EncryptionContext:kid": "false"},
 		},
 	}))
+}
+
+// wrappingContextKeys are the keys of a key ring's encryption context
+// (keyring.EncryptionContext), sorted: [kid purpose].
+func wrappingContextKeys() []string {
+	return slices.Sorted(maps.Keys(keyring.EncryptionContext("")))
 }
 
 // envGOGC is the Go runtime's variable of the garbage collector's target.

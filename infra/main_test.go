@@ -246,6 +246,12 @@ func render(v any) string {
 	}
 }
 
+// refID is the logical id of the resource whose ARN v is (${x.Arn}
+// rendered).
+func refID(v any) string {
+	return strings.TrimSuffix(strings.TrimPrefix(render(v), "${"), ".Arn}")
+}
+
 // strs returns v (a string or a list) as strings, each rendered.
 func strs(v any) []string {
 	if l, ok := v.([]any); ok {

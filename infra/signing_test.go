@@ -9,11 +9,25 @@ import (
 	"github.com/partnerapi/partner-api/shared/keyring"
 )
 
+// isFederationKey is whether the KMS key of logical id id is the federation
+// secrets' key (TestFederationKey).
+func isFederationKey(id string) bool { return strings.HasPrefix(id, "FederationKey") }
+
+// federationKeyID is the logical id of the federation secrets' key, "" if
+// the stack has none.
+func federationKeyID(s *synthesized) string {
+	keys := s.template.ofType("AWS::KMS::Key")
+	if i := slices.IndexFunc(keys, isFederationKey); i >= 0 {
+		return keys[i]
+	}
+	return ""
+}
+
 // wrappingKeyID is the logical id of the wrapping key of a wrapped-mode
 // stack: its only KMS key but the federation secrets' key.
 func wrappingKeyID(t *testing.T, s *synthesized) string {
 	t.Helper()
-	keys := slices.DeleteFunc(s.template.ofType("AWS::KMS::Key"), func(id string) bool { return strings.HasPrefix(id, "FederationKey") })
+	keys := slices.DeleteFunc(s.template.ofType("AWS::KMS::Key"), isFederationKey)
 	if len(keys) != 1 {
 		t.Fatalf("wrapped mode: %d KMS keys besides the federation key, want 1 (the wrapping key)", len(keys))
 	}
@@ -89,7 +103,7 @@ func TestKeyRotationSchedule(t *testing.T) {
 	if got := get(p, "Target", "Input"); got != `{"action":"rotate_signing_keys"}` {
 		t.Errorf("input = %v, want the rotate_signing_keys payload", got)
 	}
-	role := strings.TrimSuffix(strings.TrimPrefix(render(get(p, "Target", "RoleArn")), "${"), ".Arn}")
+	role := refID(get(p, "Target", "RoleArn"))
 	for _, pid := range s.template.ofType("AWS::IAM::Policy") {
 		pp := s.template.Resources[pid].Properties
 		if !slices.Contains(strs(pp["Roles"]), "${"+role+"}") {

@@ -94,13 +94,10 @@ func keysOf(t *testing.T, s *synthesized) stageKeys {
 	t.Helper()
 	k := stageKeys{byAlg: map[signer.Algorithm]map[int]string{}, active: map[signer.Algorithm]string{}, alias: map[signer.Algorithm]string{}}
 	for _, id := range s.template.ofType("AWS::KMS::Key") {
-		if strings.HasPrefix(id, "FederationKey") { // TestFederationKey
-			continue
-		}
 		var alg signer.Algorithm
 		var gen int
 		if s.template.Resources[id].Properties["KeyUsage"] != "SIGN_VERIFY" {
-			continue // the wrapping key
+			continue // the wrapping key, the federation key
 		}
 		desc := s.template.Resources[id].Properties["Description"].(string)
 		if _, err := fmt.Sscanf(desc, "partner-api "+s.cfg.Stage+" %s JWT signing key, generation %d", &alg, &gen); err != nil {
@@ -238,7 +235,7 @@ func TestRoutes(t *testing.T) {
 			perms := map[string][]string{}
 			for _, id := range s.template.ofType("AWS::Lambda::Permission") {
 				p := s.template.Resources[id].Properties
-				fn := strings.TrimSuffix(strings.TrimPrefix(render(p["FunctionName"]), "${"), ".Arn}")
+				fn := refID(p["FunctionName"])
 				perms[fn] = append(perms[fn], render(p["SourceArn"]))
 				if p["Principal"] != "apigateway.amazonaws.com" {
 					t.Errorf("permission %s: principal %v", id, p["Principal"])
@@ -474,12 +471,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, name)
 			tableID, _ := s.template.one(t, "AWS::DynamoDB::Table")
-			federationKeyID := ""
-			for _, id := range s.template.ofType("AWS::KMS::Key") {
-				if strings.HasPrefix(id, "FederationKey") {
-					federationKeyID = id
-				}
-			}
+			fedKeyID := federationKeyID(s)
 			k := keysOf(t, s)
 			wrapping := ""
 			if s.cfg.SigningMode == config.SigningWrapped {
@@ -523,8 +515,7 @@ func TestIAMLeastPrivilege(t *testing.T) {
 			fns := groupFunctions(t, s.template)
 			for _, g := range Catalog {
 				fp := s.template.Resources[fns[g.Name]].Properties
-				roleRef := render(fp["Role"])
-				roleID := strings.TrimSuffix(strings.TrimPrefix(roleRef, "${"), ".Arn}")
+				roleID := refID(fp["Role"])
 				if m := s.template.Resources[roleID].Properties["ManagedPolicyArns"]; m != nil {
 					t.Errorf("%s role has managed policies %v", g.Name, m)
 				}
@@ -558,9 +549,9 @@ func TestIAMLeastPrivilege(t *testing.T) {
 				}
 				switch g.FederationKey {
 				case registry.FederationEncrypt:
-					add("kms:Encrypt", "${"+federationKeyID+".Arn}")
+					add("kms:Encrypt", "${"+fedKeyID+".Arn}")
 				case registry.FederationDecrypt:
-					add("kms:Decrypt", "${"+federationKeyID+".Arn}")
+					add("kms:Decrypt", "${"+fedKeyID+".Arn}")
 				}
 				got := granted["${"+roleID+"}"]
 				for a := range got {

@@ -368,32 +368,34 @@ func setUp(base, secret string) (*stack, error) {
 		`{"name":"Load test chosen-secret client","client_secret":"`+chosen+`","selected_product":"sign_up","return_urls":["https://loadtest.example/callback"],"required_scopes":["openid"]}`, &chosenClient); err != nil {
 		return nil, fmt.Errorf("create client with a chosen secret: %w", err)
 	}
-	basic := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	(&http.Request{Header: basic}).SetBasicAuth(partnerID, secret)
 	return &stack{targets: map[string][]vegeta.Target{
 		"partner-token":       tokenTargets(base+"/v1/token", partnerID, secret),
 		"client-token":        tokenTargets(base+"/v1/token", client.ID, client.Secret),
 		"client-token-chosen": tokenTargets(base+"/v1/token", chosenClient.ID, chosen),
 		"get-organisation":    {{Method: http.MethodGet, URL: base + "/v1/organisations/" + org.ID, Header: http.Header{"Authorization": {"Bearer " + tok}}}},
-		"introspect":          {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basic, Body: []byte("token=" + url.QueryEscape(tok))}},
+		"introspect":          {{Method: http.MethodPost, URL: base + "/v1/token/introspect", Header: basicHeader(partnerID, secret), Body: []byte("token=" + url.QueryEscape(tok))}},
 	}}, nil
 }
 
 // tokenTargets is a client credentials grant at tokenURL with HTTP Basic
 // client authentication, the request of every token scenario.
 func tokenTargets(tokenURL, id, secret string) []vegeta.Target {
+	return []vegeta.Target{{Method: http.MethodPost, URL: tokenURL, Header: basicHeader(id, secret), Body: []byte("grant_type=client_credentials")}}
+}
+
+// basicHeader is the header of a form POST with HTTP Basic authentication
+// as id with secret.
+func basicHeader(id, secret string) http.Header {
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	(&http.Request{Header: h}).SetBasicAuth(id, secret)
-	return []vegeta.Target{{Method: http.MethodPost, URL: tokenURL, Header: h, Body: []byte("grant_type=client_credentials")}}
+	return h
 }
 
 func token(tokenURL, id, secret string) (string, error) {
 	var out struct {
 		AccessToken string `json:"access_token"`
 	}
-	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	(&http.Request{Header: h}).SetBasicAuth(id, secret)
-	if err := call(http.MethodPost, tokenURL, h, "grant_type=client_credentials", &out); err != nil {
+	if err := call(http.MethodPost, tokenURL, basicHeader(id, secret), "grant_type=client_credentials", &out); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	return out.AccessToken, nil

@@ -8,7 +8,6 @@ package localdev
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -66,29 +65,5 @@ func Provision(ctx context.Context, cfg config.Config, awsCfg aws.Config) error 
 // EnsureSymmetricKey makes alias name a symmetric ENCRYPT_DECRYPT key,
 // creating one (described as description) when it names none.
 func EnsureSymmetricKey(ctx context.Context, k *kms.Client, alias, description string) error {
-	out, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
-	if err == nil {
-		if md := out.KeyMetadata; md == nil || md.KeyUsage != types.KeyUsageTypeEncryptDecrypt || md.KeySpec != types.KeySpecSymmetricDefault {
-			return fmt.Errorf("%s is not a symmetric encryption key", alias)
-		}
-		return nil
-	}
-	if _, notFound := errors.AsType[*types.NotFoundException](err); !notFound {
-		return fmt.Errorf("describe %s: %w", alias, err)
-	}
-	created, err := k.CreateKey(ctx, &kms.CreateKeyInput{
-		KeyUsage: types.KeyUsageTypeEncryptDecrypt, KeySpec: types.KeySpecSymmetricDefault,
-		Description: aws.String(description),
-	})
-	if err != nil {
-		return fmt.Errorf("create key: %w", err)
-	}
-	_, err = k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: created.KeyMetadata.KeyId})
-	if _, exists := errors.AsType[*types.AlreadyExistsException](err); exists {
-		return nil // created concurrently by someone else: use theirs
-	}
-	if err != nil {
-		return fmt.Errorf("create alias %s: %w", alias, err)
-	}
-	return nil
+	return signer.EnsureKey(ctx, k, alias, types.KeyUsageTypeEncryptDecrypt, []types.KeySpec{types.KeySpecSymmetricDefault}, description)
 }

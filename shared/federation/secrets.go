@@ -28,10 +28,21 @@ type Secrets struct {
 	KeyID string
 }
 
+// The keys of every federation secret's encryption context.
+const (
+	ContextPurpose   = "purpose"
+	ContextPartnerID = "partner_id"
+	ContextServerID  = "authorisation_server_id"
+)
+
+// ContextKeys are the keys of EncryptionContext, in the order the key
+// policy (infra) lists them.
+var ContextKeys = []string{ContextPurpose, ContextPartnerID, ContextServerID}
+
 // EncryptionContext is the context of the secret of server serverID of
 // partner partnerID.
 func EncryptionContext(partnerID, serverID string) map[string]string {
-	return map[string]string{"purpose": SecretPurpose, "partner_id": partnerID, "authorisation_server_id": serverID}
+	return map[string]string{ContextPurpose: SecretPurpose, ContextPartnerID: partnerID, ContextServerID: serverID}
 }
 
 // Seal encrypts secret for server serverID of partner partnerID.

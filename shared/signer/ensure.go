@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
 
-// KMSAdmin is the subset of *kms.Client that EnsureKeys uses. DescribeKey
-// must return an error matching *types.NotFoundException for an alias that
-// does not exist, and CreateAlias one matching
+// KMSAdmin is the subset of *kms.Client that EnsureKeys and EnsureKey use.
+// DescribeKey must return an error matching *types.NotFoundException for an
+// alias that does not exist, and CreateAlias one matching
 // *types.AlreadyExistsException for an alias that does.
 type KMSAdmin interface {
 	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
@@ -58,15 +58,24 @@ func ensureKey(ctx context.Context, client KMSAdmin, alg Algorithm, alias string
 		return errors.New(`alias name must start with "alias/"`)
 	}
 
-	found, err := describeAlias(ctx, client, alias, spec)
+	return EnsureKey(ctx, client, alias, types.KeyUsageTypeSignVerify, spec.keySpecs,
+		fmt.Sprintf("partner-api %s JWT signing key (local development)", alg))
+}
+
+// EnsureKey makes alias name a KMS key for usage of one of specs, creating
+// one (of specs[0], described as description) and the alias when the alias
+// does not exist yet. Like EnsureKeys it is idempotent and meant for local
+// development and tests.
+func EnsureKey(ctx context.Context, client KMSAdmin, alias string, usage types.KeyUsageType, specs []types.KeySpec, description string) error {
+	found, err := describeAlias(ctx, client, alias, usage, specs)
 	if err != nil || found {
 		return err
 	}
 
 	created, err := client.CreateKey(ctx, &kms.CreateKeyInput{
-		KeyUsage:    types.KeyUsageTypeSignVerify,
-		KeySpec:     spec.keySpecs[0],
-		Description: aws.String(fmt.Sprintf("partner-api %s JWT signing key (local development)", alg)),
+		KeyUsage:    usage,
+		KeySpec:     specs[0],
+		Description: aws.String(description),
 	})
 	if err != nil {
 		return fmt.Errorf("create key: %w", err)
@@ -79,7 +88,7 @@ func ensureKey(ctx context.Context, client KMSAdmin, alg Algorithm, alias string
 	if errors.As(err, &exists) {
 		// Someone else created the alias since DescribeKey: use theirs.
 		// The key made here stays unused; KMSAdmin cannot delete it.
-		if _, err := describeAlias(ctx, client, alias, spec); err != nil {
+		if _, err := describeAlias(ctx, client, alias, usage, specs); err != nil {
 			return err
 		}
 		return nil
@@ -91,8 +100,8 @@ func ensureKey(ctx context.Context, client KMSAdmin, alg Algorithm, alias string
 }
 
 // describeAlias reports whether alias exists, and checks that the key it
-// names fits spec if so.
-func describeAlias(ctx context.Context, client KMSAdmin, alias string, spec algorithmSpec) (bool, error) {
+// names is for usage and of one of specs if so.
+func describeAlias(ctx context.Context, client KMSAdmin, alias string, usage types.KeyUsageType, specs []types.KeySpec) (bool, error) {
 	out, err := client.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
 	var notFound *types.NotFoundException
 	if errors.As(err, &notFound) {
@@ -105,9 +114,9 @@ func describeAlias(ctx context.Context, client KMSAdmin, alias string, spec algo
 	if md == nil {
 		return false, errors.New("describe key: no key metadata")
 	}
-	if !slices.Contains(spec.keySpecs, md.KeySpec) || md.KeyUsage != types.KeyUsageTypeSignVerify {
+	if !slices.Contains(specs, md.KeySpec) || md.KeyUsage != usage {
 		return false, fmt.Errorf("existing key %s is %s for %s, want one of %v for %s",
-			aws.ToString(md.Arn), md.KeySpec, md.KeyUsage, spec.keySpecs, types.KeyUsageTypeSignVerify)
+			aws.ToString(md.Arn), md.KeySpec, md.KeyUsage, specs, usage)
 	}
 	return true, nil
 }

@@ -2,7 +2,6 @@ package signin_test
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -18,15 +17,18 @@ import (
 // fixture is a running service with a partner, an organisation and a
 // sign-in client.
 type fixture struct {
-	env          *apptest.Env
-	issuer       string
+	env     *apptest.Env
+	partner *apptest.Caller
+	issuer  string
+	// partner's token, id and secret.
 	partnerToken string
 	partnerID    string
 	partnerSec   string
-	orgID        string
-	clientID     string
-	secret       string
-	redirect     string
+
+	orgID    string
+	clientID string
+	secret   string
+	redirect string
 }
 
 type clientOpts struct {
@@ -43,22 +45,15 @@ type clientOpts struct {
 func newFixture(t testing.TB, o clientOpts) *fixture {
 	t.Helper()
 	e := apptest.New(t, apptest.Options{LoopbackIssuer: true})
-	id, sec := e.Partner(t)
-	f := &fixture{env: e, issuer: e.App.Config.IssuerURL, redirect: "http://127.0.0.1:9/callback?tenant=a"}
-	f.partnerToken, f.partnerID, f.partnerSec = e.Token(t, id, sec, nil), id, sec
-	resp := e.Request(t, f.partnerToken, http.MethodPost, "/v1/organisations", map[string]any{
-		"name": "Acme Retail", "has_production_access": true, "enable_custom_logo": true,
-	})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create organisation: %d %s", resp.StatusCode, resp.Body)
+	p := apptest.NewPartner(t, e)
+	f := &fixture{
+		env: e, partner: p, issuer: e.App.Config.IssuerURL, redirect: "http://127.0.0.1:9/callback?tenant=a",
+		partnerToken: p.Token, partnerID: p.PartnerID, partnerSec: p.Secret,
 	}
-	f.orgID = jsonField(t, resp.Body, "id")
-	resp = e.Request(t, f.partnerToken, http.MethodPut, "/v1/organisations/"+f.orgID+"/ui-config", map[string]any{
+	f.orgID = p.Org(t, map[string]any{"name": "Acme Retail", "has_production_access": true, "enable_custom_logo": true})
+	p.Must(t, http.StatusOK, http.MethodPut, "/v1/organisations/"+f.orgID+"/ui-config", map[string]any{
 		"display_name": "Acme Retail", "primary_colour": "#FFD500",
 	})
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("ui-config: %d %s", resp.StatusCode, resp.Body)
-	}
 	f.clientID, f.secret = f.newClient(t, o)
 	return f
 }
@@ -78,24 +73,14 @@ func (f *fixture) newClient(t testing.TB, o clientOpts) (string, string) {
 	if o.redirect != "" {
 		redirect = o.redirect
 	}
-	resp := f.env.Request(t, f.partnerToken, http.MethodPost, "/v1/organisations/"+f.orgID+"/clients", map[string]any{
+	// Not Caller.Client: that also requests the new client's token.
+	cl := f.partner.Must(t, http.StatusCreated, http.MethodPost, "/v1/organisations/"+f.orgID+"/clients", map[string]any{
 		"name": "Acme web", "token_signing_algorithm": o.alg, "return_urls": []string{redirect},
 		"grant_types": o.grants, "is_production": o.production, "additional_scopes": []string{"accounts"},
 	})
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create client: %d %s", resp.StatusCode, resp.Body)
-	}
-	return jsonField(t, resp.Body, "id"), jsonField(t, resp.Body, "secret")
-}
-
-func jsonField(t testing.TB, body []byte, name string) string {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("body %s: %v", body, err)
-	}
-	s, _ := m[name].(string)
-	return s
+	id, _ := cl["id"].(string)
+	secret, _ := cl["secret"].(string)
+	return id, secret
 }
 
 // browser is a cookie-keeping HTTP client that does not follow redirects.
