@@ -2,6 +2,7 @@ package signin_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/partnerapi/partner-api/internal/apptest"
+	"github.com/partnerapi/partner-api/shared/oautherr"
 )
 
 // TestDiscovery checks the OpenID Connect and RFC 8414 documents, also at
@@ -135,6 +137,35 @@ func TestUserinfoErrors(t *testing.T) {
 			t.Errorf("rotate secret with an end user's token: got %d, want 403", resp.StatusCode)
 		}
 	})
+}
+
+// TestUserinfoHidesTheCause: a refused token's error_description (body and
+// WWW-Authenticate) is the verifier's description, safe to show; the JWT
+// library's own error, its hidden cause, stays out of the answer.
+func TestUserinfoHidesTheCause(t *testing.T) {
+	f := newFixture(t, clientOpts{})
+	const garbage = "abc.def.ghi"
+	_, err := f.env.App.Verifier.Verify(t.Context(), garbage)
+	refused, ok := errors.AsType[*oautherr.Error](err)
+	if !ok || refused.Code != oautherr.CodeInvalidToken || refused.Description == "" {
+		t.Fatalf("verifier: got %v, want an invalid_token with a description", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.issuer+"/v1/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+garbage)
+	resp := f.env.Do(t, req)
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.Unmarshal(resp.Body, &body); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("got %d %s, want 401 JSON", resp.StatusCode, resp.Body)
+	}
+	if body.Error != "invalid_token" || body.Description != refused.Description {
+		t.Errorf("got %+v, want invalid_token with %q", body, refused.Description)
+	}
+	if ch := resp.Header.Get("WWW-Authenticate"); strings.Contains(ch, err.Error()) || !strings.Contains(ch, refused.Description) {
+		t.Errorf("WWW-Authenticate %q: want the description %q and not the cause %q", ch, refused.Description, err.Error())
+	}
 }
 
 // TestMint covers POST /v1/clients/{id}/tokens.
